@@ -1,0 +1,28 @@
+"""gitreg: a GitOps model registry in a plain Git repository.
+
+```python
+from gitreg import Registry
+reg = Registry.open("path/to/registry")
+reg.version("churn", "1.0.0").metrics
+```
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+__all__ = ["Registry", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so `gitreg --help` does not pay for pydantic.
+    if name == "Registry":
+        from .registry import Registry
+
+        return Registry
+    raise AttributeError(name)

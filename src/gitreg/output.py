@@ -1,0 +1,187 @@
+"""Rendering results as text tables or JSON. The core never prints; the CLI prints this."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .compare import VersionDiff
+    from .history import Event
+    from .manifest import ModelSpec, VersionManifest
+    from .register import Registration
+    from .registry import ModelSummary
+    from .scaffold import InitResult
+    from .validate import ValidationReport
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=str)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    lines = ["  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.6g}"
+
+
+def _stages_text(stages: dict[str, str]) -> str:
+    return ", ".join(f"{s}={v}" for s, v in stages.items()) or "-"
+
+
+def init(result: InitResult) -> str:
+    verb = "Added a registry to" if result.added_to_existing else "Created registry"
+    return (
+        f"{verb} {result.path}\n"
+        f"  DVC remote: {result.remote}\n"
+        f"  commit:     {result.commit[:12]}\n"
+        f"Next: cd {result.path} && gitreg register NAME --version 1.0.0 --artifact MODEL_FILE"
+    )
+
+
+def registration(r: Registration) -> str:
+    lines = [f"Registered {r.name}@{r.version} on branch {r.branch} ({r.commit[:12]})"]
+    if r.created_model:
+        lines.append(f"  new model: models/{r.name}/model.yaml (fill in its card and owners)")
+    for a in r.manifest.artifacts:
+        lines.append(f"  artifact: {a.path}  md5 {a.md5}  {a.size} bytes")
+    if r.remote_url:
+        lines.append(f"  pushed to DVC remote: {r.remote_url}")
+    if r.branch.startswith("gitreg/register/"):
+        lines.append(f"Next: git push origin {r.branch} and open a pull request to merge it")
+    return "\n".join(lines)
+
+
+def validation(report: ValidationReport) -> str:
+    lines = [str(p) for p in report.problems]
+    scope = f"{len(report.models)} model(s), {report.files} file(s)"
+    if report.base:
+        scope += f", change from {report.base[:12]}"
+    if report.ok:
+        lines.append(f"ok: {scope} checked at {report.ref}")
+    else:
+        lines.append(f"{len(report.problems)} problem(s) in {scope} at {report.ref}")
+    return "\n".join(lines)
+
+
+def model_list(models: Sequence[ModelSummary]) -> str:
+    if not models:
+        return "No models yet. Register one: gitreg register NAME --version 1.0.0 --artifact FILE"
+    rows = [
+        (m.name, m.latest or "-", len(m.versions), _stages_text(m.stages), m.description)
+        for m in models
+    ]
+    return table(["name", "latest", "versions", "stages", "description"], rows)
+
+
+def model(summary: ModelSummary, spec: ModelSpec, versions: Sequence[VersionManifest]) -> str:
+    lines = [f"{summary.name}: {summary.description or '(no description)'}"]
+    if summary.owners:
+        lines.append(f"owners: {', '.join(summary.owners)}")
+    if summary.task:
+        lines.append(f"task: {summary.task}")
+    if summary.labels:
+        lines.append("labels: " + ", ".join(f"{k}={v}" for k, v in summary.labels.items()))
+    lines.append(f"stages: {_stages_text(summary.stages)}")
+    by_version: dict[str, list[str]] = {}
+    for stage, v in summary.stages.items():
+        by_version.setdefault(v, []).append(stage)
+    metric_names = sorted({k for v in versions for k in v.metrics.flat()})[:4]
+    rows = [
+        (
+            v.version,
+            ",".join(by_version.get(v.version, [])) or "-",
+            v.status,
+            v.created.strftime("%Y-%m-%d %H:%M"),
+            v.author.split(" <")[0],
+            *[_num(v.metrics.flat().get(m)) for m in metric_names],
+        )
+        for v in reversed(versions)
+    ]
+    lines.append("")
+    lines.append(table(["version", "stages", "status", "created", "author", *metric_names], rows))
+    return "\n".join(lines)
+
+
+def version(v: VersionManifest, stages: Sequence[str]) -> str:
+    lines = [
+        f"{v.name}@{v.version}  ({v.status})",
+        f"stages:   {', '.join(stages) or '-'}",
+        f"created:  {v.created.strftime('%Y-%m-%dT%H:%M:%SZ')} by {v.author}",
+    ]
+    if v.description:
+        lines.append(f"description: {v.description}")
+    if v.framework:
+        lines.append(f"framework: {v.framework.name} {v.framework.version or ''}".rstrip())
+    if v.lineage.code:
+        lines.append(f"code:     {v.lineage.code.repo or '-'} @ {v.lineage.code.commit or '-'}")
+    for d in v.lineage.data:
+        lines.append(f"data:     {d.name} {d.path} {d.md5 or d.rev}")
+    if v.lineage.run and v.lineage.run.url:
+        lines.append(f"run:      {v.lineage.run.url}")
+    lines.append("")
+    lines.append(
+        table(
+            ["artifact", "format", "size", "md5"],
+            [(a.path, a.format or "-", a.size, a.md5) for a in v.artifacts],
+        )
+    )
+    flat = v.metrics.flat()
+    if flat:
+        lines.append("")
+        lines.append(table(["metric", "value"], [(k, _num(x)) for k, x in flat.items()]))
+    if v.params:
+        from .compare import flatten
+
+        lines.append("")
+        lines.append(table(["param", "value"], list(flatten(v.params).items())))
+    return "\n".join(lines)
+
+
+def events(items: Sequence[Event]) -> str:
+    if not items:
+        return "No history yet."
+    rows = [
+        (
+            e.date[:19].replace("T", " "),
+            e.kind,
+            e.version or "-",
+            e.stage or "-",
+            e.author.split(" <")[0],
+            e.commit[:10],
+            e.subject,
+        )
+        for e in items
+    ]
+    return table(["date", "event", "version", "stage", "by", "commit", "subject"], rows)
+
+
+def version_diff(d: VersionDiff) -> str:
+    lines = [f"{d.name}: {d.a} -> {d.b}", ""]
+    if d.metrics:
+        rows = [
+            (m.metric, _num(m.a), _num(m.b), "-" if m.delta is None else f"{m.delta:+.6g}")
+            for m in d.metrics
+        ]
+        lines.append(table(["metric", d.a, d.b, "delta"], rows))
+    else:
+        lines.append("no metrics")
+    for title, items in (("params", d.params), ("other changes", d.other)):
+        lines.append("")
+        if items:
+            lines.append(table([title, d.a, d.b], [(c.field, c.a, c.b) for c in items]))
+        else:
+            lines.append(f"{title}: no differences")
+    return "\n".join(lines)

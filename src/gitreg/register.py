@@ -1,0 +1,362 @@
+"""Registering a model version, atomically.
+
+The work happens in a temporary git worktree at HEAD with its own DVC cache: the artifacts
+are copied in, tracked and pushed by DVC, the manifest written and committed there. Only
+when everything succeeded does one `git update-ref` create the branch (or move the current
+one with `--here`). Any failure or Ctrl-C before that leaves the user's working tree,
+index, branches and DVC cache as they were; the worktree is removed in every case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import artifacts, formats, layout, yamlio
+from .errors import ManifestError, RegistryError, UsageError
+from .gitops import Git
+from .manifest import (
+    CodeLineage,
+    DataLineage,
+    Framework,
+    Lineage,
+    Metrics,
+    ModelSpec,
+    RunLineage,
+    Stages,
+    VersionManifest,
+    validation_problems,
+    version_path_problems,
+)
+from .registry import Registry
+
+
+@dataclass
+class RegisterRequest:
+    name: str
+    version: str
+    artifacts: list[Path]
+    metrics: Path | None = None
+    params: Path | None = None
+    description: str = ""
+    model_description: str | None = None
+    owners: list[str] = field(default_factory=list)
+    task: str | None = None
+    code_repo: str | None = None
+    code_commit: str | None = None
+    datasets: list[str] = field(default_factory=list)
+    run_url: str | None = None
+    run_id: str | None = None
+    framework: str | None = None
+    here: bool = False
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    version: str
+    branch: str
+    commit: str
+    manifest: VersionManifest
+    created_model: bool
+    remote_url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "branch": self.branch,
+            "commit": self.commit,
+            "created_model": self.created_model,
+            "remote": self.remote_url,
+            "manifest": self.manifest.to_dict(),
+        }
+
+
+def branch_name(name: str, version: str) -> str:
+    return f"gitreg/register/{name}/{version}"
+
+
+def _now() -> datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _load_data_file(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise UsageError(
+            f"{what} file {path}: not found", f"give an existing JSON or YAML {what} file"
+        )
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".json":
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise ManifestError.single(
+                str(path), "", f"invalid JSON: line {e.lineno}: {e.msg}"
+            ) from None
+    else:
+        obj = yamlio.load(raw, str(path))
+    if not isinstance(obj, dict):
+        raise ManifestError.single(str(path), "", f"{what} must be a mapping of name -> value")
+    return obj
+
+
+def _metrics(path: Path | None) -> Metrics:
+    if path is None:
+        return Metrics()
+    obj = _load_data_file(path, "metrics")
+    try:
+        return Metrics.model_validate(obj)
+    except ValidationError as e:
+        raise ManifestError(validation_problems(str(path), e)) from None
+
+
+def _code_lineage(req: RegisterRequest) -> CodeLineage | None:
+    if req.code_repo or req.code_commit:
+        return CodeLineage(repo=req.code_repo, commit=req.code_commit)
+    first = req.artifacts[0].resolve()
+    git = Git(first.parent if first.is_file() else first)
+    top = git.toplevel()
+    if top is None:
+        return None
+    repo = git.config_get("remote.origin.url") or str(top)
+    return CodeLineage(repo=repo, commit=git.rev_parse("HEAD"))
+
+
+def _data_lineage(spec: str) -> DataLineage:
+    path, _, rev = spec.partition("@")
+    name = Path(path).name or path
+    if rev:
+        return DataLineage(name=name, path=path, rev=rev)
+    local = Path(path)
+    pointer = Path(path + ".dvc")
+    if pointer.is_file():
+        from .manifest import dvc_pointer
+
+        md5, _ = dvc_pointer(pointer.read_bytes(), str(pointer))
+        return DataLineage(name=name, path=path, md5=md5)
+    if local.is_file():
+        import hashlib
+
+        h = hashlib.md5()
+        with local.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return DataLineage(name=name, path=path, md5=h.hexdigest())
+    raise UsageError(
+        f"--dataset {spec}: not a local file and no @REV given",
+        "give PATH@REV (a git revision or data version) or a path to a local file",
+    )
+
+
+def _check_artifact(path: Path) -> None:
+    if not path.exists():
+        raise UsageError(f"--artifact {path}: no such file or directory")
+    if path.is_dir():
+        root = path.resolve()
+        for dirpath, dirs, files in os.walk(path):
+            for entry in [*dirs, *files]:
+                full = Path(dirpath) / entry
+                if full.is_symlink() and not full.resolve().is_relative_to(root):
+                    raise UsageError(
+                        f"--artifact {path}: {full} links to {full.resolve()}, outside {path}",
+                        "copy the file into the artifact directory, or remove the link",
+                    )
+
+
+def _plan_checks(reg: Registry, req: RegisterRequest) -> bool:
+    """Refuse bad requests before any work. Returns True if the model is new."""
+    for problem in (layout.name_problem(req.name), layout.version_problem(req.version)):
+        if problem:
+            raise UsageError(problem)
+    if not req.artifacts:
+        raise UsageError("give at least one --artifact PATH")
+    names = [a.name for a in req.artifacts]
+    if len(set(names)) != len(names):
+        raise UsageError("two --artifact paths have the same file name; rename one")
+    for a in req.artifacts:
+        _check_artifact(a)
+    new_model = not reg.has_model(req.name)
+    if not new_model and req.version in reg.versions(req.name):
+        raise RegistryError(
+            f"{req.name}@{req.version} is already registered at {reg.snapshot.ref}",
+            "versions are immutable: register a new version number",
+        )
+    if not req.here and reg.git.branch_exists(branch_name(req.name, req.version)):
+        raise RegistryError(
+            f"branch {branch_name(req.name, req.version)} already exists",
+            "delete it (git branch -D ...) or register with --here",
+        )
+    return new_model
+
+
+class _Worktree:
+    """A temporary detached worktree at a commit, removed on exit whatever happened."""
+
+    def __init__(self, git: Git, commit: str) -> None:
+        self.git = git
+        self.commit = commit
+        self.path = Path(tempfile.mkdtemp(prefix="gitreg-register-"))
+
+    def __enter__(self) -> Path:
+        self.git.run(["worktree", "add", "--quiet", "--detach", str(self.path), self.commit])
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        self.git.run(["worktree", "remove", "--force", str(self.path)], check=False)
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.git.run(["worktree", "prune"], check=False)
+
+
+def _author(git: Git) -> str:
+    name, email = git.config_get("user.name"), git.config_get("user.email")
+    if not name or not email:
+        raise RegistryError(
+            "git does not know who you are (user.name / user.email are not set)",
+            'run: git config --global user.name "Your Name" && '
+            "git config --global user.email you@example.com",
+        )
+    return f"{name} <{email}>"
+
+
+def _framework(req: RegisterRequest) -> Framework | None:
+    if req.framework:
+        name, _, version = req.framework.partition("==")
+        return Framework(name=name, version=version or formats.installed_version(name))
+    for a in req.artifacts:
+        found = formats.detect_framework(a, formats.file_format(a))
+        if found:
+            return Framework(name=found, version=formats.installed_version(found))
+    return None
+
+
+def _write_new_model(wt: Path, req: RegisterRequest) -> list[str]:
+    spec = ModelSpec.model_validate(
+        {
+            "schema": layout.SCHEMA_ID,
+            "name": req.name,
+            "description": req.model_description or req.description,
+            "owners": req.owners,
+            "task": req.task,
+        }
+    )
+    stages = Stages.model_validate({"schema": layout.SCHEMA_ID})
+    (wt / layout.model_dir(req.name)).mkdir(parents=True, exist_ok=True)
+    (wt / layout.model_file(req.name)).write_text(spec.to_yaml())
+    (wt / layout.stages_file(req.name)).write_text(yamlio.dump(stages.model_dump(by_alias=True)))
+    written = [layout.model_file(req.name), layout.stages_file(req.name)]
+    if req.owners:
+        codeowners = wt / ".github" / "CODEOWNERS"
+        codeowners.parent.mkdir(parents=True, exist_ok=True)
+        with codeowners.open("a") as fh:
+            fh.write(f"/{layout.model_dir(req.name)}/ {' '.join(req.owners)}\n")
+        written.append(".github/CODEOWNERS")
+    return written
+
+
+def register(root: Path, req: RegisterRequest, push: bool = False) -> Registration:
+    """Register `req` in the registry at `root`. See the module docstring for atomicity."""
+    with Registry.open(root, "HEAD") as reg:
+        new_model = _plan_checks(reg, req)
+        git, base = reg.git, reg.commit
+        remote_name = reg.config.dvc_remote
+        remote_url = reg.dvc_remote_url()
+    try:
+        metrics = _metrics(req.metrics)
+        params = _load_data_file(req.params, "params") if req.params else {}
+        lineage = Lineage(
+            code=_code_lineage(req),
+            data=[_data_lineage(d) for d in req.datasets],
+            run=RunLineage(id=req.run_id, url=req.run_url) if (req.run_id or req.run_url) else None,
+        )
+    except ValidationError as e:
+        raise ManifestError(validation_problems("command line", e)) from None
+    author = _author(git)
+    current = git.current_branch()
+    if req.here and current is None:
+        raise RegistryError("HEAD is detached: --here needs a branch", "check out a branch first")
+    target = (
+        f"refs/heads/{current}" if req.here else f"refs/heads/{branch_name(req.name, req.version)}"
+    )
+
+    with _Worktree(git, base) as wt:
+        local_cfg = Path(root) / ".dvc" / "config.local"
+        if local_cfg.is_file():
+            shutil.copy2(local_cfg, wt / ".dvc" / "config.local")
+        adir = layout.artifacts_dir(req.name, req.version)
+        (wt / adir).mkdir(parents=True)
+        rel_paths = []
+        for a in req.artifacts:
+            dest = wt / adir / a.name
+            if a.is_dir():
+                shutil.copytree(a, dest, symlinks=False)
+            else:
+                shutil.copy2(a, dest)
+            rel_paths.append(f"{adir}/{a.name}")
+        written = _write_new_model(wt, req) if new_model else []
+        tracked = artifacts.add_and_push(wt, rel_paths, remote=remote_name)
+        manifest = VersionManifest.model_validate(
+            {
+                "schema": layout.SCHEMA_ID,
+                "name": req.name,
+                "version": req.version,
+                "created": _now(),
+                "author": author,
+                "description": req.description,
+                "artifacts": [
+                    {"path": t.path, "md5": t.md5, "size": t.size, "format": formats.file_format(a)}
+                    for t, a in zip(tracked, req.artifacts)
+                ],
+                "framework": _framework(req),
+                "metrics": metrics,
+                "params": params,
+                "lineage": lineage,
+                "environment": {"python": platform.python_version()},
+            }
+        )
+        vfile = layout.version_file(req.name, req.version)
+        problems = version_path_problems(manifest, vfile)
+        if problems:
+            raise ManifestError(problems)
+        (wt / vfile).parent.mkdir(parents=True, exist_ok=True)
+        (wt / vfile).write_text(manifest.to_yaml())
+        paths = [vfile, *written, *[p + ".dvc" for p in rel_paths], f"{adir}/.gitignore"]
+        wgit = Git(wt)
+        wgit.run(["add", "--", *paths])
+        wgit.run(["commit", "--quiet", "--no-verify", "-m", f"Register {req.name} {req.version}"])
+        commit = wgit.commit_of("HEAD")
+        old = base if req.here else ""
+        git.run(
+            ["update-ref", "-m", f"gitreg register {req.name} {req.version}", target, commit, old]
+        )
+        if req.here:
+            git.run(["checkout", commit, "--", *paths])
+        artifacts.copy_cache(wt, Path(root))
+    branch = target.removeprefix("refs/heads/")
+    if push:
+        git.run(
+            ["push", "--quiet", "origin", f"{target}:{target}"],
+            hint=f"the version is registered locally on {branch}; push it with "
+            f"`git push origin {branch}` once origin is reachable",
+        )
+    return Registration(
+        name=req.name,
+        version=req.version,
+        branch=branch,
+        commit=commit,
+        manifest=manifest,
+        created_model=new_model,
+        remote_url=remote_url,
+    )

@@ -1,0 +1,149 @@
+"""The one YAML loader for every manifest, and the dumpers.
+
+Loading is safe (no Python tags), rejects duplicate keys, files over 1 MiB and documents
+whose aliases would expand past a bound (the "billion laughs"). Every error names the file.
+Dumping writes plain block YAML in the key order given; `stages.yaml` edits go through the
+round-trip functions so comments and order survive a promotion.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ManifestError
+
+MAX_BYTES = 1024 * 1024
+MAX_EXPANDED_NODES = 100_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys."""
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found an unhashable key",
+                    key_node.start_mark,
+                ) from None
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r} (first on line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(root: Node) -> int:
+    """Number of nodes the document has once every alias is expanded (memoized, linear)."""
+    memo: dict[int, int] = {}
+
+    def size(node: Node) -> int:
+        cached = memo.get(id(node))
+        if cached is not None:
+            return cached
+        memo[id(node)] = 1  # guards against recursive structures
+        total = 1
+        if isinstance(node, SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        total = min(total, MAX_EXPANDED_NODES + 1)
+        memo[id(node)] = total
+        return total
+
+    return size(root)
+
+
+def _is_recursive(root: Node) -> bool:
+    stack: set[int] = set()
+    done: set[int] = set()
+
+    def visit(node: Node) -> bool:
+        if id(node) in stack:
+            return True
+        if id(node) in done or isinstance(node, ScalarNode):
+            return False
+        stack.add(id(node))
+        children: list[Node] = (
+            list(node.value)
+            if isinstance(node, SequenceNode)
+            else [n for pair in node.value for n in pair]
+        )
+        found = any(visit(c) for c in children)
+        stack.discard(id(node))
+        done.add(id(node))
+        return found
+
+    return visit(root)
+
+
+def load(data: bytes | str, path: str) -> Any:
+    """Parse one YAML document safely. `path` is only used in error messages."""
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > MAX_BYTES:
+        raise ManifestError.single(
+            path, "", f"file is {len(raw)} bytes; manifests may be at most {MAX_BYTES} bytes"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        msg = f"not UTF-8 text ({e.reason} at byte {e.start})"
+        raise ManifestError.single(path, "", msg) from None
+    loader = _StrictLoader(io.StringIO(text))
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_EXPANDED_NODES or _is_recursive(node):
+            raise ManifestError.single(
+                path, "", "YAML aliases expand too far (more than 100000 nodes, or recursive)"
+            )
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = " ".join(s for s in (e.context, e.problem) if s)
+        raise ManifestError.single(path, "", f"invalid YAML: {where}{what}") from None
+    except yaml.YAMLError as e:
+        raise ManifestError.single(path, "", f"invalid YAML: {e}") from None
+    finally:
+        loader.dispose()
+
+
+def dump(data: Any) -> str:
+    """Block-style YAML in the given key order, unicode kept as is."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def roundtrip_set(text: str, key: str, value: str | None) -> str:
+    """Set (None: remove) one top-level key of a YAML mapping, keeping comments and order."""
+    from ruamel.yaml import YAML
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    doc = rt.load(text) if text.strip() else None
+    if doc is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        doc = CommentedMap()
+    if value is None:
+        doc.pop(key, None)
+    else:
+        doc[key] = value
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()
