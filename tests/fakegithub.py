@@ -8,7 +8,8 @@ What is wrong is recorded in `server.violations` (and on the request in
 `server.requests`) and answered with a GitHub-like error, so a test asserts
 `server.violations == []` to know the client spoke the documented API. Answers are
 built from the documented 2xx response schemas: every required field is present, and
-`server.response_violations` lists any answer of the fake itself that does not match.
+`server.response_violations` lists any answer of the fake itself that does not match
+(and any crash of the fake): a test of the fake asserts it is empty.
 
     with FakeGitHub() as server:
         client = GitHubClient("octo-org/models", "t0ken", server.url)
@@ -237,7 +238,7 @@ class FakeGitHub:
     def add_pull(self, head: str, base: str = "main", title: str = "A change") -> int:
         """An open pull request from branch `head`, as if someone opened it; its number."""
         with self._lock:
-            return self._create_pull(title, head, base, "", False, self.owner)["number"]
+            return int(self._create_pull(title, head, base, "", False, self.owner)["number"])
 
     def add_review(
         self, pr_number: int, login: str, state: str, commit_id: str | None = None
@@ -313,7 +314,7 @@ class FakeGitHub:
             except _Reply as r:
                 reply = r
             except Exception as e:  # a bug in the fake: say so, don't hang the client
-                self.violations.append(f"{method} {split.path}: fake failed: {e!r}")
+                self.response_violations.append(f"{method} {split.path}: fake failed: {e!r}")
                 reply = _Reply(500, {"message": f"fake failed: {e!r}"})
             self.violations.extend(f"{method} {split.path}: {v}" for v in record.violations)
             record.status, record.response = reply.status, reply.body
@@ -361,6 +362,8 @@ class FakeGitHub:
     def _check_auth(self, record: RecordedRequest) -> None:
         auth = record.headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
+        if not record.headers.get("user-agent"):
+            record.violations.append("no User-Agent header (GitHub refuses such requests)")
         if not auth:
             record.violations.append("no Authorization header")
             raise _Reply(401, _error(401, "Requires authentication").body)

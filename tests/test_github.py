@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakegithub import FakeGitHub
 
+from fakegithub import FakeGitHub
 from gitreg.errors import GitHubError
 from gitreg.github import GitHubClient, PullRequest
 
@@ -61,9 +61,7 @@ def raw_request(
 # -- pull requests -----------------------------------------------------------------------
 
 
-def test_create_pull_sends_the_documented_request(
-    server: FakeGitHub, client: GitHubClient
-) -> None:
+def test_create_pull_sends_the_documented_request(server: FakeGitHub, client: GitHubClient) -> None:
     pr = client.create_pull("Promote churn v3 to prod", "promote/churn", "main", "Why", draft=True)
 
     assert pr == PullRequest(

@@ -85,7 +85,7 @@ def add_and_push(root: Path, paths: list[str], remote: str | None = None) -> lis
             absolute = [str(root / p) for p in paths]
             repo.add(absolute)
             repo.push(targets=[p + ".dvc" for p in absolute], remote=remote)
-        except DvcException as e:
+        except (DvcException, OSError) as e:
             raise ArtifactError(
                 f"DVC could not store the artifacts: {e}",
                 "check that the DVC remote is reachable and writable (`dvc remote list`)",

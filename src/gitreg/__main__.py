@@ -1,0 +1,5 @@
+"""`python -m gitreg` runs the CLI."""
+
+from .cli import run
+
+run()
