@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
+
 from conftest import Registry, make_artifact
 
 
