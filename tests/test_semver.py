@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from gitreg.semver import Version, is_semver, latest, sort_versions
+
+
+@pytest.mark.parametrize("text", ["1.0.0", "0.0.1", "2.0.0-rc.1", "1.0.0-alpha.beta+build.5"])
+def test_valid(text: str) -> None:
+    assert is_semver(text) and str(Version.parse(text)) == text
+
+
+@pytest.mark.parametrize("text", ["v1.0.0", "1.0", "01.0.0", "1.0.0-", "", "1.0.0-01", "a.b.c"])
+def test_invalid(text: str) -> None:
+    assert not is_semver(text)
+    with pytest.raises(ValueError):
+        Version.parse(text)
+
+
+def test_order_follows_semver_precedence() -> None:
+    given = [
+        "1.0.0",
+        "1.0.0-rc.1",
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-beta.11",
+        "1.0.0-beta.2",
+        "0.9.0",
+        "1.10.0",
+        "1.2.0",
+    ]
+    assert sort_versions(given) == [
+        "0.9.0",
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+        "1.0.0",
+        "1.2.0",
+        "1.10.0",
+    ]
+
+
+def test_latest_skips_prereleases() -> None:
+    assert latest(["1.0.0", "2.0.0-rc.1", "1.10.0"]) == "1.10.0"
+    assert latest(["1.0.0", "2.0.0-rc.1"], include_prerelease=True) == "2.0.0-rc.1"
+    assert latest(["2.0.0-rc.1"]) is None

@@ -1,0 +1,170 @@
+"""`gitreg validate`: whole-registry rules and the rules of a change against its base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from conftest import Registry
+
+
+def _set_stages(reg: Registry, mapping: dict[str, str]) -> None:
+    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
+    (reg.path / "models/churn/stages.yaml").write_text(text)
+
+
+def _register_here(reg: Registry, version: str, train: Path) -> None:
+    res = reg.run(
+        "register", "churn", "--version", version, "--artifact", str(train / "model.pkl"), "--here"
+    )
+    assert res.code == 0, res.err
+
+
+def test_clean_registry_validates(registered: Registry) -> None:
+    res = registered.run("validate", "--json")
+    assert res.code == 0, res.out
+    data = res.json()
+    assert isinstance(data, dict)
+    assert data["ok"] is True and data["models"] == ["churn"] and data["problems"] == []
+
+
+def test_stage_rules(registered: Registry) -> None:
+    _set_stages(registered, {"staging": "1.0.0", "qa": "1.0.0", "production": "9.9.9"})
+    registered.commit_all("bad stages")
+    res = registered.run("validate")
+    assert res.code == 1
+    assert (
+        "models/churn/stages.yaml: qa: unknown stage (gitreg.yaml defines: staging, production)"
+        in res.out
+    )
+    assert "models/churn/stages.yaml: production: version 9.9.9 is not registered" in res.out
+
+
+def test_deprecated_version_cannot_hold_a_stage(registered: Registry) -> None:
+    path = registered.path / "models/churn/versions/1.0.0.yaml"
+    path.write_text(path.read_text().replace("status: active", "status: deprecated"))
+    _set_stages(registered, {"staging": "1.0.0"})
+    registered.commit_all("deprecate but keep staging")
+    res = registered.run("validate")
+    assert res.code == 1
+    assert "staging: version 1.0.0 is deprecated" in res.out
+
+
+def test_artifact_pointer_mismatch(registered: Registry) -> None:
+    pointer = registered.path / "models/churn/artifacts/1.0.0/model.pkl.dvc"
+    data = yaml.safe_load(pointer.read_text())
+    data["outs"][0]["md5"] = "0" * 32
+    data["outs"][0]["size"] = 1
+    pointer.write_text(yaml.safe_dump(data))
+    registered.commit_all("tamper")
+    res = registered.run("validate")
+    assert res.code == 1
+    vfile = "models/churn/versions/1.0.0.yaml"
+    assert f"{vfile}: artifacts[0].md5:" in res.out and "00000000" in res.out
+    assert f"{vfile}: artifacts[0].size:" in res.out
+
+
+def test_missing_pointer(registered: Registry) -> None:
+    registered.git("rm", "-q", "models/churn/artifacts/1.0.0/model.pkl.dvc")
+    registered.git("commit", "-qm", "drop pointer")
+    res = registered.run("validate")
+    assert res.code == 1
+    assert "artifacts[0].path: no DVC pointer models/churn/artifacts/1.0.0/model.pkl.dvc" in res.out
+
+
+def test_requires_staging_before_production(registered: Registry, train: Path) -> None:
+    base = registered.git("rev-parse", "HEAD")
+    _set_stages(registered, {"production": "1.0.0"})
+    registered.commit_all("straight to production")
+    res = registered.run("validate", "--base", base)
+    assert res.code == 1
+    assert (
+        "models/churn/stages.yaml: production: churn@1.0.0 must hold 'staging' on the base"
+        in res.out
+    )
+    # staging first (on the base), then production: accepted
+    registered.git("reset", "-q", "--hard", base)
+    _set_stages(registered, {"staging": "1.0.0"})
+    staged = registered.commit_all("to staging")
+    assert registered.run("validate", "--base", base).code == 0
+    _set_stages(registered, {"staging": "1.0.0", "production": "1.0.0"})
+    registered.commit_all("to production")
+    res = registered.run("validate", "--base", staged)
+    assert res.code == 0, res.out
+
+
+def test_versions_are_immutable(registered: Registry, train: Path) -> None:
+    base = registered.git("rev-parse", "HEAD")
+    path = registered.path / "models/churn/versions/1.0.0.yaml"
+    path.write_text(path.read_text().replace("f1: 0.91", "f1: 0.99"))
+    registered.commit_all("improve the past")
+    res = registered.run("validate", "--base", base)
+    assert res.code == 1
+    assert "models/churn/versions/1.0.0.yaml: versions are immutable" in res.out
+    # deprecation (status only) is the one allowed edit
+    registered.git("reset", "-q", "--hard", base)
+    path.write_text(path.read_text().replace("status: active", "status: deprecated"))
+    registered.commit_all("deprecate")
+    assert registered.run("validate", "--base", base).code == 0
+    # deleting a version or an artifact pointer is refused
+    registered.git("reset", "-q", "--hard", base)
+    registered.git(
+        "rm", "-q", "-r", "models/churn/versions/1.0.0.yaml", "models/churn/artifacts/1.0.0"
+    )
+    registered.git("commit", "-qm", "delete")
+    res = registered.run("validate", "--base", base)
+    assert res.code == 1
+    assert (
+        "versions/1.0.0.yaml: versions are immutable: a version manifest may not be deleted"
+        in res.out
+    )
+    assert (
+        "artifacts/1.0.0/model.pkl.dvc: artifacts are immutable: this file was deleted" in res.out
+    )
+
+
+def test_one_new_version_per_model_per_merge(registered: Registry, train: Path) -> None:
+    base = registered.git("rev-parse", "HEAD")
+    _register_here(registered, "1.1.0", train)
+    _register_here(registered, "1.2.0", train)
+    res = registered.run("validate", "--base", base)
+    assert res.code == 1
+    assert "one new version of 'churn' per merge (2 here)" in res.out
+    # each on its own is fine
+    assert registered.run("validate", "--base", "HEAD~1").code == 0
+
+
+def test_base_checks_only_touched_models(registered: Registry, train: Path) -> None:
+    # a broken model the change does not touch is not this PR's problem...
+    broken = registered.path / "models/legacy"
+    broken.mkdir()
+    (broken / "model.yaml").write_text("schema: gitreg/v1\nname: wrong-name\n")
+    registered.commit_all("legacy")
+    base = registered.git("rev-parse", "HEAD")
+    _register_here(registered, "1.1.0", train)
+    res = registered.run("validate", "--base", base, "--json")
+    assert res.code == 0, res.out
+    data = res.json()
+    assert isinstance(data, dict) and data["models"] == ["churn"]
+    # ...but the whole-registry check sees it
+    res = registered.run("validate")
+    assert res.code == 1
+    assert (
+        "models/legacy/model.yaml: name: 'wrong-name' does not match the directory 'legacy'"
+        in res.out
+    )
+
+
+def test_validate_reads_the_ref_not_the_worktree(registered: Registry) -> None:
+    (registered.path / "models/churn/stages.yaml").write_text("staging: [not, valid\n")
+    assert registered.run("validate").code == 0
+    registered.commit_all("break it")
+    assert registered.run("validate").code == 1
+    assert registered.run("validate", "--ref", "HEAD~1").code == 0
+
+
+def test_unknown_base_ref(registered: Registry) -> None:
+    res = registered.run("validate", "--base", "no-such-branch")
+    assert res.code == 3
+    assert "ref 'no-such-branch' does not name a commit" in res.err
