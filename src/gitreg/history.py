@@ -103,8 +103,9 @@ def history(reg: Registry, name: str) -> list[Event]:
             elif kind[0] == "stages":
                 before = _stages(snap, f"{commit}^1", path) if status != "A" else {}
                 after = _stages(snap, commit, path) if status != "D" else {}
-                changed = [s for s in sorted(set(before) | set(after))
-                           if before.get(s) != after.get(s)]
+                changed = [
+                    s for s in sorted(set(before) | set(after)) if before.get(s) != after.get(s)
+                ]
                 # in one commit, what entered a stage reads before what left one
                 events += [event("promoted", after[s], s) for s in changed if s in after]
                 events += [event("demoted", before[s], s) for s in changed if s not in after]

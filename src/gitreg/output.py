@@ -59,7 +59,9 @@ def registration(r: Registration) -> str:
         lines.append(f"  artifact: {a.path}  md5 {a.md5}  {a.size} bytes")
     if r.remote_url:
         lines.append(f"  pushed to DVC remote: {r.remote_url}")
-    if r.branch.startswith("gitreg/register/"):
+    if r.pushed:
+        lines.append(f"  pushed branch {r.branch} to origin")
+    if r.branch.startswith("gitreg/register/") and not r.pushed:
         lines.append(f"Next: git push origin {r.branch} and open a pull request to merge it")
     return "\n".join(lines)
 

@@ -69,6 +69,7 @@ class Registration:
     manifest: VersionManifest
     created_model: bool
     remote_url: str | None
+    pushed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +79,7 @@ class Registration:
             "commit": self.commit,
             "created_model": self.created_model,
             "remote": self.remote_url,
+            "pushed": self.pushed,
             "manifest": self.manifest.to_dict(),
         }
 
@@ -359,4 +361,5 @@ def register(root: Path, req: RegisterRequest, push: bool = False) -> Registrati
         manifest=manifest,
         created_model=new_model,
         remote_url=remote_url,
+        pushed=push,
     )
