@@ -134,3 +134,21 @@ def copy_cache(src_root: Path, dst_root: Path) -> int:
             os.replace(tmp, target)
             count += 1
     return count
+
+
+def fetch_outputs(project: Path, pointers: list[str], remote: str | None = None) -> None:
+    """`dvc pull` of the given pointer files in a (scm-less) DVC project directory."""
+    from dvc.exceptions import DvcException
+
+    with _quiet_dvc():
+        repo = _repo(project)
+        try:
+            repo.pull(targets=[str(project / p) for p in pointers], remote=remote)
+        except (DvcException, OSError) as e:
+            raise ArtifactError(
+                f"DVC could not download the artifacts: {e}",
+                "check that the DVC remote is reachable and that you have read access "
+                "(credentials go in .dvc/config.local or the environment)",
+            ) from e
+        finally:
+            repo.close()

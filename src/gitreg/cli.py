@@ -379,3 +379,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+# Commands defined in their own modules register themselves on `cli` when imported.
+from . import cli_deploy  # noqa: E402, F401

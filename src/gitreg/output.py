@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .compare import VersionDiff
+    from .doctor import DoctorReport
     from .history import Event
     from .manifest import ModelSpec, VersionManifest
+    from .pull import PullResult
     from .register import Registration
     from .registry import ModelSummary
+    from .release import ReleaseResult
+    from .resolve import ResolvedVersion
     from .scaffold import InitResult
     from .validate import ValidationReport
 
@@ -186,4 +190,45 @@ def version_diff(d: VersionDiff) -> str:
             lines.append(table([title, d.a, d.b], [(c.field, c.a, c.b) for c in items]))
         else:
             lines.append(f"{title}: no differences")
+    return "\n".join(lines)
+
+
+def release(r: ReleaseResult) -> str:
+    if not r.created:
+        return f"Nothing to release: the tags already match {r.ref} ({r.commit[:12]})."
+    lines = [f"{'Created and pushed' if r.pushed else 'Created'} {len(r.created)} tag(s):"]
+    for t in r.created:
+        extra = ", ".join(f"{k}: {v}" for k, v in t.trailers.items() if k != "Promoted-in" and v)
+        lines.append(f"  {t.name}  -> {t.commit[:12]}  {extra}".rstrip())
+    if not r.pushed:
+        lines.append("Push them with: gitreg release --push (or git push --atomic origin TAG...)")
+    return "\n".join(lines)
+
+
+def resolved(rv: ResolvedVersion) -> str:
+    where = f" ({rv.stage})" if rv.stage else ""
+    lines = [
+        f"{rv.name}@{rv.version}{where}",
+        f"tag:    {rv.tag}",
+        f"commit: {rv.commit}",
+    ]
+    for a in rv.artifacts:
+        lines.append(f"artifact: {a.path}  md5 {a.md5}  {a.size} bytes")
+        if a.url:
+            lines.append(f"          {a.url}")
+    return "\n".join(lines)
+
+
+def pulled(r: PullResult) -> str:
+    rv = r.resolved
+    files = ", ".join(r.files)
+    return f"Pulled {rv.name}@{rv.version} ({rv.tag}) into {r.dest}: {files} (md5 verified)"
+
+
+def doctor(report: DoctorReport) -> str:
+    lines = [str(f) for f in report.findings]
+    if report.ok:
+        lines.append(f"ok: {report.checked} tag(s) checked against {report.ref}")
+    else:
+        lines.append(f"{len(report.findings)} finding(s) in {report.checked} tag(s)")
     return "\n".join(lines)

@@ -268,6 +268,21 @@ def _write_new_model(wt: Path, req: RegisterRequest) -> list[str]:
     return written
 
 
+def _update_dvc_yaml(wt: Path, req: RegisterRequest, rel_paths: list[str], adir: str) -> str:
+    """Point DVC's `artifacts:` entry for the model at this version, for `dvc artifacts get`.
+
+    The registration tag lands on the commit that adds this version, so dvc.yaml must be
+    right in that same commit.
+    """
+    dvc_yaml = wt / "dvc.yaml"
+    text = dvc_yaml.read_text() if dvc_yaml.is_file() else ""
+    entry = {"path": rel_paths[0] if len(rel_paths) == 1 else adir, "type": "model"}
+    if req.description:
+        entry["desc"] = req.description
+    dvc_yaml.write_text(yamlio.roundtrip_set_in(text, ["artifacts", req.name], entry))
+    return "dvc.yaml"
+
+
 def register(root: Path, req: RegisterRequest, push: bool = False) -> Registration:
     """Register `req` in the registry at `root`. See the module docstring for atomicity."""
     with Registry.open(root, "HEAD") as reg:
@@ -335,6 +350,7 @@ def register(root: Path, req: RegisterRequest, push: bool = False) -> Registrati
         (wt / vfile).parent.mkdir(parents=True, exist_ok=True)
         (wt / vfile).write_text(manifest.to_yaml())
         paths = [vfile, *written, *[p + ".dvc" for p in rel_paths], f"{adir}/.gitignore"]
+        paths.append(_update_dvc_yaml(wt, req, rel_paths, adir))
         wgit = Git(wt)
         wgit.run(["add", "--", *paths])
         wgit.run(["commit", "--quiet", "--no-verify", "-m", f"Register {req.name} {req.version}"])

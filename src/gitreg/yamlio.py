@@ -129,6 +129,27 @@ def dump(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
+def roundtrip_set_in(text: str, keys: list[str], value: Any) -> str:
+    """Set a nested key (creating mappings on the way), keeping comments and order."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    doc = rt.load(text) if text.strip() else None
+    if doc is None:
+        doc = CommentedMap()
+    node = doc
+    for key in keys[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = CommentedMap()
+        node = node[key]
+    node[keys[-1]] = value
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()
+
+
 def roundtrip_set(text: str, key: str, value: str | None) -> str:
     """Set (None: remove) one top-level key of a YAML mapping, keeping comments and order."""
     from ruamel.yaml import YAML
