@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .api import ModelVersion
     from .registry import Registry
 
-__all__ = ["Registry", "__version__"]
+__all__ = ["ModelVersion", "Registry", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,4 +26,8 @@ def __getattr__(name: str) -> Any:
         from .registry import Registry
 
         return Registry
+    if name == "ModelVersion":
+        from .api import ModelVersion
+
+        return ModelVersion
     raise AttributeError(name)

@@ -7,6 +7,7 @@ answers and reading many files costs one process, not one per file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -136,6 +137,40 @@ class Git:
         )
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
+    # --- commits from objects alone (used by promote.py) ----------------------------------
+    # Neither the working tree nor the index nor any ref is touched: the caller creates
+    # the branch with `update-ref` once the commit exists.
+
+    def blob_at(self, commit: str, path: str) -> str | None:
+        """The blob id of `path` at `commit`, or None."""
+        spec = f"{commit}:{path}"
+        out = self.run(["rev-parse", "--verify", "--quiet", spec], check=False).strip()
+        return out or None
+
+    def _tree_with(self, tree: str | None, parts: list[str], blob: str) -> str:
+        head = parts[0].encode()
+        lines = self.run_bytes(["ls-tree", "-z", tree]).split(b"\0") if tree else []
+        kept, sub = [], None
+        for line in filter(None, lines):
+            meta, _, entry = line.partition(b"\t")
+            if entry != head:
+                kept.append(line)  # other entries byte for byte
+            elif meta.split(b" ")[1] == b"tree":
+                sub = meta.split(b" ")[2].decode()
+        if len(parts) > 1:
+            new = b"040000 tree " + self._tree_with(sub, parts[1:], blob).encode()
+        else:
+            new = b"100644 blob " + blob.encode()
+        data = b"".join(line + b"\0" for line in [*kept, new + b"\t" + head])
+        return self.run(["mktree", "-z"], input=data).strip()
+
+    def commit_file(self, base: str, path: str, data: bytes, message: str) -> str:
+        """A new commit on top of `base` whose tree is base's with `path` set to `data`."""
+        blob = self.run(["hash-object", "-w", "--stdin"], input=data).strip()
+        tree = self._tree_with(f"{base}^{{tree}}", path.split("/"), blob)
+        args = ["commit-tree", tree, "-p", base, "-F", "-"]
+        return self.run(args, input=message.encode()).strip()
+
 
 @dataclass(frozen=True)
 class TreeEntry:
@@ -182,6 +217,10 @@ class BlobReader:
         data = proc.stdout.read(int(size))
         proc.stdout.read(1)
         return otype, data
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter shutdown, nothing to do
+            self.close()
 
     def close(self) -> None:
         if self._proc is not None:

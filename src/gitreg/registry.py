@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import layout
 from .errors import NotFoundError, RegistryError
 from .gitops import Git, Snapshot
 from .manifest import ModelSpec, RegistryConfig, Stages, VersionManifest, parse
 from .semver import latest, sort_versions
+
+if TYPE_CHECKING:
+    from .api import ModelVersion
+    from .pull import PullResult
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,17 @@ class Registry:
 
     @classmethod
     def open(cls, path: str | Path = ".", ref: str = "HEAD") -> Registry:
-        """Open the registry that contains `path`, reading it at `ref`."""
+        """Open the registry that contains `path`, reading it at `ref`.
+
+        A git URL gives a registry for deploy tools: `resolve` and `pull` from its release
+        tags, without a clone.
+        """
+        from .resolve import is_url
+
+        if isinstance(path, str) and is_url(path):
+            from .api import RemoteRegistry
+
+            return RemoteRegistry(path)
         where = Path(path)
         if not where.is_dir():
             raise RegistryError(f"{path}: no such directory", "pass -C PATH to a registry repo")
@@ -67,6 +81,18 @@ class Registry:
                 "run `gitreg init` in it to add a registry (or commit gitreg.yaml first)",
             )
         return reg
+
+    def resolve(self, ref: str) -> ModelVersion:
+        """`name@1.3.0`, `name@latest` or `name@<stage>`, from this repo's release tags."""
+        from .resolve import resolve
+
+        return resolve(ref, str(self.root))
+
+    def pull(self, mv: ModelVersion, dest: str | Path, force: bool = False) -> PullResult:
+        """Download `mv`'s artifacts into `dest` through DVC, md5-verified, atomically."""
+        from .pull import pull
+
+        return pull(mv, Path(dest), force=force)
 
     @property
     def git(self) -> Git:

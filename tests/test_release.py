@@ -1,0 +1,152 @@
+"""`gitreg release` and `gitreg doctor`: tags from main, against a real bare origin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import Registry, git
+
+
+def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
+    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
+    (reg.path / "models/churn/stages.yaml").write_text(text)
+    return reg.commit_all(message)
+
+
+def _register(reg: Registry, version: str, train: Path) -> None:
+    res = reg.run(
+        "register", "churn", "--version", version, "--artifact", str(train / "model.pkl"), "--here"
+    )
+    assert res.code == 0, res.err
+
+
+def _remote_tags(reg: Registry) -> list[str]:
+    out = git(reg.path, "ls-remote", "--tags", "--refs", reg.origin.as_uri())
+    return sorted(line.split("refs/tags/")[1] for line in out.splitlines())
+
+
+def _tag_message(reg: Registry, tag: str) -> str:
+    return reg.git("for-each-ref", "--format=%(contents)", f"refs/tags/{tag}")
+
+
+def test_release_writes_tags_once(registered: Registry, train: Path) -> None:
+    _register(registered, "1.1.0", train)
+    v11 = registered.git("rev-parse", "HEAD")
+    promoted = _stages(registered, {"staging": "1.1.0"}, "Merge pull request #7 from acme/promote")
+    res = registered.run("release", "--json")
+    assert res.code == 0, res.err
+    data = res.json()
+    assert isinstance(data, dict)
+    assert [t["tag"] for t in data["created"]] == [
+        "churn@v1.0.0",
+        "churn@v1.1.0",
+        "churn#staging#1",
+    ]
+    # the stage tag sits on the version's registration commit; trailers say where and which PR
+    assert registered.git("rev-parse", "churn#staging#1^{commit}") == v11
+    assert registered.git("rev-parse", "churn@v1.1.0^{commit}") == v11
+    assert registered.git("cat-file", "-t", "churn#staging#1") == "tag"
+    msg = _tag_message(registered, "churn#staging#1")
+    assert "Version: 1.1.0" in msg and "Stage: staging" in msg
+    assert f"Promoted-in: {promoted}" in msg and "Pull-Request: #7" in msg
+    # idempotent
+    again = registered.run("release", "--json").json()
+    assert isinstance(again, dict) and again["created"] == []
+    # a swap: production gets 1.1.0, staging is removed; counters go on
+    _stages(registered, {"production": "1.1.0"}, "to production")
+    created = registered.run("release", "--json").json()
+    assert isinstance(created, dict)
+    assert [t["tag"] for t in created["created"]] == ["churn#staging!#2", "churn#production#3"]
+    assert registered.run("doctor").code == 0
+
+
+def test_deprecation_tag(registered: Registry) -> None:
+    registered.run("release")
+    path = registered.path / "models/churn/versions/1.0.0.yaml"
+    path.write_text(path.read_text().replace("status: active", "status: deprecated"))
+    registered.commit_all("deprecate 1.0.0")
+    data = registered.run("release", "--json").json()
+    assert isinstance(data, dict)
+    assert [t["tag"] for t in data["created"]] == ["churn@v1.0.0!"]
+    assert registered.git("rev-parse", "churn@v1.0.0!^{commit}") == registered.git(
+        "rev-parse", "churn@v1.0.0^{commit}"
+    )
+
+
+def test_release_push_is_atomic_and_published(registered: Registry) -> None:
+    _stages(registered, {"staging": "1.0.0"}, "stage")
+    registered.git("push", "-q", "origin", "main")
+    res = registered.run("release", "--push")
+    assert res.code == 0, res.err
+    assert _remote_tags(registered) == ["churn#staging#1", "churn@v1.0.0"]
+
+
+def _clone(reg: Registry, dest: Path) -> Path:
+    git(dest.parent, "clone", "-q", reg.origin.as_uri(), str(dest))
+    return dest
+
+
+def test_racing_releases_write_one_set(registered: Registry, tmp_path: Path) -> None:
+    _stages(registered, {"staging": "1.0.0"}, "stage")
+    registered.git("push", "-q", "origin", "main")
+    a, b = _clone(registered, tmp_path / "a"), _clone(registered, tmp_path / "b")
+    cmd = [sys.executable, "-m", "gitreg", "release", "--push", "--json"]
+    procs = [
+        subprocess.Popen(cmd, cwd=c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in (a, b)
+    ]
+    outs = [p.communicate() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert _remote_tags(registered) == ["churn#staging#1", "churn@v1.0.0"]
+    # both clones end with the same, published tags
+    for c in (a, b):
+        assert git(c, "rev-parse", "churn#staging#1") == git(a, "rev-parse", "churn#staging#1")
+
+
+def test_push_rejected_then_retried(registered: Registry) -> None:
+    """The remote refuses the first push (as when another release landed first)."""
+    _stages(registered, {"staging": "1.0.0"}, "stage")
+    registered.git("push", "-q", "origin", "main")
+    hook = registered.origin / "hooks" / "pre-receive"
+    marker = registered.origin / "rejected-once"
+    hook.write_text(
+        f"#!/bin/sh\nif [ ! -e '{marker}' ]; then touch '{marker}'; "
+        "echo 'remote moved' >&2; exit 1; fi\nexit 0\n"
+    )
+    hook.chmod(0o755)
+    res = registered.run("release", "--push", "--json")
+    assert res.code == 0, res.err
+    data = res.json()
+    assert isinstance(data, dict) and data["attempts"] == 2 and data["pushed"] is True
+    assert _remote_tags(registered) == ["churn#staging#1", "churn@v1.0.0"]
+
+
+def test_push_never_succeeding_leaves_no_local_tags(registered: Registry) -> None:
+    hook = registered.origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'no tags for you' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    res = registered.run("release", "--push")
+    assert res.code == 3
+    assert "could not push the release tags after 5 attempts" in res.err
+    assert registered.git("tag", "--list") == ""
+
+
+def test_doctor_findings(registered: Registry, train: Path) -> None:
+    _stages(registered, {"staging": "1.0.0"}, "stage")
+    assert registered.run("release").code == 0
+    registered.git("tag", "churn#production#9")  # lightweight, counter gap
+    side = registered.git("commit-tree", "-m", "side", "HEAD^{tree}")
+    registered.git("tag", "-a", "-m", "by hand", "churn@v9.9.9", side)  # not on main, no trailers
+    _stages(registered, {}, "unstage")  # main moved on, release not run
+    res = registered.run("doctor", "--json")
+    assert res.code == 1
+    data = res.json()
+    assert isinstance(data, dict)
+    text = "\n".join(f"{f['tag']}: {f['message']}" for f in data["findings"])
+    assert "churn#production#9: lightweight tag" in text
+    assert f"churn@v9.9.9: points to {side[:12]}, which is not on main" in text
+    assert "churn@v9.9.9: not written by `gitreg release`" in text
+    assert "stage counters have gaps: missing [2, 3, 4, 5, 6, 7, 8]" in text
+    assert "main says no stages: run `gitreg release`" in text
