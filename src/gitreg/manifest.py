@@ -296,13 +296,23 @@ KINDS: dict[str, type[BaseModel]] = {
 M = TypeVar("M", bound=BaseModel)
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
+def _field_path(loc: tuple[int | str, ...], data: Any = None) -> str:
+    """`a.b[0].c` from a pydantic location, walking the input to tell list indexes from keys."""
     out = ""
+    cur = data
     for part in loc:
-        if isinstance(part, int):
+        if part == "[key]":
+            continue
+        if isinstance(part, int) and (isinstance(cur, list) or cur is None):
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
+        if isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            cur = cur[part]
+        elif isinstance(cur, dict):
+            cur = cur.get(part)
+        else:
+            cur = None
     return out
 
 
@@ -317,12 +327,11 @@ def _message(err: dict[str, Any]) -> str:
     return msg[:1].lower() + msg[1:]
 
 
-def validation_problems(path: str, error: ValidationError) -> list[Problem]:
-    problems = []
-    for err in error.errors():
-        loc = tuple(p for p in err["loc"] if p not in ("function-after[_check_name(), str]",))
-        problems.append(Problem(path, _field_path(loc), _message(dict(err))))
-    return problems
+def validation_problems(path: str, error: ValidationError, data: Any = None) -> list[Problem]:
+    return [
+        Problem(path, _field_path(tuple(err["loc"]), data), _message(dict(err)))
+        for err in error.errors()
+    ]
 
 
 def parse(cls: type[M], data: bytes | str, path: str) -> M:
@@ -334,10 +343,15 @@ def parse(cls: type[M], data: bytes | str, path: str) -> M:
     bad_keys = [k for k in obj if not isinstance(k, str)]
     if bad_keys:
         raise ManifestError.single(path, str(bad_keys[0]), "keys must be strings")
+    if cls is Stages:
+        bad = [(k, layout.name_problem(k)) for k in obj if k != "schema"]
+        problems = [Problem(path, k, f"stage {p}") for k, p in bad if p]
+        if problems:
+            raise ManifestError(problems)
     try:
         return cls.model_validate(obj)
     except ValidationError as e:
-        raise ManifestError(validation_problems(path, e)) from None
+        raise ManifestError(validation_problems(path, e, obj)) from None
 
 
 def version_path_problems(m: VersionManifest, path: str) -> list[Problem]:

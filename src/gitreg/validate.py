@@ -61,6 +61,8 @@ class _Checker:
     def load(self, cls: type[Any], path: str) -> Any:
         data = self.snap.read(path)
         if data is None:
+            if self.snap.exists(path):
+                self.add(path, "", "not a file (a directory is in its place); make it a YAML file")
             return None
         self.report.files += 1
         try:

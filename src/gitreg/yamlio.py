@@ -12,7 +12,7 @@ import io
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from .errors import ManifestError
 
@@ -47,48 +47,47 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _expanded_size(root: Node) -> int:
-    """Number of nodes the document has once every alias is expanded (memoized, linear)."""
-    memo: dict[int, int] = {}
-
-    def size(node: Node) -> int:
-        cached = memo.get(id(node))
-        if cached is not None:
-            return cached
-        memo[id(node)] = 1  # guards against recursive structures
-        total = 1
-        if isinstance(node, SequenceNode):
-            total += sum(size(child) for child in node.value)
-        elif isinstance(node, MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        total = min(total, MAX_EXPANDED_NODES + 1)
-        memo[id(node)] = total
-        return total
-
-    return size(root)
+MAX_DEPTH = 64
 
 
-def _is_recursive(root: Node) -> bool:
-    stack: set[int] = set()
-    done: set[int] = set()
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
-    def visit(node: Node) -> bool:
-        if id(node) in stack:
-            return True
-        if id(node) in done or isinstance(node, ScalarNode):
-            return False
-        stack.add(id(node))
-        children: list[Node] = (
-            list(node.value)
-            if isinstance(node, SequenceNode)
-            else [n for pair in node.value for n in pair]
-        )
-        found = any(visit(c) for c in children)
-        stack.discard(id(node))
-        done.add(id(node))
-        return found
 
-    return visit(root)
+def _shape_problem(root: Node) -> str | None:
+    """Why a composed document is too big, too deep or recursive (iterative, linear)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        if leaving:
+            kids = _children(node)
+            size[key] = min(1 + sum(size[id(k)] for k in kids), MAX_EXPANDED_NODES + 1)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            state[key] = 2
+            continue
+        if state.get(key) == 2:
+            continue
+        if state.get(key) == 1:
+            return "YAML aliases refer to themselves (recursive document)"
+        state[key] = 1
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if state.get(id(k)) != 2)
+        for k in _children(node):
+            if state.get(id(k)) == 1:
+                return "YAML aliases refer to themselves (recursive document)"
+    if size[id(root)] > MAX_EXPANDED_NODES:
+        return f"YAML aliases expand too far (more than {MAX_EXPANDED_NODES} nodes)"
+    if depth[id(root)] > MAX_DEPTH:
+        return f"YAML nesting is deeper than {MAX_DEPTH} levels"
+    return None
 
 
 def load(data: bytes | str, path: str) -> Any:
@@ -103,15 +102,15 @@ def load(data: bytes | str, path: str) -> Any:
     except UnicodeDecodeError as e:
         msg = f"not UTF-8 text ({e.reason} at byte {e.start})"
         raise ManifestError.single(path, "", msg) from None
-    loader = _StrictLoader(io.StringIO(text))
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(io.StringIO(text))
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node) > MAX_EXPANDED_NODES or _is_recursive(node):
-            raise ManifestError.single(
-                path, "", "YAML aliases expand too far (more than 100000 nodes, or recursive)"
-            )
+        problem = _shape_problem(node)
+        if problem:
+            raise ManifestError.single(path, "", problem)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -120,8 +119,17 @@ def load(data: bytes | str, path: str) -> Any:
         raise ManifestError.single(path, "", f"invalid YAML: {where}{what}") from None
     except yaml.YAMLError as e:
         raise ManifestError.single(path, "", f"invalid YAML: {e}") from None
+    except RecursionError:
+        raise ManifestError.single(
+            path, "", f"YAML nesting is deeper than {MAX_DEPTH} levels"
+        ) from None
+    except (ValueError, TypeError, OverflowError) as e:
+        # PyYAML's constructors raise these for values that parse but cannot exist
+        # (2026-13-02, `!!int abc`, ...)
+        raise ManifestError.single(path, "", f"invalid YAML value: {e}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def dump(data: Any) -> str:
