@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import Registry, git
 
 
@@ -150,3 +152,67 @@ def test_doctor_findings(registered: Registry, train: Path) -> None:
     assert "churn@v9.9.9: not written by `gitreg release`" in text
     assert "stage counters have gaps: missing [2, 3, 4, 5, 6, 7, 8]" in text
     assert "main says no stages: run `gitreg release`" in text
+
+
+def test_history_shows_pr_and_approvers_from_tags(registered: Registry) -> None:
+    (registered.path / "models/churn/stages.yaml").write_text("schema: gitreg/v1\nstaging: 1.0.0\n")
+    registered.git("add", "-A")
+    registered.git(
+        "commit", "-q", "-m", "Merge pull request #12 from acme/promote\n\nApproved-by: alice, bob"
+    )
+    assert registered.run("release").code == 0
+    events = registered.run("history", "churn", "--json").json()
+    assert isinstance(events, list)
+    promoted = events[-1]
+    assert promoted["kind"] == "promoted" and promoted["tag"] == "churn#staging#1"
+    assert promoted["pull_request"] == "#12"
+    assert promoted["approved_by"] == ["alice", "bob"]
+    assert events[0]["tag"] == "churn@v1.0.0"
+    text = registered.run("history", "churn").out
+    assert "alice, bob" in text and "churn#staging#1" in text
+
+
+def test_release_reads_approvals_from_github(
+    registered: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakegithub import FakeGitHub
+
+    cfg = registered.path / "gitreg.yaml"
+    cfg.write_text(cfg.read_text() + "github:\n  repo: octo-org/models\n")
+    merge = _stages(registered, {"staging": "1.0.0"}, "promote churn 1.0.0 to staging")
+    with FakeGitHub(owner="octo-org", repo="models") as server:
+        pr = server.add_pull("gitreg/promote/churn/staging/1.0.0")
+        server.add_review(pr, "alice", "APPROVED")
+        server.add_review(pr, "mallory", "CHANGES_REQUESTED")
+        server.set_merged(pr, merge)
+        monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        res = registered.run("release", "--json")
+        assert res.code == 0, res.err
+        assert server.violations == []
+        asked = {r.path for r in server.requests}
+        assert f"/repos/octo-org/models/commits/{merge}/pulls" in asked
+        assert f"/repos/octo-org/models/pulls/{pr}/reviews" in asked
+    msg = _tag_message(registered, "churn#staging#1")
+    lines = msg.splitlines()
+    assert "Approved-by: alice" in lines  # mallory asked for changes: not an approver
+    assert f"Pull-Request: https://github.com/octo-org/models/pull/{pr}" in lines
+
+
+def test_release_with_refused_token_writes_nothing(
+    registered: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakegithub import FakeGitHub
+
+    cfg = registered.path / "gitreg.yaml"
+    cfg.write_text(cfg.read_text() + "github:\n  repo: octo-org/models\n")
+    _stages(registered, {"staging": "1.0.0"}, "promote")
+    with FakeGitHub(owner="octo-org", repo="models") as server:
+        server.fail_auth = True
+        monkeypatch.setenv("GITHUB_TOKEN", "expired")
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        res = registered.run("release")
+    assert res.code == 3
+    assert "401" in res.err or "refused" in res.err.lower()
+    assert "GITHUB_TOKEN" in res.err
+    assert registered.git("tag", "--list") == ""

@@ -1,15 +1,16 @@
 """`gitreg history NAME`: what happened to a model, read from the first-parent log of a ref.
 
 Each commit on the ref that adds a version, deprecates one or edits `stages.yaml` becomes
-one or more events. (Once releases are tagged, the tags' trailers add who approved.)
+one or more events. Where `gitreg release` tagged the event, the tag's trailers add the
+pull request and who approved it, and the tag says when it was released.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from . import layout
+from . import layout, tags
 from .errors import ManifestError
 from .gitops import Snapshot
 from .manifest import Stages, VersionManifest, parse
@@ -26,6 +27,10 @@ class Event:
     author: str
     date: str
     subject: str
+    tag: str | None = None
+    pull_request: str | None = None
+    approved_by: list[str] | None = None
+    released: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,7 +42,50 @@ class Event:
             "author": self.author,
             "date": self.date,
             "subject": self.subject,
+            "tag": self.tag,
+            "pull_request": self.pull_request,
+            "approved_by": self.approved_by,
+            "released": self.released,
         }
+
+
+def _tag_for(event: Event, model_tags: list[tags.Tag]) -> tags.Tag | None:
+    kinds = {
+        "registered": "register",
+        "promoted": "assign",
+        "demoted": "unassign",
+        "deprecated": "deprecate",
+    }
+    for t in model_tags:
+        p = t.parsed
+        if p.kind != kinds[event.kind]:
+            continue
+        if p.kind in ("register", "deprecate") and p.version == event.version:
+            return t
+        if p.stage == event.stage and t.trailers.get("Promoted-in") == event.commit:
+            return t
+    return None
+
+
+def with_releases(events: list[Event], model_tags: list[tags.Tag]) -> list[Event]:
+    """Events with the release tag, PR and approvers that `gitreg release` recorded."""
+    out = []
+    for e in events:
+        t = _tag_for(e, model_tags)
+        if t is None:
+            out.append(e)
+            continue
+        approved = [a.strip() for a in t.trailers.get("Approved-by", "").split(",") if a.strip()]
+        out.append(
+            replace(
+                e,
+                tag=t.name,
+                pull_request=t.trailers.get("Pull-Request"),
+                approved_by=approved or None,
+                released=t.date or None,
+            )
+        )
+    return out
 
 
 def _stages(snap: Snapshot, spec_commit: str, path: str) -> dict[str, str]:
@@ -109,4 +157,4 @@ def history(reg: Registry, name: str) -> list[Event]:
                 # in one commit, what entered a stage reads before what left one
                 events += [event("promoted", after[s], s) for s in changed if s in after]
                 events += [event("demoted", before[s], s) for s in changed if s not in after]
-    return events
+    return with_releases(events, tags.model_tags(reg.git, name))

@@ -167,11 +167,14 @@ def events(items: Sequence[Event]) -> str:
             e.stage or "-",
             e.author.split(" <")[0],
             e.commit[:10],
-            e.subject,
+            e.pull_request or "-",
+            ", ".join(e.approved_by or []) or "-",
+            e.tag or "(not released)",
         )
         for e in items
     ]
-    return table(["date", "event", "version", "stage", "by", "commit", "subject"], rows)
+    headers = ["date", "event", "version", "stage", "by", "commit", "pr", "approved by", "tag"]
+    return table(headers, rows)
 
 
 def version_diff(d: VersionDiff) -> str:
