@@ -11,7 +11,24 @@ from conftest import Registry, run, run_process
 def test_help_lists_every_command() -> None:
     res = run("--help")
     assert res.code == 0
-    for cmd in ("init", "register", "validate", "list", "show", "history", "diff", "schema"):
+    for cmd in (
+        "init",
+        "register",
+        "validate",
+        "list",
+        "show",
+        "history",
+        "diff",
+        "schema",
+        "promote",
+        "demote",
+        "rollback",
+        "deprecate",
+        "release",
+        "resolve",
+        "pull",
+        "doctor",
+    ):
         assert cmd in res.out
     assert "Exit codes" in res.out
 

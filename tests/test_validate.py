@@ -168,3 +168,33 @@ def test_unknown_base_ref(registered: Registry) -> None:
     res = registered.run("validate", "--base", "no-such-branch")
     assert res.code == 3
     assert "ref 'no-such-branch' does not name a commit" in res.err
+
+
+def test_rollback_into_a_stage_the_version_held_in_a_release(
+    registered: Registry, train: Path
+) -> None:
+    _set_stages(registered, {"staging": "1.0.0"})
+    registered.commit_all("1.0.0 to staging")
+    _set_stages(registered, {"production": "1.0.0"})
+    registered.commit_all("1.0.0 to production")
+    assert registered.run("release").code == 0
+    _register_here(registered, "1.1.0", train)
+    _set_stages(registered, {"staging": "1.1.0", "production": "1.0.0"})
+    registered.commit_all("1.1.0 to staging")
+    _set_stages(registered, {"production": "1.1.0"})
+    registered.commit_all("1.1.0 to production")
+    assert registered.run("release").code == 0
+    base = registered.git("rev-parse", "HEAD")
+    # production goes back to 1.0.0, which staging does not hold: allowed, a release had it there
+    _set_stages(registered, {"production": "1.0.0"})
+    registered.commit_all("roll back production")
+    res = registered.run("validate", "--base", base)
+    assert res.code == 0, res.out
+    # but a version never released into production still needs staging first
+    registered.git("reset", "-q", "--hard", base)
+    _register_here(registered, "1.2.0", train)
+    base = registered.git("rev-parse", "HEAD")
+    _set_stages(registered, {"production": "1.2.0"})
+    registered.commit_all("1.2.0 straight to production")
+    res = registered.run("validate", "--base", base)
+    assert res.code == 1 and "no release ever put it in 'production'" in res.out

@@ -382,4 +382,4 @@ def run() -> None:
 
 
 # Commands defined in their own modules register themselves on `cli` when imported.
-from . import cli_deploy  # noqa: E402, F401
+from . import cli_deploy, cli_promote  # noqa: E402, F401

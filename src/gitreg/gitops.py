@@ -148,6 +148,7 @@ class Git:
         return out or None
 
     def _tree_with(self, tree: str | None, parts: list[str], blob: str) -> str:
+        """A tree like `tree` (None: empty) with the path `parts` set to `blob`, via mktree."""
         head = parts[0].encode()
         lines = self.run_bytes(["ls-tree", "-z", tree]).split(b"\0") if tree else []
         kept, sub = [], None

@@ -164,6 +164,16 @@ class ReleasedState:
         return out
 
 
+def has_held(git: Git, name: str, stage: str, version: str) -> bool:
+    """True if a release ever assigned `version` of `name` to `stage` (a rollback target)."""
+    model = model_tags(git, name)
+    state = released_state(model)
+    return any(
+        t.parsed.kind == "assign" and t.parsed.stage == stage and state.version_at(t) == version
+        for t in model
+    )
+
+
 def released_state(tags: list[Tag]) -> ReleasedState:
     registered: dict[str, Tag] = {}
     deprecated: dict[str, Tag] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import layout
+from . import layout, tags
 from .errors import ManifestError, Problem
 from .gitops import Snapshot
 from .manifest import (
@@ -232,13 +232,14 @@ def _check_requires(
         if rule is None or rule.requires is None:
             continue
         held = old.get(rule.requires)
-        if held != version:
+        if held != version and not tags.has_held(checker.snap.git, model, stage, version):
             where = f"held {held}" if held else "held nothing"
             checker.add(
                 path,
                 stage,
                 f"{model}@{version} must hold {rule.requires!r} on the base before it enters "
-                f"{stage!r} ({rule.requires!r} {where} there); promote it to {rule.requires} first",
+                f"{stage!r} ({rule.requires!r} {where} there, and no release ever put it in "
+                f"{stage!r}); promote it to {rule.requires} first",
             )
 
 
