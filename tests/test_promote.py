@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -494,3 +495,52 @@ def test_rate_limit_names_the_reset_time(
 )
 def test_parse_remote(url: str, repo: str | None) -> None:
     assert parse_remote(url) == repo
+
+
+def test_register_open_pr(registry: Any, train: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`register --open-pr`: the branch is pushed and one PR opened, its body the manifest."""
+    from fakegithub import FakeGitHub
+
+    cfg = registry.path / "gitreg.yaml"
+    cfg.write_text(cfg.read_text() + "github:\n  repo: octo-org/models\n")
+    registry.commit_all("github repo")
+    with FakeGitHub(owner="octo-org", repo="models") as server:
+        monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        res = registry.run(
+            "register",
+            "churn",
+            "--version",
+            "1.0.0",
+            "--artifact",
+            str(train / "model.pkl"),
+            "--metrics",
+            str(train / "metrics.json"),
+            "--open-pr",
+            "--json",
+        )
+        assert res.code == 0, res.err
+        assert server.violations == []
+        posts = [r for r in server.requests if r.method == "POST"]
+        assert len(posts) == 1 and posts[0].path == "/repos/octo-org/models/pulls"
+        body = posts[0].body
+        assert body["head"] == "gitreg/register/churn/1.0.0" and body["base"] == "main"
+        assert body["title"] == "Register churn 1.0.0"
+        assert "| f1 | 0.91 |" in body["body"] and "md5" in body["body"]
+    out = res.json()
+    assert out["pr"]["number"] == 1
+    remote = registry.git("ls-remote", registry.origin.as_uri())
+    assert "refs/heads/gitreg/register/churn/1.0.0" in remote
+    assert (
+        registry.run(
+            "register",
+            "churn",
+            "--version",
+            "1.1.0",
+            "--artifact",
+            str(train / "model.pkl"),
+            "--open-pr",
+            "--here",
+        ).code
+        == 2
+    )

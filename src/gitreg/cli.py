@@ -152,6 +152,12 @@ def init(
 @click.option("--framework", metavar="NAME[==VERSION]", help="Override framework detection.")
 @click.option("--here", is_flag=True, help="Commit on the current branch instead of a new one.")
 @click.option("--push", is_flag=True, help="Push the branch to origin.")
+@click.option(
+    "--open-pr",
+    is_flag=True,
+    help="Push and open a pull request (GITHUB_TOKEN; without one, print the compare URL).",
+)
+@click.option("--base-branch", default="main", show_default=True, help="The PR's target.")
 @repo_option
 @json_option
 def register(
@@ -172,6 +178,8 @@ def register(
     framework: str | None,
     here: bool,
     push: bool,
+    open_pr: bool,
+    base_branch: str,
     repo: str,
     as_json: bool,
 ) -> None:
@@ -207,8 +215,18 @@ def register(
     )
     with Registry.open(repo) as reg:
         root = reg.root
-    result = do_register(root, req, push=push)
-    _emit(as_json, result.to_dict(), output.registration(result))
+    if open_pr and here:
+        raise UsageError("--open-pr needs a branch of its own: drop --here")
+    result = do_register(root, req, push=push or open_pr)
+    if not open_pr:
+        _emit(as_json, result.to_dict(), output.registration(result))
+        return
+    from .pullrequest import open_registration_pr
+
+    pr = open_registration_pr(root, result, base_branch)
+    opened = f"Pull request: {pr.url}" if pr.url else f"{pr.note or ''} Open it: {pr.compare_url}"
+    text = output.registration(result) + "\n" + opened.strip()
+    _emit(as_json, {**result.to_dict(), "pr": pr.to_dict(), "compare_url": pr.compare_url}, text)
 
 
 @cli.command()

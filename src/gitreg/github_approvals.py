@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from .registry import Registry
 
 Approvals = Callable[[str], "tuple[str, list[str]] | None"]
 
-_GITHUB_URL = re.compile(r"github\.com[:/](?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-
 
 def github_repo(reg: Registry) -> str | None:
     """owner/name: from gitreg.yaml's `github.repo`, else from origin's URL."""
     if reg.config.github is not None:
         return reg.config.github.repo
-    url = reg.git.config_get("remote.origin.url") or ""
-    m = _GITHUB_URL.search(url)
-    return m.group("repo") if m else None
+    from .pullrequest import parse_remote
+
+    url = reg.git.config_get("remote.origin.url")
+    return parse_remote(url) if url else None
 
 
 def approvals_from_env(reg: Registry) -> Approvals | None:

@@ -12,12 +12,15 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import GitHubError, NotFoundError, RegistryError
 from .gitops import Git
 from .promote import AppliedChange, StagePlan, apply_plan
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from .register import Registration
 
 NO_TOKEN_NOTE = "no GITHUB_TOKEN or GH_TOKEN is set: open the pull request in the browser"
 _URL = re.compile(
@@ -281,3 +284,58 @@ def submit(
             (f"{e.hint}; then " if e.hint else "") + f"open it by hand: {compare}",
         ) from e
     return Submission(change, base_branch, pr, pr.compare_url, pr.note)
+
+
+# --- registrations ---------------------------------------------------------------------------
+
+
+def registration_body(r: Registration) -> str:
+    """The description of a registration PR: what is added, its metrics and lineage."""
+    m = r.manifest
+    lines = [
+        f"Registers **{r.name} {r.version}**" + (" (a new model)" if r.created_model else "") + ".",
+        "",
+        f"- manifest: `models/{r.name}/versions/{r.version}.yaml`",
+        f"- author: {m.author}",
+    ]
+    if m.description:
+        lines.append(f"- description: {_cell(m.description)}")
+    if m.framework:
+        lines.append(f"- framework: {m.framework.name} {m.framework.version or ''}".rstrip())
+    if m.lineage.code:
+        lines.append(f"- code: {m.lineage.code.repo or '-'} @ `{m.lineage.code.commit or '-'}`")
+    if m.lineage.run and m.lineage.run.url:
+        lines.append(f"- run: {m.lineage.run.url}")
+    lines += ["", "| artifact | md5 | size |", "| --- | --- | --- |"]
+    lines += [f"| `{a.path}` | `{a.md5}` | {a.size} |" for a in m.artifacts]
+    flat = m.metrics.flat()
+    if flat:
+        lines += ["", "| metric | value |", "| --- | --- |"]
+        lines += [f"| {k} | {_num(v)} |" for k, v in flat.items()]
+    lines += [
+        "",
+        "Checks that will run: `gitreg validate --base` (manifest schema, artifact pointers, "
+        "immutability, one new version per merge).",
+        "",
+        "<sub>Opened by `gitreg register --open-pr`.</sub>",
+    ]
+    return "\n".join(lines)
+
+
+def open_registration_pr(
+    root: str | Path, r: Registration, base_branch: str = "main"
+) -> PullRequestResult:
+    """Open the PR of a pushed registration branch (or give its compare URL without a token)."""
+    repo = find_github_repo(root, r.commit)
+    if repo is None:
+        raise _no_repo(root)
+    title = f"Register {r.name} {r.version}"
+    try:
+        return open_pull_request(root, r.branch, title, registration_body(r), base_branch, repo)
+    except GitHubError as e:
+        compare = compare_url(repo, base_branch, r.branch)
+        raise GitHubError(
+            f"{e.message}\nbranch {r.branch} is pushed to origin, but no pull request was opened",
+            e.status,
+            (f"{e.hint}; then " if e.hint else "") + f"open it by hand: {compare}",
+        ) from e
