@@ -61,3 +61,20 @@ def test_registry_workflows_fetch_full_history(tmp_path: Path, name: str) -> Non
     assert job["steps"][0]["with"]["fetch-depth"] == 0
     perms = doc["permissions"]
     assert perms["contents"] == ("write" if name == "release.yml" else "read")
+
+
+@pytest.mark.parametrize("kind", ["validate", "evaluate", "release"])
+def test_reusable_workflows_run_what_the_templates_run(kind: str) -> None:
+    """The workflow_call versions in .github/ must not drift from what `gitreg init` writes."""
+    import yaml
+
+    def runs(path: Path) -> list[str]:
+        doc = yaml.safe_load(path.read_text())
+        job = next(iter(doc["jobs"].values()))
+        return [s["run"] for s in job["steps"] if "run" in s]
+
+    template = ROOT / "src/gitreg/templates/workflows" / f"{kind}.yml"
+    reusable = ROOT / ".github/workflows" / f"registry-{kind}.yml"
+    assert runs(template) == runs(reusable)
+    doc = yaml.safe_load(reusable.read_text())
+    assert "workflow_call" in doc[True]  # YAML 1.1 reads the key `on` as True
