@@ -78,3 +78,16 @@ def test_reusable_workflows_run_what_the_templates_run(kind: str) -> None:
     assert runs(template) == runs(reusable)
     doc = yaml.safe_load(reusable.read_text())
     assert "workflow_call" in doc[True]  # YAML 1.1 reads the key `on` as True
+
+
+def test_example_registry_matches_what_init_writes(tmp_path: Path) -> None:
+    """example-registry/ ships the files `gitreg init` writes; they must not drift."""
+    assert run("init", str(tmp_path / "reg"), "--github-repo", "acme/iris-registry").code == 0
+    example = ROOT / "example-registry"
+    for rel in (
+        "gitreg.yaml",
+        ".github/workflows/validate.yml",
+        ".github/workflows/evaluate.yml",
+        ".github/workflows/release.yml",
+    ):
+        assert (example / rel).read_text() == (tmp_path / "reg" / rel).read_text(), rel
