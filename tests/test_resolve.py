@@ -195,3 +195,21 @@ def test_gto_and_dvc_agree(released: Registry, tmp_path: Path) -> None:
     ours_dir = tmp_path / "ours"
     assert released.run("pull", "churn@staging", "-o", str(ours_dir)).code == 0
     assert out.read_bytes() == (ours_dir / "model.pkl").read_bytes() == b"model one-one"
+
+
+def test_resolve_imports_neither_pydantic_nor_dvc(released: Registry) -> None:
+    import sys
+
+    code = (
+        "import sys\nfrom gitreg.cli import main\n"
+        f"rc = main(['resolve', 'churn@production', '--json', '-C', {str(released.path)!r}])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'dvc', 'git', 'ruamel'})\n"
+        "print('HEAVY', heavy)\nsys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout
+    # the Python API still gives the fully validated manifest on demand
+    with Api.open(str(released.path)) as reg:
+        mv = reg.resolve("churn@production")
+        assert mv.manifest.version == "1.0.0" and mv.manifest.status == "active"

@@ -11,17 +11,20 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import dvcconfig, layout, tags
-from .errors import NotFoundError, RegistryError, UsageError
+from . import dvcconfig, layout, tags, yamlio
+from .errors import ManifestError, NotFoundError, RegistryError, UsageError
 from .gitops import Git, Snapshot
-from .manifest import RegistryConfig, VersionManifest, parse
 from .semver import is_semver, latest
+
+if TYPE_CHECKING:
+    from .manifest import VersionManifest
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,23 @@ class ResolvedVersion:
     stage: str | None
     tag: str
     commit: str
-    manifest: VersionManifest
+    manifest_data: dict[str, Any]
+    manifest_path: str
     artifacts: list[ResolvedArtifact]
     remote_url: str | None
     repo: str
+    _parsed: list[VersionManifest] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def manifest(self) -> VersionManifest:
+        """The version manifest, fully validated (parsed on first use: pydantic is slow to load)."""
+        if not self._parsed:
+            from .manifest import VersionManifest, parse
+
+            self._parsed.append(
+                parse(VersionManifest, yamlio.dump(self.manifest_data), self.manifest_path)
+            )
+        return self._parsed[0]
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -60,9 +76,41 @@ class ResolvedVersion:
             "stage": self.stage,
             "tag": self.tag,
             "commit": self.commit,
-            "manifest": self.manifest.to_dict(),
+            "manifest": self.manifest_data,
             "artifacts": [a.to_dict() for a in self.artifacts],
         }
+
+
+_MD5 = re.compile(r"^[0-9a-f]{32}(\.dir)?$")
+
+
+def _artifacts(data: Any, path: str, name: str, version: str) -> list[tuple[str, str, int]]:
+    """The deploy-relevant part of a manifest, checked strictly without pydantic."""
+    if not isinstance(data, dict):
+        raise ManifestError.single(path, "", "expected a YAML mapping")
+    if data.get("name") != name or data.get("version") != version:
+        raise ManifestError.single(path, "name", f"does not describe {name}@{version}")
+    arts = data.get("artifacts")
+    if not isinstance(arts, list) or not arts:
+        raise ManifestError.single(path, "artifacts", "must be a non-empty list")
+    root = layout.artifacts_dir(name, version)
+    out = []
+    for i, a in enumerate(arts):
+        ok = (
+            isinstance(a, dict)
+            and isinstance(a.get("path"), str)
+            and layout.is_inside(a["path"], root)
+            and isinstance(a.get("md5"), str)
+            and _MD5.match(a["md5"])
+            and type(a.get("size")) is int
+            and a["size"] >= 0
+        )
+        if not ok:
+            raise ManifestError.single(
+                path, f"artifacts[{i}]", f"needs path under {root}/, an md5 and a size >= 0"
+            )
+        out.append((a["path"], a["md5"], a["size"]))
+    return out
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -127,25 +175,28 @@ def read_release(
                 f"tag {tag.name} points to {tag.commit[:12]}, which has no {vfile}",
                 "the tag is wrong; run `gitreg doctor`",
             )
-        manifest = parse(VersionManifest, data, f"{vfile}@{tag.name}")
+        where = f"{vfile}@{tag.name}"
+        manifest = yamlio.load(data, where)
+        arts = _artifacts(manifest, where, name, version)
         remote = None
         cfg_data, dvc_data = snap.read(layout.CONFIG_FILE), snap.read(".dvc/config")
         if dvc_data is not None:
-            cfg = parse(RegistryConfig, cfg_data, layout.CONFIG_FILE) if cfg_data else None
-            remote = dvcconfig.remote_url(dvc_data.decode(), cfg.dvc_remote if cfg else None)
+            cfg = yamlio.load(cfg_data, layout.CONFIG_FILE) if cfg_data else None
+            remote_name = cfg.get("dvc_remote") if isinstance(cfg, dict) else None
+            remote = dvcconfig.remote_url(
+                dvc_data.decode(), remote_name if isinstance(remote_name, str) else None
+            )
     return ResolvedVersion(
         name=name,
         version=version,
         stage=stage,
         tag=tag.name,
         commit=tag.commit,
-        manifest=manifest,
+        manifest_data=manifest,
+        manifest_path=where,
         remote_url=remote,
         repo=repo,
-        artifacts=[
-            ResolvedArtifact(a.path, a.md5, a.size, object_url(remote, a.md5))
-            for a in manifest.artifacts
-        ],
+        artifacts=[ResolvedArtifact(p, m, s, object_url(remote, m)) for p, m, s in arts],
     )
 
 
