@@ -1,73 +1,103 @@
 #!/usr/bin/env bash
-# The demo: sets up .venv, then runs the registry flow end to end in a scratch folder with a
-# local bare git origin and a local DVC remote (nothing leaves this machine).
+# The demo: sets up .venv, then walks the whole gitreg flow on a copy of example-registry/
+# (an iris classifier) with a local bare git origin standing in for GitHub and a local DVC
+# remote. Nothing leaves this machine. Pull requests are simulated: each branch is checked
+# the way CI checks it (validate + evaluate), then merged with --no-ff like GitHub does.
 #   bash scripts/demo.sh [WORKDIR]      (default: a new folder under ${TMPDIR:-/tmp})
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/setup.sh
-source "$root/scripts/setup.sh" ""
+source "$root/scripts/setup.sh" sklearn
+unset GITHUB_TOKEN GH_TOKEN   # no GitHub here: --open-pr prints the compare URL instead
 work="${1:-$(mktemp -d "${TMPDIR:-/tmp}/gitreg-demo-XXXXXX")}"
 mkdir -p "$work"
-cd "$work"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+start=$(date +%s)
+bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+step() { bold "== $*"; }
+run() { printf '\033[36m$ %s\033[0m\n' "$*"; "$@"; }
+pr=0
+# merge BRANCH TITLE: what pressing "Merge" on GitHub does, then the release workflow
+merge() {
+  pr=$((pr + 1))
+  run git merge -q --no-ff -m "Merge pull request #$pr from acme/$1" -m "$2" "$1"
+  run git push -q origin main
+  run gitreg release --push
+}
+# ci BRANCH: what the validate and evaluate workflows run on the pull request
+ci() {
+  run gitreg validate --ref "$1" --base main
+  if git diff --name-only main "$1" | grep -q 'stages.yaml$'; then
+    run gitreg evaluate --changed --base main --ref "$1" \
+      --report-md "$work/report-${1//\//-}.md" --report-json "$work/report-${1//\//-}.json"
+  fi
+}
 
-step "1. A bare git origin (stands in for GitHub) and a new registry with a local DVC remote"
-show git init -q --bare origin.git
-show gitreg init registry
-cd registry
-show git remote add origin "file://$work/origin.git"
-show git push -q origin main
+step "1. A registry: gitreg init, a bare origin (GitHub's stand-in), the example's iris model"
+run git init -q --bare --initial-branch=main "$work/origin.git"
+run gitreg init "$work/registry" --github-repo acme/iris-registry
+cd "$work/registry"
+run cp -r "$root/example-registry/models" "$root/example-registry/train" .
+run cp "$root/example-registry/README.md" README.md
+run cp "$root/example-registry/.github/CODEOWNERS" .github/CODEOWNERS
+git add -A && git commit -qm "Add the iris model: card, evaluation policy, training code"
+run git remote add origin "file://$work/origin.git"
+run git push -q origin main
 
-step "2. Train a model (a tiny pure-Python classifier) and write its metrics"
-mkdir -p "$work/train"
-python - "$work/train" <<'PY'
-import json, pickle, random, sys
-out = sys.argv[1]
-random.seed(0)
-rows = [(random.gauss(m, 1.0), label) for label, m in ((0, -1.0), (1, 1.0)) for _ in range(200)]
-threshold = sum(x for x, _ in rows) / len(rows)
-acc = sum((x > threshold) == bool(y) for x, y in rows) / len(rows)
-pickle.dump({"kind": "threshold", "threshold": threshold}, open(f"{out}/model.pkl", "wb"))
-json.dump({"accuracy": round(acc, 4), "f1": round(acc - 0.01, 4)}, open(f"{out}/metrics.json", "w"))
-open(f"{out}/params.yaml", "w").write("feature: x\nrule: mean-threshold\n")
-PY
-show cat "$work/train/metrics.json"; echo
+step "2. Train 1.0.0 (logistic regression); track the held-out set with DVC"
+run python train/train.py --version 1.0.0 --out "$work/out/1.0.0" --data-dir data
+run dvc add -q data/iris-holdout.csv
+git add data/iris-holdout.csv.dvc data/.gitignore && git commit -qm "Track the iris held-out set"
+run dvc push -q data/iris-holdout.csv.dvc
+run git push -q origin main
 
-step "3. Register churn 1.0.0 (artifact to DVC, manifest committed on main) and push"
-show gitreg register churn --version 1.0.0 --artifact "$work/train/model.pkl" \
-  --metrics "$work/train/metrics.json" --params "$work/train/params.yaml" \
-  --description "first model" --task classification --here
-show git push -q origin main
+step "3. Register 1.0.0: artifact to the DVC remote, manifest on a branch, a pull request"
+run gitreg register iris --version 1.0.0 --artifact "$work/out/1.0.0/model.pkl" \
+  --metrics "$work/out/1.0.0/metrics.json" --params "$work/out/1.0.0/params.yaml" \
+  --description "$(cat "$work/out/1.0.0/description.txt")" --open-pr
+ci gitreg/register/iris/1.0.0
+merge gitreg/register/iris/1.0.0 "Register iris 1.0.0"
 
-step "4. What CI runs on every pull request, and the read commands"
-show gitreg validate
-show gitreg list
-show gitreg show churn@1.0.0
+step "4. Promote 1.0.0 to staging, then production: one-line PRs, each evaluated first"
+for stage in staging production; do
+  run gitreg promote iris 1.0.0 --to "$stage" --open-pr
+  ci "gitreg/promote/iris/$stage/1.0.0"
+  merge "gitreg/promote/iris/$stage/1.0.0" "Promote iris 1.0.0 to $stage"
+done
 
-step "5. A second version on its own branch, validated against main as a PR would be"
-python - "$work/train" <<'PY'
-import json, sys
-json.dump({"accuracy": 0.95, "f1": 0.94}, open(f"{sys.argv[1]}/metrics.json", "w"))
-PY
-show gitreg register churn --version 1.1.0 --artifact "$work/train/model.pkl" \
-  --metrics "$work/train/metrics.json" --params "$work/train/params.yaml" \
-  --description "better threshold" --push
-show gitreg validate --ref gitreg/register/churn/1.1.0 --base main
-show git merge -q --no-ff -m "Merge: register churn 1.1.0" gitreg/register/churn/1.1.0
-show gitreg diff churn 1.0.0 1.1.0
+step "5. A deploy tool asks what is in production, and gets exactly that"
+run gitreg resolve iris@production --repo "file://$work/origin.git" --json
+run gitreg pull iris@production --repo "file://$work/origin.git" -o "$work/deploy/iris"
+run ls -l "$work/deploy/iris"
 
-step "6. Stage changes edit models/churn/stages.yaml; production requires staging first"
-git checkout -q -b promote-too-early
-printf 'schema: gitreg/v1\nproduction: 1.1.0\n' > models/churn/stages.yaml
-git commit -qam "churn 1.1.0 straight to production"
-printf '$ gitreg validate --base main   # expected to fail\n'
-if gitreg validate --base main; then echo "demo: expected a refusal" >&2; exit 1; fi
-git checkout -q main
-printf 'schema: gitreg/v1\nstaging: 1.1.0\n' > models/churn/stages.yaml
-git commit -qam "churn 1.1.0 to staging"
-show gitreg validate --base HEAD~1
-show gitreg history churn
-show gitreg list --json
+step "6. 1.1.0 (C=10): registered, then promoted to staging against 1.0.0: the gate passes"
+run python train/train.py --version 1.1.0 --out "$work/out/1.1.0" --data-dir data
+run gitreg register iris --version 1.1.0 --artifact "$work/out/1.1.0/model.pkl" \
+  --metrics "$work/out/1.1.0/metrics.json" --params "$work/out/1.1.0/params.yaml" \
+  --description "$(cat "$work/out/1.1.0/description.txt")" --push
+ci gitreg/register/iris/1.1.0
+merge gitreg/register/iris/1.1.0 "Register iris 1.1.0"
+run gitreg promote iris 1.1.0 --to staging --open-pr
+ci gitreg/promote/iris/staging/1.1.0
+merge gitreg/promote/iris/staging/1.1.0 "Promote iris 1.1.0 to staging"
 
-step "Done. The registry is at $work/registry, its origin at $work/origin.git"
+step "7. 1.2.0, a depth-2 tree that declares F1 1.0: re-measured, it fails; the promotion is refused"
+run python train/train.py --version 1.2.0 --out "$work/out/1.2.0" --data-dir data
+run gitreg register iris --version 1.2.0 --artifact "$work/out/1.2.0/model.pkl" \
+  --metrics "$work/out/1.2.0/metrics.json" --params "$work/out/1.2.0/params.yaml" \
+  --description "$(cat "$work/out/1.2.0/description.txt")" --push
+ci gitreg/register/iris/1.2.0
+merge gitreg/register/iris/1.2.0 "Register iris 1.2.0"
+run gitreg promote iris 1.2.0 --to staging --open-pr
+if ci gitreg/promote/iris/staging/1.2.0; then
+  echo "demo: the worse candidate passed the gate; that is a bug" >&2
+  exit 1
+fi
+bold "The evaluate check failed, so this pull request is not merged. The report CI posts on it:"
+cat "$work/report-gitreg-promote-iris-staging-1.2.0.md"
+
+step "8. Where things stand"
+run gitreg list
+run gitreg history iris
+run gitreg doctor
+run gitreg resolve iris@staging
+bold "Done in $(( $(date +%s) - start ))s. Registry: $work/registry  origin: $work/origin.git"
