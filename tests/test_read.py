@@ -54,6 +54,7 @@ def test_list_and_show(registered: Registry, train: Path) -> None:
     text = registered.run("list").out
     assert "churn" in text and "staging=1.1.0" in text
     assert registered.run("list", "--stage", "qa", "--json").json() == []
+    assert "No model has a version in stage 'qa'" in registered.run("list", "--stage", "qa").out
     shown = registered.run("show", "churn", "--json").json()
     assert isinstance(shown, dict)
     assert [v["version"] for v in shown["versions"]] == ["1.0.0", "1.1.0"]

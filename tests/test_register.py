@@ -288,3 +288,47 @@ def test_push_branch_to_origin(registry: Registry, train: Path) -> None:
         ["git", "ls-remote", registry.origin.as_uri()], capture_output=True, text=True
     ).stdout
     assert "refs/heads/gitreg/register/churn/1.0.0" in remote_refs
+
+
+def test_bad_owner_and_commit_are_usage_errors(registry: Registry, train: Path) -> None:
+    before = _state(registry)
+    res = registry.run(
+        "register",
+        "churn",
+        "--version",
+        "1.0.0",
+        "--artifact",
+        str(train / "model.pkl"),
+        "--owner",
+        "acme",
+    )
+    assert res.code == 2 and "owners[0]" in res.err and "Traceback" not in res.err
+    res = registry.run(
+        "register",
+        "churn",
+        "--version",
+        "1.0.0",
+        "--artifact",
+        str(train / "model.pkl"),
+        "--code-commit",
+        "HEAD",
+    )
+    assert res.code == 2 and "commit" in res.err
+    assert _state(registry) == before
+
+
+def test_here_refuses_to_overwrite_uncommitted_edits(registered: Registry, train: Path) -> None:
+    dvc_yaml = registered.path / "dvc.yaml"
+    dvc_yaml.write_text(dvc_yaml.read_text() + "# my uncommitted note\n")
+    res = registered.run(
+        "register", "churn", "--version", "1.1.0", "--artifact", str(train / "model.pkl"), "--here"
+    )
+    assert res.code == 3
+    assert "uncommitted changes in dvc.yaml" in res.err
+    assert dvc_yaml.read_text().endswith("# my uncommitted note\n")
+    # on a branch of its own, the working tree is not touched: allowed
+    res = registered.run(
+        "register", "churn", "--version", "1.1.0", "--artifact", str(train / "model.pkl")
+    )
+    assert res.code == 0, res.err
+    assert dvc_yaml.read_text().endswith("# my uncommitted note\n")

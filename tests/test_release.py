@@ -216,3 +216,18 @@ def test_release_with_refused_token_writes_nothing(
     assert "401" in res.err or "refused" in res.err.lower()
     assert "GITHUB_TOKEN" in res.err
     assert registered.git("tag", "--list") == ""
+
+
+def test_one_release_over_several_merges_credits_each_stage_change(registered: Registry) -> None:
+    first = _stages(registered, {"staging": "1.0.0"}, "Merge pull request #1 from acme/a")
+    second = _stages(
+        registered, {"staging": "1.0.0", "production": "1.0.0"}, "Merge pull request #2 from acme/b"
+    )
+    assert registered.run("release").code == 0
+    staging = _tag_message(registered, "churn#staging#1")
+    production = _tag_message(registered, "churn#production#2")
+    assert f"Promoted-in: {first}" in staging and "Pull-Request: #1" in staging
+    assert f"Promoted-in: {second}" in production and "Pull-Request: #2" in production
+    events = registered.run("history", "churn", "--json").json()
+    assert isinstance(events, list)
+    assert [e["tag"] for e in events] == ["churn@v1.0.0", "churn#staging#1", "churn#production#2"]

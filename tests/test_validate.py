@@ -198,3 +198,23 @@ def test_rollback_into_a_stage_the_version_held_in_a_release(
     registered.commit_all("1.2.0 straight to production")
     res = registered.run("validate", "--base", base)
     assert res.code == 1 and "no release ever put it in 'production'" in res.out
+
+
+def test_branch_behind_its_base_is_judged_from_its_fork_point(
+    registered: Registry, train: Path
+) -> None:
+    registered.git("checkout", "-q", "-b", "stale")
+    registered.git("checkout", "-q", "main")
+    _register_here(registered, "1.1.0", train)  # main moves on after the branch forked
+    _set_stages(registered, {"staging": "1.1.0"})
+    registered.commit_all("1.1.0 to staging on main")
+    registered.git("checkout", "-q", "stale")
+    _set_stages(registered, {"staging": "1.0.0"})
+    registered.commit_all("1.0.0 to staging on the stale branch")
+    res = registered.run("validate", "--base", "main")
+    assert res.code == 0, res.out  # nothing of 1.1.0 was "deleted" by this branch
+    _set_stages(registered, {"production": "1.0.0"})
+    registered.commit_all("and to production")
+    res = registered.run("validate", "--base", "main")
+    # staging holds 1.1.0 on the base now, so 1.0.0 may not enter production
+    assert res.code == 1 and "('staging' held 1.1.0 there" in res.out, res.out

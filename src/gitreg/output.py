@@ -82,7 +82,9 @@ def validation(report: ValidationReport) -> str:
     return "\n".join(lines)
 
 
-def model_list(models: Sequence[ModelSummary]) -> str:
+def model_list(models: Sequence[ModelSummary], stage: str | None = None) -> str:
+    if not models and stage:
+        return f"No model has a version in stage {stage!r}."
     if not models:
         return "No models yet. Register one: gitreg register NAME --version 1.0.0 --artifact FILE"
     rows = [

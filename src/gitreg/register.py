@@ -191,6 +191,15 @@ def _plan_checks(reg: Registry, req: RegisterRequest) -> bool:
     for a in req.artifacts:
         _check_artifact(a)
     new_model = not reg.has_model(req.name)
+    if new_model:
+        try:
+            _model_spec(req)
+        except ValidationError as e:
+            problems = validation_problems("command line", e)
+            raise UsageError(
+                "; ".join(f"{p.field}: {p.message}" for p in problems),
+                "--owner takes @user, @org/team or an email; --task and names are plain text",
+            ) from None
     if not new_model and req.version in reg.versions(req.name):
         raise RegistryError(
             f"{req.name}@{req.version} is already registered at {reg.snapshot.ref}",
@@ -244,8 +253,8 @@ def _framework(req: RegisterRequest) -> Framework | None:
     return None
 
 
-def _write_new_model(wt: Path, req: RegisterRequest) -> list[str]:
-    spec = ModelSpec.model_validate(
+def _model_spec(req: RegisterRequest) -> ModelSpec:
+    return ModelSpec.model_validate(
         {
             "schema": layout.SCHEMA_ID,
             "name": req.name,
@@ -254,6 +263,22 @@ def _write_new_model(wt: Path, req: RegisterRequest) -> list[str]:
             "task": req.task,
         }
     )
+
+
+def _refuse_dirty(git: Git, paths: list[str]) -> None:
+    """--here writes these paths into the working tree: refuse to overwrite edits in them."""
+    out = git.run(["status", "--porcelain", "--untracked-files=all", "--", *paths])
+    dirty = [line[3:] for line in out.splitlines() if line.strip()]
+    if dirty:
+        listed = ", ".join(dirty)
+        raise RegistryError(
+            f"uncommitted changes in {listed}: --here would overwrite them",
+            "commit or stash them first, or register without --here (on a new branch)",
+        )
+
+
+def _write_new_model(wt: Path, req: RegisterRequest) -> list[str]:
+    spec = _model_spec(req)
     stages = Stages.model_validate({"schema": layout.SCHEMA_ID})
     (wt / layout.model_dir(req.name)).mkdir(parents=True, exist_ok=True)
     (wt / layout.model_file(req.name)).write_text(spec.to_yaml())
@@ -299,7 +324,11 @@ def register(root: Path, req: RegisterRequest, push: bool = False) -> Registrati
             run=RunLineage(id=req.run_id, url=req.run_url) if (req.run_id or req.run_url) else None,
         )
     except ValidationError as e:
-        raise ManifestError(validation_problems("command line", e)) from None
+        problems = validation_problems("command line", e)
+        raise UsageError(
+            "; ".join(f"{p.field}: {p.message}" for p in problems),
+            "--code-commit takes a full or abbreviated commit hash (7-64 hex digits)",
+        ) from None
     author = _author(git)
     current = git.current_branch()
     if req.here and current is None:
@@ -307,6 +336,8 @@ def register(root: Path, req: RegisterRequest, push: bool = False) -> Registrati
     target = (
         f"refs/heads/{current}" if req.here else f"refs/heads/{branch_name(req.name, req.version)}"
     )
+    if req.here:
+        _refuse_dirty(git, [layout.model_dir(req.name), "dvc.yaml", ".github/CODEOWNERS"])
 
     with _Worktree(git, base) as wt:
         local_cfg = Path(root) / ".dvc" / "config.local"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import layout, tags
-from .errors import GitError, RegistryError
+from .errors import GitError, ManifestError, RegistryError
 from .github_approvals import Approvals
 from .gitops import Git
 from .manifest import Stages, VersionManifest, parse
@@ -55,6 +55,35 @@ class ReleaseResult:
             "pushed": self.pushed,
             "attempts": self.attempts,
         }
+
+
+class _StageHistory:
+    """The first-parent commits that edited one stages.yaml, newest first, read on demand."""
+
+    def __init__(self, reg: Registry, path: str) -> None:
+        self.snap = reg.snapshot
+        self.path = path
+        out = reg.git.run(["log", "--first-parent", "--format=%H", reg.commit, "--", path])
+        self.commits = out.split()
+        self._maps: dict[str, dict[str, str]] = {}
+
+    def _at(self, commit: str) -> dict[str, str]:
+        if commit not in self._maps:
+            data = self.snap.read_at(commit, self.path)
+            try:
+                self._maps[commit] = parse(Stages, data, self.path).mapping if data else {}
+            except ManifestError:
+                self._maps[commit] = {}
+        return self._maps[commit]
+
+    def set_in(self, stage: str, value: str | None) -> str:
+        """The commit whose edit gave `stage` its current `value` (None: removed it)."""
+        found = self.commits[0] if self.commits else self.snap.commit
+        for commit in self.commits:
+            if self._at(commit).get(stage) != value:
+                break
+            found = commit
+        return found
 
 
 def _first_commit_with(git: Git, ref: str, path: str) -> str | None:
@@ -151,12 +180,13 @@ def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
         wanted = parse(Stages, data, sfile).mapping if data is not None else {}
         released = state.stage_map()
         counter = state.counter
-        changed_in = _last_change(git, ref, sfile) if wanted != released else ""
-        review = _review_trailers(git, changed_in, approvals) if changed_in else {}
+        history = _StageHistory(reg, sfile) if wanted != released else None
         for stage in [s for s in reg.config.stage_names if s in wanted or s in released]:
             want, have = wanted.get(stage), released.get(stage)
-            if want == have:
+            if want == have or history is None:
                 continue
+            changed_in = history.set_in(stage, want)
+            review = _review_trailers(git, changed_in, approvals)
             counter += 1
             if want is None:
                 planned.append(

@@ -169,6 +169,7 @@ def _touched_models(snap: Snapshot, base_commit: str) -> tuple[set[str], list[tu
 def _check_diff(
     checker: _Checker,
     base_snap: Snapshot,
+    tip: Snapshot,
     cfg: RegistryConfig | None,
     changes: list[tuple[str, str]],
 ) -> None:
@@ -207,7 +208,7 @@ def _check_diff(
         kind = layout.classify(path)
         if not kind or kind[0] != "stages" or status == "D":
             continue
-        _check_requires(checker, base_snap, cfg, kind[1], path)
+        _check_requires(checker, base_snap, tip, cfg, kind[1], path)
 
 
 def _stages_at(snap: Snapshot, path: str) -> dict[str, str]:
@@ -221,9 +222,17 @@ def _stages_at(snap: Snapshot, path: str) -> dict[str, str]:
 
 
 def _check_requires(
-    checker: _Checker, base_snap: Snapshot, cfg: RegistryConfig, model: str, path: str
+    checker: _Checker,
+    base_snap: Snapshot,
+    tip: Snapshot,
+    cfg: RegistryConfig,
+    model: str,
+    path: str,
 ) -> None:
+    """Stages the branch changed (from its fork point) must be entered from their required
+    stage as the base holds it now."""
     old = _stages_at(base_snap, path)
+    now = _stages_at(tip, path)
     new = _stages_at(checker.snap, path)
     for stage, version in new.items():
         if old.get(stage) == version:
@@ -231,7 +240,7 @@ def _check_requires(
         rule = cfg.stage(stage)
         if rule is None or rule.requires is None:
             continue
-        held = old.get(rule.requires)
+        held = now.get(rule.requires)
         if held != version and not tags.has_held(checker.snap.git, model, stage, version):
             where = f"held {held}" if held else "held nothing"
             checker.add(
@@ -280,12 +289,15 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
 
     base_commit = reg.git.commit_of(base)
     report.base = base_commit
-    touched, changes = _touched_models(snap, base_commit)
-    config_changed = bool(reg.git.diff_names(base_commit, snap.commit, [layout.CONFIG_FILE]))
+    # what the branch changed is measured from where it forked, so a branch that is behind
+    # its base is not blamed for what the base did since
+    fork = reg.git.merge_base(base_commit, snap.commit) or base_commit
+    touched, changes = _touched_models(snap, fork)
+    config_changed = bool(reg.git.diff_names(fork, snap.commit, [layout.CONFIG_FILE]))
     targets = all_models if config_changed else sorted(m for m in touched if m in all_models)
     for name in targets:
         checker.model(name, cfg)
-    with Snapshot(reg.git, base_commit, base) as base_snap:
-        _check_diff(checker, base_snap, cfg, changes)
+    with Snapshot(reg.git, fork, base) as fork_snap, Snapshot(reg.git, base_commit, base) as tip:
+        _check_diff(checker, fork_snap, tip, cfg, changes)
     report.models = sorted(targets)
     return report
