@@ -224,7 +224,8 @@ def register(
     from .pullrequest import open_registration_pr
 
     pr = open_registration_pr(root, result, base_branch)
-    opened = f"Pull request: {pr.url}" if pr.url else f"{pr.note or ''} Open it: {pr.compare_url}"
+    note = (pr.note or "no token").rstrip(".")
+    opened = f"Pull request: {pr.url}" if pr.url else f"{note}. Open it: {pr.compare_url}"
     text = output.registration(result) + "\n" + opened.strip()
     _emit(as_json, {**result.to_dict(), "pr": pr.to_dict(), "compare_url": pr.compare_url}, text)
 
@@ -264,7 +265,7 @@ def list_(stage: str | None, ref: str, repo: str, as_json: bool) -> None:
 
     with Registry.open(repo, ref) as reg:
         models = [m for m in reg.summaries() if stage is None or stage in m.stages]
-    _emit(as_json, [m.to_dict() for m in models], output.model_list(models))
+    _emit(as_json, [m.to_dict() for m in models], output.model_list(models, stage))
 
 
 @cli.command()
@@ -400,4 +401,4 @@ def run() -> None:
 
 
 # Commands defined in their own modules register themselves on `cli` when imported.
-from . import cli_deploy, cli_promote  # noqa: E402, F401
+from . import cli_deploy, cli_evaluate, cli_promote  # noqa: E402, F401

@@ -53,6 +53,7 @@ Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Md5 = Annotated[str, Field(pattern=r"^[0-9a-f]{32}(\.dir)?$")]
 Schema = Literal["gitreg/v1"]
 OWNER_RE = r"^(@[A-Za-z0-9-]+(/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$"
+PICKLE_IMPORT_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 
 
 class _Strict(BaseModel):
@@ -92,6 +93,11 @@ class RegistryConfig(_Manifest):
     stages: list[StageRule] = Field(min_length=1)
     dvc_remote: str | None = Field(None, description="name of the DVC remote in .dvc/config")
     github: GitHubSettings | None = None
+    allow_pickle_imports: list[Annotated[str, Field(pattern=PICKLE_IMPORT_RE)]] = Field(
+        default_factory=list,
+        description="extra module prefixes or exact globals (module.name) that pickled models "
+        "may import, beyond the built-in allow-list of `gitreg evaluate`",
+    )
 
     @field_validator("stages")
     @classmethod

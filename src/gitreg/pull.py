@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,8 @@ def _md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def _verify(project: Path, rel: str, md5: str, size: int) -> None:
+def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
+    """Check a file (or directory) DVC produced in `project` against its md5 and size."""
     path = project / rel
     if md5.endswith(".dir"):
         listing = artifacts.cache_dir(project) / "files" / "md5" / md5[:2] / md5[2:]
@@ -69,28 +71,57 @@ def _verify(project: Path, rel: str, md5: str, size: int) -> None:
         )
 
 
-def _project(git: Git, rv: ResolvedVersion, where: Path, local_root: Path | None) -> list[str]:
-    """A scm-less DVC project holding the tagged commit's config and pointers."""
+def dvc_project(
+    git: Git,
+    where: Path,
+    config_commit: str,
+    pointers: Sequence[tuple[str, str, str]],
+    local_root: Path | None,
+    link_type: str | None = None,
+) -> list[str]:
+    """A scm-less DVC project in `where`, read from git objects, not from a checkout.
+
+    `.dvc/config` comes from `config_commit`; each `(commit, label, path)` names a `.dvc`
+    pointer to copy from that commit (`label` says where, in errors). The cache is the
+    local registry's (`local_root`) or gitreg's own; `link_type` sets DVC's cache.type.
+    Returns the pointer paths.
+    """
     (where / ".dvc").mkdir(parents=True)
-    pointers = []
-    with Snapshot(git, rv.commit, rv.tag) as snap:
-        config = snap.read(".dvc/config") or b""
-        for a in rv.artifacts:
-            pointer = a.path + ".dvc"
+    snaps: dict[str, Snapshot] = {}
+    written: list[str] = []
+    try:
+        snaps[config_commit] = Snapshot(git, config_commit, config_commit)
+        config = snaps[config_commit].read(".dvc/config") or b""
+        for commit, label, pointer in pointers:
+            if commit not in snaps:
+                snaps[commit] = Snapshot(git, commit, label)
+            snap = snaps[commit]
             data = snap.read(pointer)
             if data is None:
-                raise RegistryError(f"{pointer}: missing at {rv.tag}", "run `gitreg doctor`")
+                raise RegistryError(f"{pointer}: missing at {label}", "run `gitreg doctor`")
+            if pointer in written:
+                continue
             (where / pointer).parent.mkdir(parents=True, exist_ok=True)
             (where / pointer).write_bytes(data)
-            pointers.append(pointer)
+            written.append(pointer)
+    finally:
+        for snap in snaps.values():
+            snap.close()
     cache = artifacts.cache_dir(local_root) if local_root else cache_root() / "dvc-cache"
     (where / ".dvc" / "config").write_bytes(config)
     local = (local_root / ".dvc" / "config.local") if local_root else None
     extra = local.read_text() if local and local.is_file() else ""
+    link = f"    type = {link_type}\n" if link_type else ""
     (where / ".dvc" / "config.local").write_text(
-        extra + f"\n[core]\n    no_scm = true\n[cache]\n    dir = {cache}\n"
+        extra + f"\n[core]\n    no_scm = true\n[cache]\n    dir = {cache}\n{link}"
     )
-    return pointers
+    return written
+
+
+def _project(git: Git, rv: ResolvedVersion, where: Path, local_root: Path | None) -> list[str]:
+    """A scm-less DVC project holding the tagged commit's config and pointers."""
+    pointers = [(rv.commit, rv.tag, a.path + ".dvc") for a in rv.artifacts]
+    return dvc_project(git, where, rv.commit, pointers, local_root)
 
 
 def pull(rv: ResolvedVersion, dest: Path, force: bool = False) -> PullResult:
@@ -117,7 +148,7 @@ def pull(rv: ResolvedVersion, dest: Path, force: bool = False) -> PullResult:
         out.mkdir()
         files = []
         for a in rv.artifacts:
-            _verify(project, a.path, a.md5, a.size)
+            verify_output(project, a.path, a.md5, a.size)
             name = a.path.rsplit("/", 1)[-1]
             os.replace(project / a.path, out / name)
             files.append(name)

@@ -49,6 +49,13 @@ def default_remote(path: Path) -> Path:
     return path.parent / f"{path.name}-dvc-remote"
 
 
+def _with_sklearn(spec: str) -> str:
+    """The evaluate workflow needs the built-in evaluator: gitreg==X -> gitreg[sklearn]==X."""
+    if spec.startswith("gitreg") and "[" not in spec:
+        return "gitreg[sklearn]" + spec[len("gitreg") :]
+    return spec
+
+
 def _files(owners: list[str], pip_spec: str, github_repo: str | None) -> dict[str, str]:
     codeowners = _template("CODEOWNERS")
     if owners:
@@ -72,7 +79,11 @@ def _files(owners: list[str], pip_spec: str, github_repo: str | None) -> dict[st
         f"{layout.DATA_DIR}/.gitkeep": "",
     }
     for wf in WORKFLOWS:
-        text = _template(f"workflows/{wf}").replace("__PIP_SPEC__", pip_spec)
+        text = (
+            _template(f"workflows/{wf}")
+            .replace("__PIP_SPEC_EVAL__", _with_sklearn(pip_spec))
+            .replace("__PIP_SPEC__", pip_spec)
+        )
         files[f".github/workflows/{wf}"] = text
     return files
 
