@@ -341,6 +341,26 @@ def diff(name: str, v1: str, v2: str, ref: str, repo: str, as_json: bool) -> Non
 
 
 @cli.command()
+@click.argument("ref_", metavar="NAME[@VERSION]")
+@ref_option
+@repo_option
+@json_option
+def card(ref_: str, ref: str, repo: str, as_json: bool) -> None:
+    """Show a model card: model.yaml's card and evaluation policy with one version's facts.
+
+    Without @VERSION: the version in the highest stage that holds one (production before
+    staging), else the latest. The Markdown can be pasted into a README or a PR.
+    """
+    from .modelcard import build_card, render_markdown
+    from .registry import Registry
+
+    name, version = _split_ref(ref_)
+    with Registry.open(repo, ref) as reg:
+        mc = build_card(reg, name, version)
+    _emit(as_json, mc.to_dict(), render_markdown(mc).rstrip("\n"))
+
+
+@cli.command()
 @click.option(
     "--kind",
     type=click.Choice(["gitreg.yaml", "model.yaml", "stages.yaml", "version.yaml"]),
