@@ -150,3 +150,42 @@ def test_help_imports_nothing_heavy() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "MODS []" in proc.stdout, proc.stdout[-300:]
+
+
+def test_list_filter(registered: Registry, train: Path, tmp_path: Path) -> None:
+    _second_version(registered, train)  # churn latest 1.1.0: f1 0.95
+    other = tmp_path / "fraud.bin"
+    other.write_bytes(b"fraud")
+    (tmp_path / "fm.json").write_text('{"f1": 0.7}')
+    assert (
+        registered.run(
+            "register",
+            "fraud",
+            "--version",
+            "0.1.0",
+            "--artifact",
+            str(other),
+            "--metrics",
+            str(tmp_path / "fm.json"),
+            "--here",
+        ).code
+        == 0
+    )
+    model = registered.path / "models/fraud/model.yaml"
+    model.write_text(model.read_text().replace("labels: {}", "labels:\n  team: risk"))
+    _promote(registered, {"staging": "1.1.0"}, "stage churn")
+
+    def names(expr: str) -> list[str]:
+        res = registered.run("list", "--filter", expr, "--json")
+        assert res.code == 0, res.err
+        out = res.json()
+        assert isinstance(out, list)
+        return [m["name"] for m in out]
+
+    assert names("metrics.f1 > 0.9") == ["churn"]
+    assert names("tags.team = 'risk'") == ["fraud"]
+    assert names("name LIKE 'ch%' OR tags.team = 'risk'") == ["churn", "fraud"]
+    assert names("stage = 'staging' AND metrics.f1 >= 0.95") == ["churn"]
+    assert names("NOT (metrics.f1 > 0.9)") == ["fraud"]
+    res = registered.run("list", "--filter", "metrics.f1 >")
+    assert res.code == 2 and "column" in res.err and "Traceback" not in res.err

@@ -255,16 +255,25 @@ def validate(base: str | None, ref: str, repo: str, as_json: bool) -> None:
 
 @cli.command("list")
 @click.option("--stage", help="Only models that have this stage.")
+@click.option(
+    "--filter",
+    "filter_",
+    metavar="EXPR",
+    help="MLflow search syntax plus OR and parentheses, e.g. "
+    "\"tags.team = 'growth' AND metrics.f1 > 0.9\" (metrics of the latest version).",
+)
 @ref_option
 @repo_option
 @json_option
-def list_(stage: str | None, ref: str, repo: str, as_json: bool) -> None:
+def list_(stage: str | None, filter_: str | None, ref: str, repo: str, as_json: bool) -> None:
     """List the models: latest version, stages, description."""
     from . import output
+    from .query import parse
     from .registry import Registry
 
+    where = parse(filter_) if filter_ is not None else None
     with Registry.open(repo, ref) as reg:
-        models = [m for m in reg.summaries() if stage is None or stage in m.stages]
+        models = reg.find(stage, where)
     _emit(as_json, [m.to_dict() for m in models], output.model_list(models, stage))
 
 

@@ -15,6 +15,7 @@ from .semver import latest, sort_versions
 if TYPE_CHECKING:
     from .api import ModelVersion
     from .pull import PullResult
+    from .query import Expr
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,25 @@ class Registry:
 
     def summaries(self) -> list[ModelSummary]:
         return [self.summary(n) for n in self.model_names() if self.has_model(n)]
+
+    def find(self, stage: str | None = None, where: Expr | None = None) -> list[ModelSummary]:
+        """Models holding `stage` and matching a `--filter` expression (see query.py).
+
+        The latest version's manifest is read only when the expression asks for its fields.
+        """
+        from .query import model_record, needs_version_fields
+
+        models = [m for m in self.summaries() if stage is None or stage in m.stages]
+        if where is None:
+            return models
+        deep = needs_version_fields(where)
+        return [
+            m
+            for m in models
+            if where.matches(
+                model_record(m, self.version(m.name, m.latest) if deep and m.latest else None)
+            )
+        ]
 
     def dvc_remote_url(self) -> str | None:
         """URL of the registry's DVC remote, from .dvc/config at this commit (no DVC import)."""
