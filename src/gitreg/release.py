@@ -109,6 +109,7 @@ def _last_change(git: Git, ref: str, path: str) -> str:
 
 
 _MERGE_PR = re.compile(r"Merge pull request #(\d+)")
+_DEPRECATED = re.compile(rb"^status:\s*[\"']?deprecated", re.M)
 
 
 def _review_trailers(git: Git, commit: str, approvals: Approvals | None) -> dict[str, str]:
@@ -132,10 +133,13 @@ def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     """The tags missing for the ref `reg` reads (normally main), in the order to write them."""
     git, ref = reg.git, reg.commit
     planned: list[PlannedTag] = []
+    by_model: dict[str, list[tags.Tag]] = {}
+    for t in tags.read_tags(git, ["*@v*", "*#*"]):  # one pass over the namespace
+        by_model.setdefault(t.parsed.model, []).append(t)
     for name in reg.model_names():
         if not reg.has_model(name):
             continue
-        state = tags.released_state(tags.model_tags(git, name))
+        state = tags.released_state(by_model.get(name, []))
         reg_commits = {v: t.commit for v, t in state.registered.items()}
         statuses: dict[str, str] = {}
         for version in reg.versions(name):
@@ -158,7 +162,8 @@ def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
                     )
                 )
             data = reg.snapshot.read(vfile)
-            if data is not None:
+            # a full parse only where the status line may say deprecated (most never do)
+            if data is not None and _DEPRECATED.search(data):
                 statuses[version] = parse(VersionManifest, data, vfile).status
         for version, status in statuses.items():
             if status == "deprecated" and version not in state.deprecated:
