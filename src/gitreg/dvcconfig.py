@@ -7,6 +7,7 @@ about a second, so this reads the few keys it needs itself.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 _SECTION = re.compile(r"""^\s*\[\s*['"]?(?P<name>.*?)['"]?\s*\]\s*$""")
 _KEY = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*?)\s*$")
@@ -31,6 +32,24 @@ def parse(text: str) -> dict[str, dict[str, str]]:
                 value = value[1:-1]
             current[k.group("key")] = value
     return sections
+
+
+def absolutize(text: str, config_dir: Path) -> str:
+    """Make relative local remote URLs absolute (DVC reads them relative to the config's
+    folder), so the config still works when copied into a temporary project."""
+    out = []
+    section = ""
+    for line in text.splitlines():
+        m = _SECTION.match(line)
+        if m:
+            section = m.group("name")
+        k = _KEY.match(line)
+        if k and section.startswith("remote ") and k.group("key") == "url":
+            url = k.group("value").strip("'\"")
+            if "://" not in url and not url.startswith("/") and not re.match(r"^[A-Za-z]:", url):
+                line = f"{line[: line.index('=')]}= {(config_dir / url).resolve()}"
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def remote_url(text: str, name: str | None = None) -> str | None:

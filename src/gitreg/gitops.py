@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +40,10 @@ class Git:
         input: bytes | None = None,
         check: bool = True,
         hint: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> str:
-        return self.run_bytes(args, input=input, check=check, hint=hint).decode("utf-8", "replace")
+        out = self.run_bytes(args, input=input, check=check, hint=hint, env=env)
+        return out.decode("utf-8", "replace")
 
     def run_bytes(
         self,
@@ -49,6 +52,7 @@ class Git:
         input: bytes | None = None,
         check: bool = True,
         hint: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> bytes:
         try:
             proc = subprocess.run(
@@ -56,7 +60,7 @@ class Git:
                 cwd=self.cwd,
                 input=input,
                 capture_output=True,
-                env=_env(),
+                env={**_env(), **(env or {})},
             )
         except FileNotFoundError as e:
             raise RegistryError("git is not installed or not on PATH", "install git") from e
@@ -147,28 +151,25 @@ class Git:
         out = self.run(["rev-parse", "--verify", "--quiet", spec], check=False).strip()
         return out or None
 
-    def _tree_with(self, tree: str | None, parts: list[str], blob: str) -> str:
-        """A tree like `tree` (None: empty) with the path `parts` set to `blob`, via mktree."""
-        head = parts[0].encode()
-        lines = self.run_bytes(["ls-tree", "-z", tree]).split(b"\0") if tree else []
-        kept, sub = [], None
-        for line in filter(None, lines):
-            meta, _, entry = line.partition(b"\t")
-            if entry != head:
-                kept.append(line)  # other entries byte for byte
-            elif meta.split(b" ")[1] == b"tree":
-                sub = meta.split(b" ")[2].decode()
-        if len(parts) > 1:
-            new = b"040000 tree " + self._tree_with(sub, parts[1:], blob).encode()
-        else:
-            new = b"100644 blob " + blob.encode()
-        data = b"".join(line + b"\0" for line in [*kept, new + b"\t" + head])
-        return self.run(["mktree", "-z"], input=data).strip()
-
     def commit_file(self, base: str, path: str, data: bytes, message: str) -> str:
         """A new commit on top of `base` whose tree is base's with `path` set to `data`."""
-        blob = self.run(["hash-object", "-w", "--stdin"], input=data).strip()
-        tree = self._tree_with(f"{base}^{{tree}}", path.split("/"), blob)
+        return self.commit_files(base, {path: data}, message)
+
+    def commit_files(self, base: str, files: dict[str, bytes], message: str) -> str:
+        """A new commit on top of `base` with `files` written; no working tree, no user index.
+
+        Builds the tree in a temporary index file, so the cost does not depend on the size
+        of a checkout, and nothing the user sees changes until a ref is moved.
+        """
+        with tempfile.TemporaryDirectory(prefix="gitreg-index-") as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+            self.run(["read-tree", base], env=env)
+            entries = []
+            for path, data in files.items():
+                blob = self.run(["hash-object", "-w", "--stdin"], input=data).strip()
+                entries.append(f"100644 {blob}\t{path}\n")
+            self.run(["update-index", "--index-info"], input="".join(entries).encode(), env=env)
+            tree = self.run(["write-tree"], env=env).strip()
         args = ["commit-tree", tree, "-p", base, "-F", "-"]
         return self.run(args, input=message.encode()).strip()
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import artifacts
+from . import artifacts, dvcconfig
 from .errors import ArtifactError, RegistryError
 from .gitops import Git, Snapshot
 from .resolve import ResolvedVersion, cache_root
@@ -78,6 +78,7 @@ def dvc_project(
     pointers: Sequence[tuple[str, str, str]],
     local_root: Path | None,
     link_type: str | None = None,
+    cache: Path | None = None,
 ) -> list[str]:
     """A scm-less DVC project in `where`, read from git objects, not from a checkout.
 
@@ -107,7 +108,10 @@ def dvc_project(
     finally:
         for snap in snaps.values():
             snap.close()
-    cache = artifacts.cache_dir(local_root) if local_root else cache_root() / "dvc-cache"
+    if cache is None:
+        cache = artifacts.cache_dir(local_root) if local_root else cache_root() / "dvc-cache"
+    if local_root is not None:
+        config = dvcconfig.absolutize(config.decode(), local_root / ".dvc").encode()
     (where / ".dvc" / "config").write_bytes(config)
     local = (local_root / ".dvc" / "config.local") if local_root else None
     extra = local.read_text() if local and local.is_file() else ""

@@ -1,10 +1,12 @@
 """Registering a model version, atomically.
 
-The work happens in a temporary git worktree at HEAD with its own DVC cache: the artifacts
-are copied in, tracked and pushed by DVC, the manifest written and committed there. Only
-when everything succeeded does one `git update-ref` create the branch (or move the current
-one with `--here`). Any failure or Ctrl-C before that leaves the user's working tree,
-index, branches and DVC cache as they were; the worktree is removed in every case.
+DVC works in a temporary scm-less project (the registry's DVC config, its own cache): the
+artifacts are copied in, tracked and pushed there. The commit is built from git objects in
+a temporary index (no checkout, so the cost does not grow with the registry). Only when
+everything succeeded does one `git update-ref` create the branch (or move the current one
+with `--here`, whose new files are then checked out), and the new cache objects are linked
+into the registry's DVC cache. Any failure or Ctrl-C before that leaves the user's working
+tree, index, branches and DVC cache as they were.
 """
 
 from __future__ import annotations
@@ -213,24 +215,6 @@ def _plan_checks(reg: Registry, req: RegisterRequest) -> bool:
     return new_model
 
 
-class _Worktree:
-    """A temporary detached worktree at a commit, removed on exit whatever happened."""
-
-    def __init__(self, git: Git, commit: str) -> None:
-        self.git = git
-        self.commit = commit
-        self.path = Path(tempfile.mkdtemp(prefix="gitreg-register-"))
-
-    def __enter__(self) -> Path:
-        self.git.run(["worktree", "add", "--quiet", "--detach", str(self.path), self.commit])
-        return self.path
-
-    def __exit__(self, *exc: object) -> None:
-        self.git.run(["worktree", "remove", "--force", str(self.path)], check=False)
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.git.run(["worktree", "prune"], check=False)
-
-
 def _author(git: Git) -> str:
     name, email = git.config_get("user.name"), git.config_get("user.email")
     if not name or not email:
@@ -277,123 +261,136 @@ def _refuse_dirty(git: Git, paths: list[str]) -> None:
         )
 
 
-def _write_new_model(wt: Path, req: RegisterRequest) -> list[str]:
-    spec = _model_spec(req)
+def _new_model_files(reg: Registry, req: RegisterRequest) -> dict[str, bytes]:
+    """model.yaml, an empty stages.yaml and (with owners) a CODEOWNERS line."""
     stages = Stages.model_validate({"schema": layout.SCHEMA_ID})
-    (wt / layout.model_dir(req.name)).mkdir(parents=True, exist_ok=True)
-    (wt / layout.model_file(req.name)).write_text(spec.to_yaml())
-    (wt / layout.stages_file(req.name)).write_text(yamlio.dump(stages.model_dump(by_alias=True)))
-    written = [layout.model_file(req.name), layout.stages_file(req.name)]
+    files = {
+        layout.model_file(req.name): _model_spec(req).to_yaml().encode(),
+        layout.stages_file(req.name): yamlio.dump(stages.model_dump(by_alias=True)).encode(),
+    }
     if req.owners:
-        codeowners = wt / ".github" / "CODEOWNERS"
-        codeowners.parent.mkdir(parents=True, exist_ok=True)
-        with codeowners.open("a") as fh:
-            fh.write(f"/{layout.model_dir(req.name)}/ {' '.join(req.owners)}\n")
-        written.append(".github/CODEOWNERS")
-    return written
+        old = reg.snapshot.read(".github/CODEOWNERS") or b""
+        if old and not old.endswith(b"\n"):
+            old += b"\n"
+        line = f"/{layout.model_dir(req.name)}/ {' '.join(req.owners)}\n"
+        files[".github/CODEOWNERS"] = old + line.encode()
+    return files
 
 
-def _update_dvc_yaml(wt: Path, req: RegisterRequest, rel_paths: list[str], adir: str) -> str:
+def _dvc_yaml(reg: Registry, req: RegisterRequest, rel_paths: list[str], adir: str) -> bytes:
     """Point DVC's `artifacts:` entry for the model at this version, for `dvc artifacts get`.
 
     The registration tag lands on the commit that adds this version, so dvc.yaml must be
     right in that same commit.
     """
-    dvc_yaml = wt / "dvc.yaml"
-    text = dvc_yaml.read_text() if dvc_yaml.is_file() else ""
+    old = reg.snapshot.read("dvc.yaml")
     entry = {"path": rel_paths[0] if len(rel_paths) == 1 else adir, "type": "model"}
     if req.description:
         entry["desc"] = req.description
-    dvc_yaml.write_text(yamlio.roundtrip_set_in(text, ["artifacts", req.name], entry))
-    return "dvc.yaml"
+    text = old.decode() if old else ""
+    return yamlio.roundtrip_set_in(text, ["artifacts", req.name], entry).encode()
+
+
+def _stage_artifacts(req: RegisterRequest, project: Path, adir: str) -> list[str]:
+    (project / adir).mkdir(parents=True)
+    rel_paths = []
+    for a in req.artifacts:
+        dest = project / adir / a.name
+        if a.is_dir():
+            shutil.copytree(a, dest, symlinks=False)
+        else:
+            shutil.copy2(a, dest)
+        rel_paths.append(f"{adir}/{a.name}")
+    return rel_paths
 
 
 def register(root: Path, req: RegisterRequest, push: bool = False) -> Registration:
     """Register `req` in the registry at `root`. See the module docstring for atomicity."""
-    with Registry.open(root, "HEAD") as reg:
+    from .pull import dvc_project
+
+    root = Path(root)
+    reg = Registry.open(root, "HEAD")
+    try:
         new_model = _plan_checks(reg, req)
         git, base = reg.git, reg.commit
         remote_name = reg.config.dvc_remote
         remote_url = reg.dvc_remote_url()
-    try:
-        metrics = _metrics(req.metrics)
-        params = _load_data_file(req.params, "params") if req.params else {}
-        lineage = Lineage(
-            code=_code_lineage(req),
-            data=[_data_lineage(d) for d in req.datasets],
-            run=RunLineage(id=req.run_id, url=req.run_url) if (req.run_id or req.run_url) else None,
-        )
-    except ValidationError as e:
-        problems = validation_problems("command line", e)
-        raise UsageError(
-            "; ".join(f"{p.field}: {p.message}" for p in problems),
-            "--code-commit takes a full or abbreviated commit hash (7-64 hex digits)",
-        ) from None
-    author = _author(git)
-    current = git.current_branch()
-    if req.here and current is None:
-        raise RegistryError("HEAD is detached: --here needs a branch", "check out a branch first")
-    target = (
-        f"refs/heads/{current}" if req.here else f"refs/heads/{branch_name(req.name, req.version)}"
-    )
-    if req.here:
-        _refuse_dirty(git, [layout.model_dir(req.name), "dvc.yaml", ".github/CODEOWNERS"])
-
-    with _Worktree(git, base) as wt:
-        local_cfg = Path(root) / ".dvc" / "config.local"
-        if local_cfg.is_file():
-            shutil.copy2(local_cfg, wt / ".dvc" / "config.local")
-        adir = layout.artifacts_dir(req.name, req.version)
-        (wt / adir).mkdir(parents=True)
-        rel_paths = []
-        for a in req.artifacts:
-            dest = wt / adir / a.name
-            if a.is_dir():
-                shutil.copytree(a, dest, symlinks=False)
-            else:
-                shutil.copy2(a, dest)
-            rel_paths.append(f"{adir}/{a.name}")
-        written = _write_new_model(wt, req) if new_model else []
-        tracked = artifacts.add_and_push(wt, rel_paths, remote=remote_name)
-        manifest = VersionManifest.model_validate(
-            {
-                "schema": layout.SCHEMA_ID,
-                "name": req.name,
-                "version": req.version,
-                "created": _now(),
-                "author": author,
-                "description": req.description,
-                "artifacts": [
-                    {"path": t.path, "md5": t.md5, "size": t.size, "format": formats.file_format(a)}
-                    for t, a in zip(tracked, req.artifacts)
-                ],
-                "framework": _framework(req),
-                "metrics": metrics,
-                "params": params,
-                "lineage": lineage,
-                "environment": {"python": platform.python_version()},
-            }
-        )
-        vfile = layout.version_file(req.name, req.version)
-        problems = version_path_problems(manifest, vfile)
-        if problems:
-            raise ManifestError(problems)
-        (wt / vfile).parent.mkdir(parents=True, exist_ok=True)
-        (wt / vfile).write_text(manifest.to_yaml())
-        paths = [vfile, *written, *[p + ".dvc" for p in rel_paths], f"{adir}/.gitignore"]
-        paths.append(_update_dvc_yaml(wt, req, rel_paths, adir))
-        wgit = Git(wt)
-        wgit.run(["add", "--", *paths])
-        wgit.run(["commit", "--quiet", "--no-verify", "-m", f"Register {req.name} {req.version}"])
-        commit = wgit.commit_of("HEAD")
-        old = base if req.here else ""
-        git.run(
-            ["update-ref", "-m", f"gitreg register {req.name} {req.version}", target, commit, old]
-        )
+        try:
+            metrics = _metrics(req.metrics)
+            params = _load_data_file(req.params, "params") if req.params else {}
+            run = (
+                RunLineage(id=req.run_id, url=req.run_url) if (req.run_id or req.run_url) else None
+            )
+            lineage = Lineage(
+                code=_code_lineage(req), data=[_data_lineage(d) for d in req.datasets], run=run
+            )
+        except ValidationError as e:
+            problems = validation_problems("command line", e)
+            raise UsageError(
+                "; ".join(f"{p.field}: {p.message}" for p in problems),
+                "--code-commit takes a full or abbreviated commit hash (7-64 hex digits)",
+            ) from None
+        author = _author(git)
+        current = git.current_branch()
+        if req.here and current is None:
+            raise RegistryError("HEAD is detached: --here needs a branch", "check out a branch")
+        branch = current if req.here and current else branch_name(req.name, req.version)
+        target = f"refs/heads/{branch}"
         if req.here:
-            git.run(["checkout", commit, "--", *paths])
-        artifacts.copy_cache(wt, Path(root))
-    branch = target.removeprefix("refs/heads/")
+            _refuse_dirty(git, [layout.model_dir(req.name), "dvc.yaml", ".github/CODEOWNERS"])
+        adir = layout.artifacts_dir(req.name, req.version)
+        with tempfile.TemporaryDirectory(prefix="gitreg-register-") as tmp:
+            # DVC works in a small scm-less project with a cache of its own: nothing the user
+            # has is touched until the very end, and the cost does not grow with the registry
+            project = Path(tmp) / "project"
+            dvc_project(git, project, base, [], local_root=root, cache=Path(tmp) / "cache")
+            rel_paths = _stage_artifacts(req, project, adir)
+            tracked = artifacts.add_and_push(project, rel_paths, remote=remote_name)
+            manifest = VersionManifest.model_validate(
+                {
+                    "schema": layout.SCHEMA_ID,
+                    "name": req.name,
+                    "version": req.version,
+                    "created": _now(),
+                    "author": author,
+                    "description": req.description,
+                    "artifacts": [
+                        {
+                            "path": t.path,
+                            "md5": t.md5,
+                            "size": t.size,
+                            "format": formats.file_format(a),
+                        }
+                        for t, a in zip(tracked, req.artifacts)
+                    ],
+                    "framework": _framework(req),
+                    "metrics": metrics,
+                    "params": params,
+                    "lineage": lineage,
+                    "environment": {"python": platform.python_version()},
+                }
+            )
+            vfile = layout.version_file(req.name, req.version)
+            problems = version_path_problems(manifest, vfile)
+            if problems:
+                raise ManifestError(problems)
+            files = {vfile: manifest.to_yaml().encode()}
+            files.update(_new_model_files(reg, req) if new_model else {})
+            for p in rel_paths:
+                files[p + ".dvc"] = (project / (p + ".dvc")).read_bytes()
+            ignored = "".join(f"/{p.rsplit('/', 1)[-1]}\n" for p in rel_paths)
+            files[f"{adir}/.gitignore"] = ignored.encode()
+            files["dvc.yaml"] = _dvc_yaml(reg, req, rel_paths, adir)
+            message = f"Register {req.name} {req.version}\n"
+            commit = git.commit_files(base, files, message)
+            old = base if req.here else ""
+            reflog = f"gitreg register {req.name} {req.version}"
+            git.run(["update-ref", "-m", reflog, target, commit, old])
+            if req.here:
+                git.run(["checkout", commit, "--", *files])
+            artifacts.copy_cache(project, root)
+    finally:
+        reg.close()
     if push:
         git.run(
             ["push", "--quiet", "origin", f"{target}:{target}"],
