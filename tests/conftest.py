@@ -121,6 +121,14 @@ class Registry:
     def run(self, *args: str) -> Result:
         return run(*args, "-C", str(self.path)) if _takes_repo(args) else run(*args, cwd=self.path)
 
+    def register(self, version: str, artifact: Path, *extra: str, name: str = "churn") -> Result:
+        """`gitreg register NAME --version V --artifact A --here ...`, asserted to succeed."""
+        res = self.run(
+            "register", name, "--version", version, "--artifact", str(artifact), "--here", *extra
+        )
+        assert res.code == 0, res.err
+        return res
+
     def commit_all(self, message: str) -> str:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message)
@@ -169,20 +177,14 @@ def train(tmp_path: Path) -> Path:
 @pytest.fixture
 def registered(registry: Registry, train: Path) -> Registry:
     """A registry holding churn@1.0.0 on main, pushed to origin."""
-    res = registry.run(
-        "register",
-        "churn",
-        "--version",
+    registry.register(
         "1.0.0",
-        "--artifact",
-        str(train / "model.pkl"),
+        train / "model.pkl",
         "--metrics",
         str(train / "metrics.json"),
         "--params",
         str(train / "params.yaml"),
-        "--here",
     )
-    assert res.code == 0, res.err
     registry.git("push", "-q", "origin", "main")
     return registry
 

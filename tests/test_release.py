@@ -17,13 +17,6 @@ def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
     return reg.commit_all(message)
 
 
-def _register(reg: Registry, version: str, train: Path) -> None:
-    res = reg.run(
-        "register", "churn", "--version", version, "--artifact", str(train / "model.pkl"), "--here"
-    )
-    assert res.code == 0, res.err
-
-
 def _remote_tags(reg: Registry) -> list[str]:
     out = git(reg.path, "ls-remote", "--tags", "--refs", reg.origin.as_uri())
     return sorted(line.split("refs/tags/")[1] for line in out.splitlines())
@@ -34,7 +27,7 @@ def _tag_message(reg: Registry, tag: str) -> str:
 
 
 def test_release_writes_tags_once(registered: Registry, train: Path) -> None:
-    _register(registered, "1.1.0", train)
+    registered.register("1.1.0", train / "model.pkl")
     v11 = registered.git("rev-parse", "HEAD")
     promoted = _stages(registered, {"staging": "1.1.0"}, "Merge pull request #7 from acme/promote")
     res = registered.run("release", "--json")

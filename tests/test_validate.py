@@ -14,13 +14,6 @@ def _set_stages(reg: Registry, mapping: dict[str, str]) -> None:
     (reg.path / "models/churn/stages.yaml").write_text(text)
 
 
-def _register_here(reg: Registry, version: str, train: Path) -> None:
-    res = reg.run(
-        "register", "churn", "--version", version, "--artifact", str(train / "model.pkl"), "--here"
-    )
-    assert res.code == 0, res.err
-
-
 def test_clean_registry_validates(registered: Registry) -> None:
     res = registered.run("validate", "--json")
     assert res.code == 0, res.out
@@ -126,8 +119,8 @@ def test_versions_are_immutable(registered: Registry, train: Path) -> None:
 
 def test_one_new_version_per_model_per_merge(registered: Registry, train: Path) -> None:
     base = registered.git("rev-parse", "HEAD")
-    _register_here(registered, "1.1.0", train)
-    _register_here(registered, "1.2.0", train)
+    registered.register("1.1.0", train / "model.pkl")
+    registered.register("1.2.0", train / "model.pkl")
     res = registered.run("validate", "--base", base)
     assert res.code == 1
     assert "one new version of 'churn' per merge (2 here)" in res.out
@@ -142,7 +135,7 @@ def test_base_checks_only_touched_models(registered: Registry, train: Path) -> N
     (broken / "model.yaml").write_text("schema: gitreg/v1\nname: wrong-name\n")
     registered.commit_all("legacy")
     base = registered.git("rev-parse", "HEAD")
-    _register_here(registered, "1.1.0", train)
+    registered.register("1.1.0", train / "model.pkl")
     res = registered.run("validate", "--base", base, "--json")
     assert res.code == 0, res.out
     data = res.json()
@@ -178,7 +171,7 @@ def test_rollback_into_a_stage_the_version_held_in_a_release(
     _set_stages(registered, {"production": "1.0.0"})
     registered.commit_all("1.0.0 to production")
     assert registered.run("release").code == 0
-    _register_here(registered, "1.1.0", train)
+    registered.register("1.1.0", train / "model.pkl")
     _set_stages(registered, {"staging": "1.1.0", "production": "1.0.0"})
     registered.commit_all("1.1.0 to staging")
     _set_stages(registered, {"production": "1.1.0"})
@@ -192,7 +185,7 @@ def test_rollback_into_a_stage_the_version_held_in_a_release(
     assert res.code == 0, res.out
     # but a version never released into production still needs staging first
     registered.git("reset", "-q", "--hard", base)
-    _register_here(registered, "1.2.0", train)
+    registered.register("1.2.0", train / "model.pkl")
     base = registered.git("rev-parse", "HEAD")
     _set_stages(registered, {"production": "1.2.0"})
     registered.commit_all("1.2.0 straight to production")
@@ -205,7 +198,7 @@ def test_branch_behind_its_base_is_judged_from_its_fork_point(
 ) -> None:
     registered.git("checkout", "-q", "-b", "stale")
     registered.git("checkout", "-q", "main")
-    _register_here(registered, "1.1.0", train)  # main moves on after the branch forked
+    registered.register("1.1.0", train / "model.pkl")  # main moves on after the branch forked
     _set_stages(registered, {"staging": "1.1.0"})
     registered.commit_all("1.1.0 to staging on main")
     registered.git("checkout", "-q", "stale")

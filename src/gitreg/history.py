@@ -7,7 +7,7 @@ pull request and who approved it, and the tag says when it was released.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from . import layout, tags
@@ -33,20 +33,7 @@ class Event:
     released: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "model": self.model,
-            "version": self.version,
-            "stage": self.stage,
-            "commit": self.commit,
-            "author": self.author,
-            "date": self.date,
-            "subject": self.subject,
-            "tag": self.tag,
-            "pull_request": self.pull_request,
-            "approved_by": self.approved_by,
-            "released": self.released,
-        }
+        return asdict(self)
 
 
 def _tag_for(event: Event, model_tags: list[tags.Tag]) -> tags.Tag | None:

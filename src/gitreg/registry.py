@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,16 +30,7 @@ class ModelSummary:
     stages: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "owners": self.owners,
-            "task": self.task,
-            "labels": self.labels,
-            "latest": self.latest,
-            "versions": self.versions,
-            "stages": self.stages,
-        }
+        return asdict(self)
 
 
 @dataclass
