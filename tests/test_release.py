@@ -224,3 +224,20 @@ def test_one_release_over_several_merges_credits_each_stage_change(registered: R
     events = registered.run("history", "churn", "--json").json()
     assert isinstance(events, list)
     assert [e["tag"] for e in events] == ["churn@v1.0.0", "churn#staging#1", "churn#production#2"]
+
+
+def test_history_reads_released_events_from_tags_and_the_log_after(
+    registered: Registry, train: Path
+) -> None:
+    _stages(registered, {"staging": "1.0.0"}, "Merge pull request #1 from acme/a")
+    assert registered.run("release").code == 0
+    registered.register("1.1.0", train / "model.pkl")  # after the release: from the log
+    events = registered.run("history", "churn", "--json").json()
+    full = registered.run("history", "churn", "--full", "--json").json()
+    assert events == full
+    assert isinstance(events, list)
+    assert [(e["kind"], e["version"], e["tag"]) for e in events] == [
+        ("registered", "1.0.0", "churn@v1.0.0"),
+        ("promoted", "1.0.0", "churn#staging#1"),
+        ("registered", "1.1.0", None),
+    ]

@@ -317,17 +317,27 @@ def show(ref_: str, ref: str, repo: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("name")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Walk the whole log of the ref, not only since "
+    "the last release (also shows changes overwritten before any release).",
+)
 @ref_option
 @repo_option
 @json_option
-def history(name: str, ref: str, repo: str, as_json: bool) -> None:
-    """What happened to a model: registrations, promotions, deprecations; who and when."""
+def history(name: str, full: bool, ref: str, repo: str, as_json: bool) -> None:
+    """What happened to a model: registrations, promotions, deprecations; who, when, which PR.
+
+    Released events come from the release tags (PR and approvers from their trailers),
+    later ones from the log of the ref. --full walks the whole log instead.
+    """
     from . import output
     from .history import history as events
     from .registry import Registry
 
     with Registry.open(repo, ref) as reg:
-        items = events(reg, name)
+        items = events(reg, name, full=full)
     _emit(as_json, [e.to_dict() for e in items], output.events(items))
 
 

@@ -95,11 +95,20 @@ def _status(snap: Snapshot, commit: str, path: str) -> str | None:
         return None
 
 
-def history(reg: Registry, name: str) -> list[Event]:
-    """Events of model `name`, oldest first."""
-    reg.model(name)  # raises NotFoundError with the known models
+_FORMAT = "--format=%x1e%H%x1f%an <%ae>%x1f%aI%x1f%s"
+_KIND = {
+    "register": "registered",
+    "assign": "promoted",
+    "unassign": "demoted",
+    "deprecate": "deprecated",
+}
+
+
+def _log_events(reg: Registry, name: str, since: str | None) -> list[Event]:
+    """Events from the first-parent log of the model's files (after `since`, if given)."""
     snap = reg.snapshot
     vdir, sfile = layout.versions_dir(name), layout.stages_file(name)
+    span = f"{since}..{snap.commit}" if since else snap.commit
     out = reg.git.run(
         [
             "log",
@@ -107,9 +116,9 @@ def history(reg: Registry, name: str) -> list[Event]:
             "--diff-merges=first-parent",
             "--reverse",
             "--no-renames",
-            "--format=%x1e%H%x1f%an <%ae>%x1f%aI%x1f%s",
+            _FORMAT,
             "--name-status",
-            snap.commit,
+            span,
             "--",
             vdir,
             sfile,
@@ -144,4 +153,55 @@ def history(reg: Registry, name: str) -> list[Event]:
                 # in one commit, what entered a stage reads before what left one
                 events += [event("promoted", after[s], s) for s in changed if s in after]
                 events += [event("demoted", before[s], s) for s in changed if s not in after]
-    return with_releases(events, tags.model_tags(reg.git, name))
+    return events
+
+
+def _tag_events(reg: Registry, name: str, model_tags: list[tags.Tag]) -> list[Event]:
+    """Released events, one per release tag, with the commit that made each change."""
+    state = tags.released_state(model_tags)
+    made = {t.name: t.trailers["Promoted-in"] for t in model_tags if t.trailers.get("Promoted-in")}
+    if not made:
+        return []
+    out = reg.git.run(["log", "--no-walk=unsorted", _FORMAT, *sorted(set(made.values()))])
+    info = {}
+    for record in out.split("\x1e")[1:]:
+        commit, author, date, subject = record.strip("\n").split("\x1f")
+        info[commit] = (author, date, subject)
+    keyed = []
+    for t in model_tags:
+        made_in = made.get(t.name)
+        if made_in is None or made_in not in info:
+            continue
+        commit = made_in
+        author, date, subject = info[commit]
+        p = t.parsed
+        version = p.version if p.kind in ("register", "deprecate") else state.version_at(t)
+        event = Event(_KIND[p.kind], name, version, p.stage, commit, author, date, subject)
+        # by date; in one commit (or one second) registrations first, then stage tags in
+        # the order their counters give
+        rank = {"register": 0, "assign": 1, "unassign": 1, "deprecate": 2}[p.kind]
+        keyed.append(((date, rank, p.counter or 0), event))
+    return [e for _, e in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def history(reg: Registry, name: str, full: bool = False) -> list[Event]:
+    """Events of model `name`, oldest first.
+
+    Released events come from the model's tags and their trailers; the first-parent log is
+    walked only after the newest commit a release recorded, so the cost follows what is
+    unreleased, not the length of the history. `full` walks the whole log instead (it also
+    shows changes that were overwritten before any release tagged them).
+    """
+    reg.model(name)  # raises NotFoundError with the known models
+    model_tags = tags.model_tags(reg.git, name)
+    if full or not model_tags:
+        return with_releases(_log_events(reg, name, None), model_tags)
+    released = _tag_events(reg, name, model_tags)
+    commits = {e.commit for e in released}
+    # the one recorded commit every other one is an ancestor of (history is first-parent)
+    tips = reg.git.run(["merge-base", "--independent", *commits], check=False).split()
+    newest = tips[0] if len(tips) == 1 else ""
+    if not newest or not reg.git.ok(["merge-base", "--is-ancestor", newest, reg.commit]):
+        return with_releases(_log_events(reg, name, None), model_tags)
+    later = _log_events(reg, name, newest)
+    return with_releases(released, model_tags) + with_releases(later, model_tags)
