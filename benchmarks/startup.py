@@ -34,8 +34,22 @@ def make_registry(where: Path) -> Path:
     art = where / "model.bin"
     art.write_bytes(os.urandom(1024))
     for v in ("1.0.0", "1.1.0"):
-        subprocess.run([*gitreg, "register", "churn", "--version", v, "--artifact", str(art),
-                        "--here", "-C", str(where / "reg")], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *gitreg,
+                "register",
+                "churn",
+                "--version",
+                v,
+                "--artifact",
+                str(art),
+                "--here",
+                "-C",
+                str(where / "reg"),
+            ],
+            check=True,
+            capture_output=True,
+        )
     stages = where / "reg/models/churn/stages.yaml"
     stages.write_text("schema: gitreg/v1\nstaging: 1.1.0\nproduction: 1.0.0\n")
     subprocess.run(["git", "commit", "-qam", "stages"], cwd=where / "reg", check=True)
@@ -52,7 +66,8 @@ def main() -> None:
         cases = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "git for-each-ref + cat-file (floor)": [
-                "sh", "-c",
+                "sh",
+                "-c",
                 "git for-each-ref 'refs/tags/churn#production#*' >/dev/null && "
                 "git cat-file -p 'churn@v1.0.0:models/churn/versions/1.0.0.yaml' >/dev/null",
             ],

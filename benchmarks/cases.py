@@ -1,0 +1,361 @@
+"""The operations to time at one size, gitreg beside its peers, each with its expected answer.
+
+Every case is a whole process. Cases that change the registry undo what they did after
+each run (untimed): `release` deletes the tags it wrote, `register` its branch and DVC
+objects, the DVC peer resets its commit and caches.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from generate import Size, env, expected, git, version_name
+from timing import Case, Run
+
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
+
+# operation key -> the question it asks, as the tables print it
+OPS = {
+    "help": "start-up: --help",
+    "resolve": "stage -> version (local)",
+    "resolve-latest": "latest -> version (local)",
+    "resolve-remote-cold": "stage -> version, file:// URL, cold cache",
+    "resolve-remote-warm": "stage -> version, file:// URL, warm cache",
+    "show": "one model's versions",
+    "list": "whole registry: every model",
+    "validate": "validate the whole registry",
+    "validate-base": "validate a PR touching one model",
+    "history": "one model's history",
+    "release": "release one new merge",
+    "register": "register an artifact",
+}
+DEFAULT_OPS = [op for op in OPS if op != "register"]
+
+
+@dataclass
+class Bench:
+    size: Size
+    repo: Path
+    work: Path  # scratch space of this size (caches, peer repos)
+    gto: Path | None = None
+    mlflow_py: Path | None = None
+    mlflow_db: Path | None = None
+    dvc_peer: bool = False
+    register_mb: int = 200
+    artifact: Path | None = None
+
+    @property
+    def probe(self) -> str:
+        return self.size.probe
+
+    @property
+    def want(self) -> dict[str, dict[str, str]]:
+        return expected(self.size)
+
+
+def _first_token(run: Run) -> str:
+    return (run.out.split() or [""])[0]
+
+
+def _expect(what: str, got: Callable[[Run], str]) -> Callable[[Run], str | None]:
+    def check(run: Run) -> str | None:
+        answer = got(run)
+        return None if answer == what else f"expected {what!r}, got {answer!r}"
+
+    return check
+
+
+def _gitreg(b: Bench, op: str, *args: str, **kw: object) -> Case:
+    argv = [str(BIN / "gitreg"), *args]
+    return Case(op, "gitreg", argv, b.repo, shown="gitreg " + " ".join(args), **kw)  # type: ignore[arg-type]
+
+
+def _resolve_cases(b: Bench) -> list[Case]:
+    p, prod = b.probe, b.want["stages"].get("production", "")
+    stage = "production" if prod else "staging"
+    version = b.want["stages"][stage]
+    mine = _expect(f"{p}@{version}", _first_token)
+    cases = [
+        _gitreg(b, "resolve", "resolve", f"{p}@{stage}", check=mine),
+        Case(
+            "resolve",
+            "git (floor)",
+            [
+                "sh",
+                "-c",
+                f"git for-each-ref --format='%(refname) %(contents)' 'refs/tags/{p}#{stage}#*' "
+                f">/dev/null && git cat-file -p '{p}@v{version}:models/{p}/versions/{version}.yaml'"
+                " >/dev/null",
+            ],
+            b.repo,
+            shown=f"git for-each-ref 'refs/tags/{p}#{stage}#*' && "
+            f"git cat-file -p '{p}@v{version}:models/{p}/versions/{version}.yaml'",
+        ),
+    ]
+    if b.gto:
+        cases.insert(
+            1,
+            Case(
+                "resolve",
+                "gto",
+                [str(b.gto), "show", f"{p}#{stage}"],
+                b.repo,
+                shown=f"gto show {p}#{stage}",
+                check=lambda r: (
+                    None if f"v{version}" in r.out else f"expected v{version} in {r.out[-300:]!r}"
+                ),
+            ),
+        )
+    if b.mlflow_py:
+        mlv = str(int(version.split(".")[1]) + 1)
+        cases.insert(
+            2,
+            Case(
+                "resolve",
+                "mlflow",
+                [str(b.mlflow_py), str(HERE / "mlflow_peer.py"), "alias", p, stage],
+                b.repo,
+                env={"MLFLOW_TRACKING_URI": f"sqlite:///{b.mlflow_db}"},
+                shown=f"MlflowClient().get_model_version_by_alias('{p}', '{stage}')",
+                check=_expect(mlv, lambda r: [*r.out.split(), "", ""][1]),
+            ),
+        )
+    return cases
+
+
+def _remote_cases(b: Bench, warm: bool) -> list[Case]:
+    p, stage = b.probe, "staging"
+    version = b.want["stages"][stage]
+    url = b.repo.as_uri()
+    op = "resolve-remote-warm" if warm else "resolve-remote-cold"
+    argv = [str(BIN / "gitreg"), "resolve", "-C", url, f"{p}@{stage}"]
+    shown = f"gitreg resolve -C file://REPO {p}@{stage}"
+    check = _expect(f"{p}@{version}", _first_token)
+    if warm:
+        cache = b.work / "gitreg-cache-warm"
+        shutil.rmtree(cache, ignore_errors=True)
+        cenv = {"GITREG_CACHE_DIR": str(cache)}
+        subprocess.run(argv, capture_output=True, env=env(cenv), cwd=b.work)  # warm it
+        return [Case(op, "gitreg", argv, b.work, env=cenv, shown=shown, check=check)]
+    made: list[str] = []
+
+    def fresh() -> dict[str, str]:
+        made.append(tempfile.mkdtemp(prefix="cold-", dir=b.work))
+        return {"GITREG_CACHE_DIR": made[-1]}
+
+    def drop(_: Run) -> None:
+        shutil.rmtree(made.pop(), ignore_errors=True)
+
+    return [Case(op, "gitreg", argv, b.work, setup=fresh, teardown=drop, shown=shown, check=check)]
+
+
+def _release_case(b: Bench) -> Case:
+    def undo(run: Run) -> None:
+        try:
+            created = json.loads(run.out)["created"]
+        except (ValueError, KeyError):
+            return
+        lines = "".join(f"delete refs/tags/{t['tag']}\n" for t in created)
+        git(b.repo, "update-ref", "--stdin", input=lines.encode())
+
+    def check(run: Run) -> str | None:
+        tags = [t["tag"] for t in json.loads(run.out)["created"]]
+        ok = len(tags) == 1 and tags[0].startswith(f"{b.probe}#production#")
+        return None if ok else f"expected one {b.probe}#production#N tag, got {tags}"
+
+    return _gitreg(
+        b, "release", "release", "--ref", "bench/release", "--json", teardown=undo, check=check
+    )
+
+
+def _register_cases(b: Bench) -> list[Case]:
+    assert b.artifact is not None
+    p, v = b.probe, version_name(b.size.versions + 1)
+    remote = b.repo.parent / f"{b.repo.name}-dvc-remote"
+
+    def undo(run: Run) -> None:
+        try:
+            data = json.loads(run.out)
+        except ValueError:
+            data = {}
+        git(b.repo, "update-ref", "-d", f"refs/heads/gitreg/register/{p}/{v}")
+        for a in data.get("manifest", {}).get("artifacts", []):
+            rel = Path("files/md5") / a["md5"][:2] / a["md5"][2:]
+            for root in (b.repo / ".dvc" / "cache", remote):
+                (root / rel).unlink(missing_ok=True)
+
+    cases = [
+        _gitreg(
+            b,
+            "register",
+            "register",
+            p,
+            "--version",
+            v,
+            "--artifact",
+            str(b.artifact),
+            "--json",
+            teardown=undo,
+            check=_expect(v, lambda r: json.loads(r.out)["version"]),
+        )
+    ]
+    cases[0].shown = f"gitreg register {p} --version {v} --artifact {b.register_mb}MB.bin"
+    if b.dvc_peer:
+        cases.append(_dvc_peer_case(b, p, v))
+    return cases
+
+
+def _dvc_peer_case(b: Bench, p: str, v: str) -> Case:
+    """`dvc add` + `dvc push` + `git commit` of the same file, in a clone of the registry
+    with a local DVC remote of its own."""
+    assert b.artifact is not None
+    peer, remote = b.work / "dvc-peer", b.work / "dvc-peer-remote"
+    if not (peer / ".git").exists():
+        shutil.rmtree(peer, ignore_errors=True)
+        git(b.work, "clone", "--quiet", "--branch", "main", str(b.repo), str(peer))
+        (peer / ".dvc" / "config.local").write_text(
+            f"[core]\n    remote = peer\n['remote \"peer\"']\n    url = {remote}\n"
+        )
+    base = git(peer, "rev-parse", "HEAD").strip()
+    rel = f"models/{p}/artifacts/{v}/model.bin"
+
+    def setup() -> None:
+        (peer / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(b.artifact, peer / rel)  # a new file: DVC must hash it again
+        return None
+
+    def undo(_: Run) -> None:
+        git(peer, "reset", "--quiet", "--hard", base)
+        shutil.rmtree((peer / rel).parent, ignore_errors=True)
+        shutil.rmtree(peer / ".dvc" / "cache", ignore_errors=True)
+        shutil.rmtree(remote, ignore_errors=True)
+
+    dvc = BIN / "dvc"
+    script = (
+        f"{dvc} add -q {rel} && {dvc} push -q {rel}.dvc && "
+        f"git add {rel}.dvc {Path(rel).parent}/.gitignore && git commit -q -m 'Add {p} {v}'"
+    )
+    return Case(
+        "register",
+        "dvc + git",
+        ["sh", "-c", script],
+        peer,
+        setup=setup,
+        teardown=undo,
+        shown=f"dvc add {rel} && dvc push {rel}.dvc && git add ... && git commit",
+    )
+
+
+def build(b: Bench, ops: list[str]) -> list[Case]:
+    p, want = b.probe, b.want
+    cases: list[Case] = []
+    for op in ops:
+        if op == "help":
+            cases += [
+                _gitreg(b, op, "--help"),
+                Case(op, "python", [sys.executable, "-c", "pass"], b.repo, shown="python -c pass"),
+            ]
+        elif op == "resolve":
+            cases += _resolve_cases(b)
+        elif op == "resolve-latest":
+            cases.append(
+                _gitreg(
+                    b,
+                    op,
+                    "resolve",
+                    f"{p}@latest",
+                    check=_expect(f"{p}@{want['latest']['version']}", _first_token),
+                )
+            )
+        elif op in ("resolve-remote-cold", "resolve-remote-warm"):
+            cases += _remote_cases(b, warm=op.endswith("warm"))
+        elif op == "show":
+            n = b.size.versions
+            cases.append(
+                _gitreg(
+                    b,
+                    op,
+                    "show",
+                    p,
+                    check=lambda r, n=n: (
+                        None
+                        if sum(line.startswith("1.") for line in r.out.splitlines()) == n
+                        else f"expected {n} version rows"
+                    ),
+                )
+            )
+            if b.mlflow_py:
+                cases.append(
+                    Case(
+                        op,
+                        "mlflow",
+                        [str(b.mlflow_py), str(HERE / "mlflow_peer.py"), "search", p],
+                        b.repo,
+                        env={"MLFLOW_TRACKING_URI": f"sqlite:///{b.mlflow_db}"},
+                        shown=f"MlflowClient().search_model_versions(\"name='{p}'\")",
+                        check=_expect(str(n), _first_token),
+                    )
+                )
+        elif op == "list":
+            m = b.size.models
+            cases.append(
+                _gitreg(
+                    b,
+                    op,
+                    "list",
+                    check=lambda r, m=m: (
+                        None
+                        if len(r.out.strip().splitlines()) == m + 1
+                        else f"expected {m} model rows"
+                    ),
+                )
+            )
+            if b.gto:
+                cases.append(Case(op, "gto", [str(b.gto), "show"], b.repo, shown="gto show"))
+        elif op == "validate":
+            cases.append(_gitreg(b, op, "validate"))
+        elif op == "validate-base":
+            cases.append(
+                _gitreg(
+                    b,
+                    op,
+                    "validate",
+                    "--ref",
+                    "bench/register",
+                    "--base",
+                    "main",
+                    check=lambda r: (
+                        None if "1 model(s)" in r.out else f"expected one model checked: {r.out!r}"
+                    ),
+                )
+            )
+        elif op == "history":
+            n = b.size.versions
+            cases.append(
+                _gitreg(
+                    b,
+                    op,
+                    "history",
+                    p,
+                    check=lambda r, n=n: (
+                        None
+                        if sum(" registered " in line for line in r.out.splitlines()) == n
+                        else f"expected {n} registrations"
+                    ),
+                )
+            )
+        elif op == "release":
+            cases.append(_release_case(b))
+        elif op == "register":
+            cases += _register_cases(b)
+        else:
+            raise ValueError(f"unknown operation {op!r} (known: {', '.join(OPS)})")
+    return cases
