@@ -35,21 +35,21 @@ ENV = {
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A HOME and global git config of the test's own; fixed identities and dates."""
-    home = tmp_path_factory.mktemp("home")
+def isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """A HOME and global git config of the test's own; fixed identities and dates; no
+    GitHub or Actions variables from the machine. Module-scoped fixtures call it too."""
+    home.mkdir(parents=True, exist_ok=True)
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
         "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n"
         '[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n'
     )
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    mp.setenv("HOME", str(home))
+    mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    mp.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
+    mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     for k, v in ENV.items():
-        monkeypatch.setenv(k, v)
+        mp.setenv(k, v)
     for var in (
         "GITHUB_TOKEN",
         "GH_TOKEN",
@@ -60,7 +60,14 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         "GITHUB_API_URL",
         "GITREG_CACHE_DIR",
     ):
-        monkeypatch.delenv(var, raising=False)
+        mp.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs isolated (see `isolate`)."""
+    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, home)
     return home
 
 
@@ -194,4 +201,14 @@ def copy_registry(src: Registry, dest: Path) -> Registry:
     return Registry(dest / "reg", src.remote, src.origin)
 
 
-__all__ = ["ENV", "Registry", "Result", "cli", "git", "make_artifact", "run", "run_process"]
+__all__ = [
+    "ENV",
+    "Registry",
+    "Result",
+    "cli",
+    "git",
+    "isolate",
+    "make_artifact",
+    "run",
+    "run_process",
+]

@@ -27,7 +27,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
 import gitreg.cli_evaluate  # noqa: F401  (registers the command until cli.py imports it)
-from conftest import ENV, Registry, copy_registry, run
+from conftest import Registry, copy_registry, isolate, run
 from fakegithub import FakeGitHub
 from gitreg import artifacts, evaluators, modelload
 from gitreg.errors import ArtifactError
@@ -287,17 +287,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Re
     """The two registries, built once per module (as conftest's `registry` fixture builds one,
     under the same isolation) and copied for each test: building costs seconds, copying not."""
     with pytest.MonkeyPatch.context() as mp:
-        home = tmp_path_factory.mktemp("home")
-        gitconfig = home / ".gitconfig"
-        gitconfig.write_text(
-            "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n[init]\n\tdefaultBranch = main\n"
-        )
-        for key, value in {**ENV, "HOME": str(home), "GIT_CONFIG_GLOBAL": str(gitconfig)}.items():
-            mp.setenv(key, value)
-        mp.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        mp.delenv("GITHUB_TOKEN", raising=False)
-        mp.delenv("GH_TOKEN", raising=False)
+        isolate(mp, tmp_path_factory.mktemp("home"))
         built = {}
         for name, build in (("iris", build_iris), ("scored", build_scored)):
             where = tmp_path_factory.mktemp(name)

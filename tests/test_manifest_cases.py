@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from conftest import ENV, Registry, Result, git, make_artifact, run, run_process
+from conftest import Registry, Result, git, isolate, make_artifact, run, run_process
 from gitreg import layout, yamlio
 from gitreg.errors import ManifestError
 
@@ -165,30 +165,12 @@ def params(cases: list[Case]) -> list[Any]:
 # --- the registry ----------------------------------------------------------------------------
 
 
-def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
-    """What conftest's autouse `isolated` does, for a module-scoped fixture."""
-    home.mkdir(parents=True)
-    gitconfig = home / ".gitconfig"
-    gitconfig.write_text(
-        "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n"
-        '[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n'
-    )
-    mp.setenv("HOME", str(home))
-    mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    mp.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
-    mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for k, v in ENV.items():
-        mp.setenv(k, v)
-    mp.delenv("GITHUB_TOKEN", raising=False)
-    mp.delenv("GH_TOKEN", raising=False)
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     """Like conftest's `registered` (without the origin): churn@1.0.0 committed on main."""
     root = tmp_path_factory.mktemp("manifest-cases")
     with pytest.MonkeyPatch.context() as mp:
-        _isolate(mp, root / "home")
+        isolate(mp, root / "home")
         remote = root / "dvc-remote"
         res = run("init", str(root / "reg"), "--remote", str(remote))
         assert res.code == 0, res.err
