@@ -76,7 +76,9 @@ def test_reports_and_registry(results: tuple[Path, dict[str, object]]) -> None:
     assert data["registry"]["tags"] > 0 and "gitreg" in data["versions"]
     repo = out / "repos" / "3x5"
     # the release and register cases undid their tags and branches
-    doctor = subprocess.run(["gitreg", "doctor"], cwd=repo, capture_output=True, text=True)
+    doctor = subprocess.run(
+        [sys.executable, "-m", "gitreg", "doctor"], cwd=repo, capture_output=True, text=True
+    )
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     branches = subprocess.run(
         ["git", "branch", "--format=%(refname:short)"], cwd=repo, capture_output=True, text=True
