@@ -70,8 +70,8 @@ class Version:
 
 def sort_versions(versions: Iterable[str]) -> list[str]:
     """Valid SemVer strings in ascending order; invalid ones are dropped."""
-    parsed = [(Version.parse(v), v) for v in versions if is_semver(v)]
-    return [v for _, v in sorted(parsed)]
+    keyed = [(Version.parse(v)._key(), v) for v in versions if is_semver(v)]
+    return [v for _, v in sorted(keyed, key=lambda pair: pair[0])]  # one key per version
 
 
 def latest(versions: Iterable[str], include_prerelease: bool = False) -> str | None:
