@@ -23,6 +23,16 @@ merge() {
   run git push -q origin main
   run gitreg release --push
 }
+# release_version VERSION: train it, register it on its own branch, check the branch as CI
+# would, merge it
+release_version() {
+  run python train/train.py --version "$1" --out "$work/out/$1" --data-dir data
+  run gitreg register iris --version "$1" --artifact "$work/out/$1/model.pkl" \
+    --metrics "$work/out/$1/metrics.json" --params "$work/out/$1/params.yaml" \
+    --description "$(cat "$work/out/$1/description.txt")" --push
+  ci "gitreg/register/iris/$1"
+  merge "gitreg/register/iris/$1" "Register iris $1"
+}
 # ci BRANCH: what the validate and evaluate workflows run on the pull request
 ci() {
   run gitreg validate --ref "$1" --base main
@@ -70,23 +80,13 @@ run gitreg pull iris@production --repo "file://$work/origin.git" -o "$work/deplo
 run ls -l "$work/deploy/iris"
 
 step "6. 1.1.0 (C=10): registered, then promoted to staging against 1.0.0: the gate passes"
-run python train/train.py --version 1.1.0 --out "$work/out/1.1.0" --data-dir data
-run gitreg register iris --version 1.1.0 --artifact "$work/out/1.1.0/model.pkl" \
-  --metrics "$work/out/1.1.0/metrics.json" --params "$work/out/1.1.0/params.yaml" \
-  --description "$(cat "$work/out/1.1.0/description.txt")" --push
-ci gitreg/register/iris/1.1.0
-merge gitreg/register/iris/1.1.0 "Register iris 1.1.0"
+release_version 1.1.0
 run gitreg promote iris 1.1.0 --to staging --open-pr
 ci gitreg/promote/iris/staging/1.1.0
 merge gitreg/promote/iris/staging/1.1.0 "Promote iris 1.1.0 to staging"
 
 step "7. 1.2.0, a depth-2 tree that declares F1 1.0: re-measured, it fails; the promotion is refused"
-run python train/train.py --version 1.2.0 --out "$work/out/1.2.0" --data-dir data
-run gitreg register iris --version 1.2.0 --artifact "$work/out/1.2.0/model.pkl" \
-  --metrics "$work/out/1.2.0/metrics.json" --params "$work/out/1.2.0/params.yaml" \
-  --description "$(cat "$work/out/1.2.0/description.txt")" --push
-ci gitreg/register/iris/1.2.0
-merge gitreg/register/iris/1.2.0 "Register iris 1.2.0"
+release_version 1.2.0
 run gitreg promote iris 1.2.0 --to staging --open-pr
 if ci gitreg/promote/iris/staging/1.2.0; then
   echo "demo: the worse candidate passed the gate; that is a bug" >&2

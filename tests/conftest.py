@@ -58,9 +58,15 @@ def isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
         "GITHUB_EVENT_PATH",
         "GITHUB_REPOSITORY",
         "GITHUB_API_URL",
+        "GITHUB_SERVER_URL",
         "GITREG_CACHE_DIR",
     ):
         mp.delenv(var, raising=False)
+    # urllib honours *_proxy variables: keep the fake GitHub on 127.0.0.1 reached directly
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        mp.delenv(name, raising=False)
+        mp.delenv(name.upper(), raising=False)
+    mp.setenv("no_proxy", "127.0.0.1,localhost")
 
 
 @pytest.fixture(autouse=True)

@@ -20,15 +20,6 @@ TOKEN = "t0ken"
 MARKER = "<!-- gitreg:evaluate -->"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """urllib honours *_proxy variables: keep 127.0.0.1 direct whatever the host says."""
-    for name in ("http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
 @pytest.fixture
 def server() -> Iterator[FakeGitHub]:
     with FakeGitHub(owner="octo-org", repo="models") as fake:

@@ -25,16 +25,6 @@ STAGING = "gitreg/promote/churn/staging/1.0.0"
 COMMENTED = "schema: gitreg/v1\n# Reviewed by @acme/ml-leads; see docs/stages.md\n"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """urllib honours *_proxy variables: keep 127.0.0.1 direct whatever the host says."""
-    for name in ("http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.delenv("GITHUB_SERVER_URL", raising=False)
-
-
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with FakeGitHub(owner="octo-org", repo="models") as fake:
