@@ -26,13 +26,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
-import gitreg.cli_evaluate  # noqa: F401  (registers the command until cli.py imports it)
 from conftest import Registry, copy_registry, isolate, run
 from fakegithub import FakeGitHub
-from gitreg import artifacts, evaluators, modelload
-from gitreg.errors import ArtifactError
-from gitreg.gates import MARKER, NO_BASELINE, decide
-from gitreg.manifest import MetricPolicy
+from gitreg.errors import ArtifactError, UnsafeModelError
+from gitreg.evaluation import builtin, loading, runner
+from gitreg.model.gate import NO_BASELINE, decide
+from gitreg.model.manifest import MetricPolicy
+from gitreg.render.gate import MARKER
+from gitreg.store import dvc as artifacts
 
 PY = sys.executable
 TOKEN = "t0ken"
@@ -342,14 +343,14 @@ def promote_on_branch(
 def test_command_failures_are_failed_verdicts(
     tmp_path: Path, code: str, timeout: int, returncode: int | None, reason: str
 ) -> None:
-    argv = evaluators.fill(
+    argv = runner.fill(
         [PY, "-c", "import sys; OUT = sys.argv[1]; " + code, "{output}"],
         tmp_path / "m",
         tmp_path / "d",
         tmp_path / "out.json",
     )
     start = time.monotonic()
-    measured = evaluators.run(argv, "candidate", "1.1.0", tmp_path / "out.json", timeout, tmp_path)
+    measured = runner.run(argv, "candidate", "1.1.0", tmp_path / "out.json", timeout, tmp_path)
     assert time.monotonic() - start < 4
     assert measured.error is not None and measured.error.startswith(reason), measured.error
     assert measured.log is not None and measured.log.returncode == returncode
@@ -545,16 +546,16 @@ def test_loads_real_models_in_every_format(fitted: LogisticRegression, tmp_path:
         tmp_path / "packed.joblib",
     ]
     for path in paths:
-        assert (modelload.load_model(path).predict(x) == expected).all(), path
-    assert (modelload.load_model(tmp_path / "tree.skops").predict(x) == tree(2).predict(x)).all()
-    assert "sklearn.linear_model._logistic.LogisticRegression" in modelload.check(paths[0])
+        assert (loading.load_model(path).predict(x) == expected).all(), path
+    assert (loading.load_model(tmp_path / "tree.skops").predict(x) == tree(2).predict(x)).all()
+    assert "sklearn.linear_model._logistic.LogisticRegression" in loading.check(paths[0])
 
 
 def test_malicious_files_refused_before_any_code_runs(tmp_path: Path) -> None:
     pwned = tmp_path / "pwned"
     evil = save(Evil(pwned), tmp_path / "evil.pkl")
-    with pytest.raises(modelload.UnsafeModelError) as err:
-        modelload.load_model(evil)
+    with pytest.raises(UnsafeModelError) as err:
+        loading.load_model(evil)
     assert err.value.path == evil and err.value.refused == [
         ("posix.system", "picklescan flags it as dangerous")
     ]
@@ -565,14 +566,12 @@ def test_malicious_files_refused_before_any_code_runs(tmp_path: Path) -> None:
         {"weights": np.zeros(100), "hook": Evil(pwned)}, tmp_path / "evil-z.joblib", compress=3
     )
     for name in ("evil.joblib", "evil-z.joblib"):
-        assert "posix.system" not in " ".join(modelload.check(tmp_path / name))
-        with pytest.raises(
-            modelload.UnsafeModelError, match=r"posix\.system \(not on the allow-list\)"
-        ):
-            modelload.load_model(tmp_path / name)
+        assert "posix.system" not in " ".join(loading.check(tmp_path / name))
+        with pytest.raises(UnsafeModelError, match=r"posix\.system \(not on the allow-list\)"):
+            loading.load_model(tmp_path / name)
     skops.io.dump(FunctionTransformer(os.getcwd), tmp_path / "evil.skops")
-    with pytest.raises(modelload.UnsafeModelError, match=r"posix\.getcwd") as err:
-        modelload.load_model(tmp_path / "evil.skops")
+    with pytest.raises(UnsafeModelError, match=r"posix\.getcwd") as err:
+        loading.load_model(tmp_path / "evil.skops")
     assert err.value.hint is not None and err.value.hint.startswith("skops does not trust")
     assert not pwned.exists()
 
@@ -581,12 +580,10 @@ def test_registry_can_allow_more_imports(tmp_path: Path) -> None:
     from collections import Counter
 
     path = save(Counter("aab"), tmp_path / "counts.pkl")
-    with pytest.raises(
-        modelload.UnsafeModelError, match=r"collections\.Counter \(not on the allow-list\)"
-    ):
-        modelload.load_model(path)
-    assert modelload.load_model(path, ["collections.Counter"]) == Counter("aab")
-    policy = modelload.ImportPolicy.with_extra(["mypkg", "posix"])
+    with pytest.raises(UnsafeModelError, match=r"collections\.Counter \(not on the allow-list\)"):
+        loading.load_model(path)
+    assert loading.load_model(path, ["collections.Counter"]) == Counter("aab")
+    policy = loading.ImportPolicy.with_extra(["mypkg", "posix"])
     assert policy.problem("mypkg.models", "Net") is None
     assert policy.problem("posix", "system", dangerous=True) == "picklescan flags it as dangerous"
     assert policy.problem("numpy", "savetxt") == "it reads or writes files or runs code"
@@ -605,10 +602,10 @@ def test_other_formats(tmp_path: Path) -> None:
         import onnxruntime  # noqa: F401
     except ImportError:
         with pytest.raises(ArtifactError, match="needs onnxruntime") as err:
-            modelload.load_model(tmp_path / "model.onnx")
+            loading.load_model(tmp_path / "model.onnx")
         assert err.value.hint == "pip install onnxruntime"
     with pytest.raises(ArtifactError, match="cannot load pytorch files"):
-        modelload.load_model(tmp_path / "model.pt")
+        loading.load_model(tmp_path / "model.pt")
 
 
 # --- the built-in evaluator, in-process ---------------------------------------------------------
@@ -621,11 +618,11 @@ def test_builtin_metrics_match_sklearn(fitted: LogisticRegression, tmp_path: Pat
     model = save(fitted, tmp_path / "model.pkl")
     out = tmp_path / "out.json"
     args = ["--model", str(model), "--dataset", str(tmp_path / "holdout.csv"), "--output", str(out)]
-    assert evaluators.main([*args, "--slice", "region"]) == 0
+    assert builtin.main([*args, "--slice", "region"]) == 0
     result = json.loads(out.read_text())
     _, _, x, y = iris_split()
     assert result["f1"] == pytest.approx(f1_score(y, fitted.predict(x), average="macro"))
     assert set(result) == {"accuracy", "precision", "recall", "f1", "by_slice"}
     assert set(result["by_slice"]) == {"region=north", "region=south"}
-    assert evaluators.main([*args, "--target", "label"]) == 2
-    assert evaluators.main(args) == 2  # region is not a feature the model knows
+    assert builtin.main([*args, "--target", "label"]) == 2
+    assert builtin.main(args) == 2  # region is not a feature the model knows

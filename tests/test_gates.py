@@ -6,19 +6,17 @@ import json
 
 import pytest
 
-from gitreg.cli_evaluate import render_text as text
-from gitreg.gates import (
-    MARKER,
+from gitreg.model.gate import (
     NO_BASELINE,
     CommandLog,
     GateSummary,
     Measurement,
     decide,
     judge,
-    markdown,
     threshold_text,
 )
-from gitreg.manifest import MetricPolicy
+from gitreg.model.manifest import MetricPolicy
+from gitreg.render.gate import MARKER, markdown, text
 
 F1 = MetricPolicy(goal="maximize", min=0.8, max_regression=0.02)
 LOSS = MetricPolicy(goal="minimize", max=0.5, max_regression=0.05)

@@ -13,7 +13,7 @@ import pytest
 
 from fakegithub import FakeGitHub
 from gitreg.errors import GitHubError
-from gitreg.github import GitHubClient, PullRequest
+from gitreg.store.github import GitHubClient, PullRequest
 
 REPO = "octo-org/models"
 TOKEN = "t0ken"

@@ -29,8 +29,8 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
 from conftest import Registry, Result, git, isolate, make_artifact, run, run_process
-from gitreg import layout, yamlio
 from gitreg.errors import ManifestError
+from gitreg.model import layout, yamlio
 
 CASES_DIR = Path(__file__).parent / "data" / "manifests"
 HEADER_RE = re.compile(rb"^# ([a-z][a-z-]*):(?: (.*))?$")

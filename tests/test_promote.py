@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import yaml
 
-import gitreg.cli_promote  # noqa: F401  (registers the commands until cli.py imports it)
 from conftest import Registry, git
 from fakegithub import FakeGitHub
-from gitreg import registry as core
-from gitreg.promote import plan_demotion, plan_deprecation
-from gitreg.pullrequest import compare_url, parse_remote, pr_body
+from gitreg.ops.stage_change import plan_demotion, plan_deprecation
+from gitreg.registry import reader as core
+from gitreg.render.pullrequest import pr_body
+from gitreg.store.github_repo import compare_url, parse_remote
 
 TOKEN = "t0ken"
 STAGING = "gitreg/promote/churn/staging/1.0.0"
@@ -317,10 +317,10 @@ def test_pr_body_of_a_demotion_and_a_deprecation(registered: Registry) -> None:
     registered.run("promote", "churn", "1.0.0", "--to", "staging")
     _merge(registered, STAGING)
     with core.Registry.open(registered.path, "main") as reg:
-        demote = pr_body(reg, plan_demotion(reg, "churn", "staging"))
+        demote = pr_body(plan_demotion(reg, "churn", "staging"))
         registered.git("branch", "-q", "-f", "other", "main~1")
     with core.Registry.open(registered.path, "other") as reg:
-        deprecate = pr_body(reg, plan_deprecation(reg, "churn", "1.0.0"), "release")
+        deprecate = pr_body(plan_deprecation(reg, "churn", "1.0.0"), "release")
 
     assert "`models/churn/stages.yaml`: **staging**: 1.0.0 -> (none)" in demote
     assert "| metric | 1.0.0 |\n|---|---:|\n| f1 | 0.91 |\n| accuracy | 0.93 |" in demote

@@ -7,17 +7,12 @@ from typing import Any
 
 import pytest
 
-from gitreg.errors import EXIT_USAGE, UsageError
-from gitreg.manifest import VersionManifest
-from gitreg.manifest import parse as parse_manifest
-from gitreg.query import (
-    QueryError,
-    model_record,
-    needs_version_fields,
-    parse,
-    version_record,
-)
-from gitreg.registry import ModelSummary
+from gitreg.cli.exits import EXIT_USAGE, exit_code
+from gitreg.errors import QueryError, UsageError
+from gitreg.model.manifest import VersionManifest
+from gitreg.model.query import parse
+from gitreg.model.records import ModelSummary, model_record, needs_version_fields, version_record
+from gitreg.model.schema import parse as parse_manifest
 
 DATA = Path(__file__).parent / "data" / "manifests" / "valid"
 
@@ -502,7 +497,7 @@ def test_errors_name_the_column(expr: str, column: int, fragment: str) -> None:
         parse(expr)
     err = info.value
     assert isinstance(err, UsageError)
-    assert err.exit_code == EXIT_USAGE == 2
+    assert exit_code(err) == EXIT_USAGE == 2
     assert err.column == column
     first, shown, caret = err.message.split("\n")
     assert first.startswith("--filter: ")

@@ -247,7 +247,7 @@ def test_interrupt_leaves_nothing(registry: Registry, tmp_path: Path) -> None:
     before = _state(registry)
     script = (
         "import os, signal, threading, sys\n"
-        "from gitreg import artifacts\n"
+        "from gitreg.store import dvc as artifacts\n"
         "real = artifacts.add_and_push\n"
         "def interrupted(*a, **k):\n"
         "    out = real(*a, **k)\n"

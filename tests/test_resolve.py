@@ -140,9 +140,11 @@ def test_python_api_local_and_remote(
             assert mv.artifacts[0].md5 == hashlib.md5(b"model one-one").hexdigest()
             out = reg.pull(mv, tmp_path / f"api-{len(location)}")
             assert (out.dest / "model.pkl").read_bytes() == b"model one-one"
-    remote = Api.open(released.origin.as_uri())
-    with pytest.raises(Exception, match="need a local clone"):
-        remote.model_names()
+    # a URL gives the released state only; a path also its manifests at a ref
+    remote, local = Api.open(released.origin.as_uri()), Api.open(str(released.path))
+    assert type(remote).__name__ == "RemoteRegistry" and not hasattr(remote, "model_names")
+    assert type(local).__name__ == "LocalRegistry" and local.model_names() == ["churn"]
+    local.close()
 
 
 def test_verify_refuses_flagged_tag(released: Registry) -> None:

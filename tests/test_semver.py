@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitreg.semver import Version, is_semver, latest, sort_versions
+from gitreg.model.semver import Version, is_semver, latest, sort_versions
 
 
 @pytest.mark.parametrize("text", ["1.0.0", "0.0.1", "2.0.0-rc.1", "1.0.0-alpha.beta+build.5"])

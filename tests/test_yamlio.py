@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitreg import yamlio
 from gitreg.errors import ManifestError
+from gitreg.model import yamlio
 
 
 def _error(text: str | bytes) -> str:

@@ -14,20 +14,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .api import ModelVersion
-    from .registry import Registry
+    from gitreg.api import ModelVersion, Registry
 
 __all__ = ["ModelVersion", "Registry", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use, so `gitreg --help` does not pay for pydantic.
-    if name == "Registry":
-        from .registry import Registry
+    # Imported on first use, so `gitreg --help` does not pay for the core.
+    if name in ("Registry", "ModelVersion"):
+        from gitreg import api
 
-        return Registry
-    if name == "ModelVersion":
-        from .api import ModelVersion
-
-        return ModelVersion
+        return getattr(api, name)
     raise AttributeError(name)

@@ -1,5 +1,5 @@
 """`python -m gitreg` runs the CLI."""
 
-from .cli import run
+from gitreg.cli import run
 
 run()

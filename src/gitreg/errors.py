@@ -1,25 +1,18 @@
-"""The error tree. Every error a user can cause is a `GitregError` with an exit code.
+"""The whole error tree. Every failure a user can cause is a `GitregError` carrying its data.
 
-The CLI maps these to exit codes in one place (`cli.main`); the core raises them with
-the data a user needs to fix the problem: which file, which field, which ref.
+The core raises these with what a user needs to fix the problem (which file, field, ref or
+tool) as attributes, so callers branch on types and attributes, never on message text.
+`gitreg.cli.exits` is the one place where they become exit codes (DESIGN §5).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_USAGE = 2
-EXIT_ERROR = 3
-EXIT_UNEXPECTED = 4
-EXIT_INTERRUPTED = 130
+from pathlib import Path
 
 
 class GitregError(Exception):
-    """Base of every expected failure. `exit_code` is what the CLI exits with."""
-
-    exit_code = EXIT_ERROR
+    """Base of every expected failure: a message, and a hint that says what to do."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -45,9 +38,6 @@ class Problem:
             return f"{self.path}: {self.field}: {self.message}"
         return f"{self.path}: {self.message}"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "field": self.field, "message": self.message}
-
 
 class ManifestError(GitregError):
     """A manifest could not be read or does not match its schema."""
@@ -62,41 +52,107 @@ class ManifestError(GitregError):
 
 
 class UsageError(GitregError):
-    """The command line itself is wrong (exit 2)."""
-
-    exit_code = EXIT_USAGE
+    """The command line itself is wrong."""
 
 
-class NotFoundError(GitregError):
-    """A model, version, stage, ref or file that does not exist."""
+class QueryError(UsageError):
+    """A --filter expression that does not parse; names the column and draws a caret."""
+
+    def __init__(self, text: str, pos: int, message: str, hint: str | None = None) -> None:
+        self.text, self.column = text, pos + 1
+        shown = text.replace("\t", " ").replace("\n", " ")
+        caret = f"\n  {shown}\n  {' ' * pos}^"
+        super().__init__(f"--filter: {message} at column {pos + 1}{caret}", hint)
 
 
-class GitError(GitregError):
-    """A git command failed."""
+class NotFound(GitregError):
+    """A model, version, stage, ref, tag or file that does not exist.
 
-    def __init__(self, args: list[str], stderr: str, hint: str | None = None) -> None:
-        self.args_ = args
-        self.stderr = stderr.strip()
-        cmd = " ".join(args)
-        super().__init__(f"git {cmd} failed: {self.stderr or 'no message'}", hint)
+    `kind` says which ("model", "version", "stage", "ref", "tag", "file", "branch"), `name`
+    what was asked for, `where` the ref or place it was looked up in.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        kind: str,
+        name: str,
+        where: str | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.kind, self.name, self.where = kind, name, where
 
 
-class ArtifactError(GitregError):
-    """DVC could not add, push or pull an artifact."""
+class Conflict(GitregError):
+    """Something that should be new already exists (`ref`: a branch, a tag, a version)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, ref: str) -> None:
+        super().__init__(message, hint)
+        self.ref = ref
 
 
 class RegistryError(GitregError):
     """The repository is not a registry, or a registry operation is refused."""
 
 
-class CheckFailed(GitregError):
-    """A check said no (validation failed, gate failed): exit 1."""
+class ToolMissing(GitregError):
+    """A program gitreg runs (git) is not installed."""
 
-    exit_code = EXIT_CHECK_FAILED
+    def __init__(self, tool: str, hint: str | None = None) -> None:
+        super().__init__(f"{tool} is not installed or not on PATH", hint or f"install {tool}")
+        self.tool = tool
+
+
+class GitError(GitregError):
+    """A git command failed: `argv` (without `git`) and its `stderr`."""
+
+    def __init__(self, argv: list[str], stderr: str, hint: str | None = None) -> None:
+        self.argv = argv
+        self.stderr = stderr.strip()
+        super().__init__(f"git {' '.join(argv)} failed: {self.stderr or 'no message'}", hint)
+
+
+class ArtifactError(GitregError):
+    """DVC could not add, push or pull an artifact, or an artifact is not what it says."""
+
+
+class UnsafeModelError(ArtifactError):
+    """A model file names imports the policy refuses; it was not loaded.
+
+    `refused` lists (global, why) pairs.
+    """
+
+    def __init__(self, path: Path, refused: list[tuple[str, str]], why: str, shown: str) -> None:
+        self.path = path
+        self.refused = refused
+        listed = "; ".join(f"{name} ({reason})" for name, reason in refused)
+        super().__init__(
+            f"{shown}: refused to load, it imports {listed}",
+            f"{why}; if they are expected, list them in gitreg.yaml `allow_pickle_imports`; "
+            "safest is a model saved with skops (sklearn types only) or ONNX",
+        )
+
+
+class EvaluatorUnavailable(GitregError):
+    """The built-in evaluator cannot run here (scikit-learn missing)."""
+
+
+class CheckFailed(GitregError):
+    """A check said no (validation failed, gate failed, doctor found something).
+
+    `reported` is True when the command already printed the findings on stdout, so the CLI
+    adds nothing on stderr.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, *, reported: bool = False) -> None:
+        super().__init__(message, hint)
+        self.reported = reported
 
 
 class GitHubError(GitregError):
-    """The GitHub REST API refused or failed a request."""
+    """The GitHub REST API refused or failed a request (`status`: the HTTP status, if any)."""
 
     def __init__(self, message: str, status: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint)

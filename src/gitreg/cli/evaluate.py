@@ -1,0 +1,107 @@
+"""`gitreg evaluate`: the evaluation gate on the command line and in GitHub Actions.
+
+The report goes to stdout (text or --json), to --report-md/--report-json files, to the
+Actions job summary and, with --comment, to one pull request comment (`ops.publish`).
+Publishing never changes the exit code: a failure to comment is a warning on stderr, and
+the gate's verdict stands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gitreg.cli.options import emit, json_option, ref_option, repo_option
+from gitreg.errors import CheckFailed, UsageError
+
+COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies over 65,536 characters
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.argument("version", required=False)
+@click.option(
+    "--baseline",
+    "baseline_stage",
+    metavar="STAGE",
+    help="Compare with the version STAGE holds at --ref (default: no baseline).",
+)
+@click.option("--changed", is_flag=True, help="Gate every stage change from --base to --ref.")
+@click.option("--base", metavar="REF", help="With --changed: the pull request's base.")
+@ref_option
+@click.option(
+    "--report-md",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the Markdown report to FILE.",
+)
+@click.option(
+    "--report-json",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the JSON report to FILE.",
+)
+@click.option(
+    "--comment",
+    is_flag=True,
+    help="Post the report as one pull request comment, updated on later runs "
+    "(needs GITHUB_TOKEN and a PR number).",
+)
+@click.option("--pr", "pr_number", type=int, metavar="N", help="PR number for --comment.")
+@repo_option
+@json_option
+def evaluate(
+    name: str | None,
+    version: str | None,
+    baseline_stage: str | None,
+    changed: bool,
+    base: str | None,
+    ref: str,
+    report_md: Path | None,
+    report_json: Path | None,
+    comment: bool,
+    pr_number: int | None,
+    repo: str,
+    as_json: bool,
+) -> None:
+    """Measure a candidate against its baseline on the held-out data; exit 1 if a gate fails.
+
+    \b
+    gitreg evaluate NAME VERSION [--baseline STAGE]   one version, at --ref
+    gitreg evaluate --changed --base REF              every promotion in a pull request
+
+    The policy is model.yaml's `evaluation` section (docs/evaluation.md). Artifacts and
+    data are downloaded through DVC; pickles are scanned and loaded under an allow-list.
+    """
+    from gitreg.model.gate import GateSummary
+    from gitreg.ops.publish import publish
+    from gitreg.render import gate as rendered
+    from gitreg.render.json import to_json
+
+    if changed:
+        if name or version or baseline_stage:
+            raise UsageError("--changed takes no NAME, VERSION or --baseline")
+        if not base:
+            raise UsageError("--changed needs --base REF (the pull request's base)")
+        from gitreg.ops.evaluate import evaluate_changed
+
+        summary = evaluate_changed(repo, base, ref)
+    else:
+        if not name or not version:
+            raise UsageError("give NAME VERSION, or --changed --base REF")
+        if base:
+            raise UsageError("--base goes with --changed")
+        from gitreg.ops.evaluate import evaluate_version
+
+        report = evaluate_version(repo, name, version, baseline_stage, ref)
+        summary = GateSummary(ref=ref, reports=[report])
+    markdown = rendered.markdown(summary)
+    if report_md is not None:
+        report_md.write_text(markdown, encoding="utf-8")
+    if report_json is not None:
+        report_json.write_text(to_json(summary) + "\n", encoding="utf-8")
+    comment_md = rendered.markdown(summary, COMMENT_LIMIT)
+    for warning in publish(markdown, comment_md, rendered.MARKER, comment, pr_number, repo):
+        click.echo(f"warning: {warning}", err=True)
+    emit(as_json, summary, lambda: rendered.text(summary))
+    if not summary.passed:
+        raise CheckFailed("the evaluation gate failed", reported=True)

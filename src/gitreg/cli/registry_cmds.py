@@ -1,0 +1,300 @@
+"""Commands on a registry's content: init, register, validate, list, show, history, diff,
+card, schema. Each parses, calls one op, and renders its result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gitreg.cli.options import emit, json_option, ref_option, repo_option, split_ref
+from gitreg.errors import CheckFailed, UsageError
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--remote",
+    metavar="PATH|URL",
+    help="DVC remote for artifacts (default: a local folder PATH-dvc-remote beside the registry).",
+)
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    metavar="@HANDLE",
+    help="Owner for CODEOWNERS (repeatable), e.g. @acme/ml-leads.",
+)
+@click.option("--github-repo", metavar="OWNER/NAME", help="The GitHub repository of the registry.")
+@click.option("--pip-spec", metavar="SPEC", help="What the workflows pip-install for gitreg.")
+@json_option
+def init(
+    path: Path,
+    remote: str | None,
+    owners: tuple[str, ...],
+    github_repo: str | None,
+    pip_spec: str | None,
+    as_json: bool,
+) -> None:
+    """Create a registry repository at PATH (git, DVC with a remote, workflows, first commit).
+
+    PATH must be new or empty, or the root of a git repository without a registry, to
+    which the registry files are added in one commit.
+    """
+    from gitreg.ops.init import init_registry
+    from gitreg.render import text
+
+    result = init_registry(path, remote, list(owners), github_repo, pip_spec)
+    emit(as_json, result, lambda: text.init(result))
+
+
+@click.command()
+@click.argument("name")
+@click.option("--version", "version", required=True, help="SemVer version, e.g. 1.0.0.")
+@click.option(
+    "--artifact",
+    "artifacts",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A model file or directory (repeatable).",
+)
+@click.option("--metrics", type=click.Path(path_type=Path), help="JSON/YAML file of metrics.")
+@click.option("--params", type=click.Path(path_type=Path), help="JSON/YAML file of parameters.")
+@click.option("--description", default="", help="What is new in this version.")
+@click.option("--model-description", help="Description of the model (first registration).")
+@click.option("--owner", "owners", multiple=True, help="Model owner, @user or @org/team.")
+@click.option("--task", help="e.g. classification, regression (first registration).")
+@click.option("--code-repo", help="Code repository (default: the artifact's git repo).")
+@click.option("--code-commit", help="Code commit (default: HEAD of the artifact's git repo).")
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="PATH[@REV]",
+    help="Training data lineage (repeatable).",
+)
+@click.option("--run-url", help="Link to the experiment-tracker run.")
+@click.option("--run-id", help="Id of the experiment-tracker run.")
+@click.option("--framework", metavar="NAME[==VERSION]", help="Override framework detection.")
+@click.option("--here", is_flag=True, help="Commit on the current branch instead of a new one.")
+@click.option("--push", is_flag=True, help="Push the branch to origin.")
+@click.option(
+    "--open-pr",
+    is_flag=True,
+    help="Push and open a pull request (GITHUB_TOKEN; without one, print the compare URL).",
+)
+@click.option("--base-branch", default="main", show_default=True, help="The PR's target.")
+@repo_option
+@json_option
+def register(
+    name: str,
+    version: str,
+    artifacts: tuple[Path, ...],
+    metrics: Path | None,
+    params: Path | None,
+    description: str,
+    model_description: str | None,
+    owners: tuple[str, ...],
+    task: str | None,
+    code_repo: str | None,
+    code_commit: str | None,
+    datasets: tuple[str, ...],
+    run_url: str | None,
+    run_id: str | None,
+    framework: str | None,
+    here: bool,
+    push: bool,
+    open_pr: bool,
+    base_branch: str,
+    repo: str,
+    as_json: bool,
+) -> None:
+    """Register version VERSION of model NAME.
+
+    Copies the artifacts to models/NAME/artifacts/VERSION/, tracks them with DVC and pushes
+    them to the DVC remote, writes models/NAME/versions/VERSION.yaml, and commits on a new
+    branch gitreg/register/NAME/VERSION (or on the current branch with --here). Nothing
+    changes if any step fails.
+    """
+    from gitreg.ops.register import RegisterRequest
+    from gitreg.ops.register import register as do_register
+    from gitreg.registry.reader import find_root
+    from gitreg.render import text
+
+    req = RegisterRequest(
+        name=name,
+        version=version,
+        artifacts=list(artifacts),
+        metrics=metrics,
+        params=params,
+        description=description,
+        model_description=model_description,
+        owners=list(owners),
+        task=task,
+        code_repo=code_repo,
+        code_commit=code_commit,
+        datasets=list(datasets),
+        run_url=run_url,
+        run_id=run_id,
+        framework=framework,
+        here=here,
+    )
+    if open_pr and here:
+        raise UsageError("--open-pr needs a branch of its own: drop --here")
+    root = find_root(repo)
+    result = do_register(root, req, push=push or open_pr)
+    if not open_pr:
+        emit(as_json, result, lambda: text.registration(result))
+        return
+    from gitreg.ops.submit import open_registration_pr
+    from gitreg.render.pullrequest import registration_body
+
+    title = f"Register {result.name} {result.version}"
+    body = registration_body(result)
+    pr = open_registration_pr(root, result.branch, result.commit, title, body, base_branch)
+    note = (pr.note or "no token").rstrip(".")
+    opened = f"Pull request: {pr.url}" if pr.url else f"{note}. Open it: {pr.compare_url}"
+    data = {**result.to_dict(), "pr": pr.to_dict(), "compare_url": pr.compare_url}
+    emit(as_json, data, lambda: text.registration(result) + "\n" + opened.strip())
+
+
+@click.command()
+@click.option("--base", metavar="REF", help="Also check the change from REF (a PR's base).")
+@ref_option
+@repo_option
+@json_option
+def validate(base: str | None, ref: str, repo: str, as_json: bool) -> None:
+    """Check every manifest, artifact pointer and stage rule; exit 1 on any problem.
+
+    With --base, check only the models the change touches, and the rules that span
+    commits: versions are immutable, one new version per model per merge, and a version
+    enters a stage with `requires` only if it held the required stage on the base.
+    """
+    from gitreg.ops.validate import validate as run
+    from gitreg.registry.reader import Registry
+    from gitreg.render import text
+
+    with Registry.open(repo, ref) as reg:
+        report = run(reg, base)
+    emit(as_json, report, lambda: text.validation(report))
+    if not report.ok:
+        raise CheckFailed(f"{len(report.problems)} problem(s)", reported=True)
+
+
+@click.command("list")
+@click.option("--stage", help="Only models that have this stage.")
+@click.option(
+    "--filter",
+    "filter_",
+    metavar="EXPR",
+    help="MLflow search syntax plus OR and parentheses, e.g. "
+    "\"tags.team = 'growth' AND metrics.f1 > 0.9\" (metrics of the latest version).",
+)
+@ref_option
+@repo_option
+@json_option
+def list_(stage: str | None, filter_: str | None, ref: str, repo: str, as_json: bool) -> None:
+    """List the models: latest version, stages, description."""
+    from gitreg.ops.listing import list_models
+    from gitreg.registry.reader import Registry
+    from gitreg.render import text
+
+    with Registry.open(repo, ref) as reg:
+        models = list_models(reg, stage, filter_)
+    emit(as_json, models, lambda: text.model_list(models, stage))
+
+
+@click.command()
+@click.argument("ref_", metavar="NAME[@VERSION]")
+@ref_option
+@repo_option
+@json_option
+def show(ref_: str, ref: str, repo: str, as_json: bool) -> None:
+    """Show a model (versions, stages) or one version's manifest."""
+    from gitreg.ops.listing import show as do_show
+    from gitreg.registry.reader import Registry
+    from gitreg.render import text
+
+    name, version = split_ref(ref_)
+    with Registry.open(repo, ref) as reg:
+        view = do_show(reg, name, version)
+    emit(as_json, view, lambda: text.shown(view))
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Walk the whole log of the ref, not only since "
+    "the last release (also shows changes overwritten before any release).",
+)
+@ref_option
+@repo_option
+@json_option
+def history(name: str, full: bool, ref: str, repo: str, as_json: bool) -> None:
+    """What happened to a model: registrations, promotions, deprecations; who, when, which PR.
+
+    Released events come from the release tags (PR and approvers from their trailers),
+    later ones from the log of the ref. --full walks the whole log instead.
+    """
+    from gitreg.ops.history import history as events
+    from gitreg.registry.reader import Registry
+    from gitreg.render import text
+
+    with Registry.open(repo, ref) as reg:
+        items = events(reg, name, full=full)
+    emit(as_json, items, lambda: text.events(items))
+
+
+@click.command()
+@click.argument("name")
+@click.argument("v1")
+@click.argument("v2")
+@ref_option
+@repo_option
+@json_option
+def diff(name: str, v1: str, v2: str, ref: str, repo: str, as_json: bool) -> None:
+    """Compare two versions of a model: metrics, params, artifacts, lineage."""
+    from gitreg.ops.diff import diff as do_diff
+    from gitreg.registry.reader import Registry
+    from gitreg.render import text
+
+    with Registry.open(repo, ref) as reg:
+        d = do_diff(reg, name, v1, v2)
+    emit(as_json, d, lambda: text.version_diff(d))
+
+
+@click.command()
+@click.argument("ref_", metavar="NAME[@VERSION]")
+@ref_option
+@repo_option
+@json_option
+def card(ref_: str, ref: str, repo: str, as_json: bool) -> None:
+    """Show a model card: model.yaml's card and evaluation policy with one version's facts.
+
+    Without @VERSION: the version in the highest stage that holds one (production before
+    staging), else the latest. The Markdown can be pasted into a README or a PR.
+    """
+    from gitreg.ops.card import build_card
+    from gitreg.registry.reader import Registry
+    from gitreg.render.card import render_markdown
+
+    name, version = split_ref(ref_)
+    with Registry.open(repo, ref) as reg:
+        mc = build_card(reg, name, version)
+    emit(as_json, mc, lambda: render_markdown(mc).rstrip("\n"))
+
+
+@click.command()
+@click.option(
+    "--kind",
+    type=click.Choice(["gitreg.yaml", "model.yaml", "stages.yaml", "version.yaml"]),
+    help="Only this manifest kind.",
+)
+def schema(kind: str | None) -> None:
+    """Print the JSON Schema of the manifests (all kinds, keyed by file name)."""
+    from gitreg.model.schema import schema_json
+
+    click.echo(schema_json(kind))

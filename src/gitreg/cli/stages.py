@@ -1,0 +1,131 @@
+"""The stage-change commands: promote, demote, rollback, deprecate.
+
+Each plans the change at the base branch (`ops.stage_change.plan_*`), renders the pull
+request's description, commits the change on a new branch and optionally pushes it and
+opens the pull request (`ops.submit.submit`), then renders the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from gitreg.cli.options import emit, json_option, repo_option
+
+if TYPE_CHECKING:
+    from gitreg.model.plan import StagePlan
+    from gitreg.registry.reader import Registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def change_options(f: F) -> F:
+    """--open-pr, --push, --base-branch, -C/--repo and --json, shared by the four commands."""
+    f = json_option(repo_option(f))
+    f = click.option(
+        "--base-branch",
+        default="main",
+        show_default=True,
+        metavar="BRANCH",
+        help="The branch the pull request merges into; the change starts from it "
+        "(the local branch, else origin/BRANCH).",
+    )(f)
+    f = click.option("--push", is_flag=True, help="Push the new branch to origin.")(f)
+    return click.option(
+        "--open-pr",
+        is_flag=True,
+        help="Push the branch and open the pull request (needs GITHUB_TOKEN or GH_TOKEN; "
+        "without one, print the URL to open it in the browser).",
+    )(f)
+
+
+def _run(
+    repo: str,
+    base_branch: str,
+    push: bool,
+    open_pr: bool,
+    as_json: bool,
+    make_plan: Callable[[Registry], StagePlan],
+) -> None:
+    from gitreg.ops.submit import base_ref, submit
+    from gitreg.registry.reader import Registry
+    from gitreg.render.pullrequest import pr_body, submission
+
+    with Registry.open(repo, base_ref(repo, base_branch)) as reg:
+        plan = make_plan(reg)
+        root = reg.root
+    body = pr_body(plan, base_branch) if open_pr else ""
+    sub = submit(root, plan, body, push=push, open_pr=open_pr, base_branch=base_branch)
+    emit(as_json, sub, lambda: submission(sub))
+
+
+@click.command()
+@click.argument("name")
+@click.argument("version")
+@click.option("--to", "stage", required=True, metavar="STAGE", help="The stage to enter.")
+@change_options
+def promote(
+    name: str,
+    version: str,
+    stage: str,
+    open_pr: bool,
+    push: bool,
+    base_branch: str,
+    repo: str,
+    as_json: bool,
+) -> None:
+    """Move STAGE of model NAME to VERSION, as a branch editing one line of stages.yaml.
+
+    The branch is gitreg/promote/NAME/STAGE/VERSION; your working tree, index and
+    current branch are not touched. A stage with `requires` takes only a version that
+    holds the required stage on the base branch.
+    """
+    from gitreg.ops.stage_change import plan_promotion
+
+    _run(
+        repo, base_branch, push, open_pr, as_json, lambda r: plan_promotion(r, name, version, stage)
+    )
+
+
+@click.command()
+@click.argument("name")
+@click.option("--from", "stage", required=True, metavar="STAGE", help="The stage to empty.")
+@change_options
+def demote(
+    name: str, stage: str, open_pr: bool, push: bool, base_branch: str, repo: str, as_json: bool
+) -> None:
+    """Empty STAGE of model NAME, on a branch gitreg/demote/NAME/STAGE."""
+    from gitreg.ops.stage_change import plan_demotion
+
+    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_demotion(r, name, stage))
+
+
+@click.command()
+@click.argument("name")
+@click.option("--stage", required=True, help="The stage to roll back.")
+@change_options
+def rollback(
+    name: str, stage: str, open_pr: bool, push: bool, base_branch: str, repo: str, as_json: bool
+) -> None:
+    """Put back the version STAGE held before its current one (from stages.yaml's history)."""
+    from gitreg.ops.stage_change import plan_rollback
+
+    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_rollback(r, name, stage))
+
+
+@click.command()
+@click.argument("name")
+@click.argument("version")
+@change_options
+def deprecate(
+    name: str, version: str, open_pr: bool, push: bool, base_branch: str, repo: str, as_json: bool
+) -> None:
+    """Mark NAME@VERSION deprecated: a branch changing only the `status` line of its manifest.
+
+    Refused while a stage still holds the version: demote it first.
+    """
+    from gitreg.ops.stage_change import plan_deprecation
+
+    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_deprecation(r, name, version))

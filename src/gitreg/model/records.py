@@ -1,0 +1,73 @@
+"""Flat records of models and versions, the rows the `--filter` language is matched against."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gitreg.model.manifest import VersionManifest
+from gitreg.model.query import VERSION_FIELDS, Expr
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    name: str
+    description: str
+    owners: list[str]
+    task: str | None
+    labels: dict[str, str]
+    latest: str | None
+    versions: list[str]
+    stages: dict[str, str]
+
+
+def needs_version_fields(expr: Expr) -> bool:
+    """Whether `expr` reads the latest version's manifest (metrics, params, status, ...)."""
+    return any(f in VERSION_FIELDS or f.startswith(("metrics.", "params.")) for f in expr.fields())
+
+
+def _flatten(prefix: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        nested = isinstance(value, Mapping)
+        out.update(_flatten(f"{prefix}.{key}", value) if nested else {f"{prefix}.{key}": value})
+    return out
+
+
+def _version_fields(m: VersionManifest) -> dict[str, Any]:
+    return {
+        "status": m.status,
+        "framework": m.framework.name if m.framework else None,
+        "author": m.author,
+        **_flatten("metrics", m.metrics.flat()),
+        **_flatten("params", m.params),
+    }
+
+
+def model_record(summary: ModelSummary, latest: VersionManifest | None = None) -> dict[str, Any]:
+    """A model as a flat record; with its latest version's manifest, that version's fields."""
+    record: dict[str, Any] = {
+        "name": summary.name,
+        "description": summary.description,
+        "task": summary.task,
+        "owners": list(summary.owners),
+        "stages": list(summary.stages),
+        "latest": summary.latest,
+        **_flatten("tags", summary.labels),
+        **_flatten("labels", summary.labels),
+    }
+    if latest is not None:
+        record.update(_version_fields(latest))
+    return record
+
+
+def version_record(manifest: VersionManifest, stages_held: list[str]) -> dict[str, Any]:
+    """One version as a flat record; `stages_held` are the stages that point at it."""
+    return {
+        "name": manifest.name,
+        "version": manifest.version,
+        "description": manifest.description,
+        "stages": list(stages_held),
+        **_version_fields(manifest),
+    }

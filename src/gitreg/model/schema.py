@@ -1,0 +1,127 @@
+"""Loading manifests: YAML bytes in, a validated model out, or problems naming file and field.
+
+One loader (`parse`) for every kind: YAML through `yamlio.load`, then the pydantic model;
+every error is a `ManifestError` whose problems name the file and the field path. Also the
+cross-checks of a version manifest against where it lives, and the JSON Schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gitreg.errors import ManifestError, Problem
+from gitreg.model import layout, yamlio
+from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
+
+KINDS: dict[str, type[BaseModel]] = {
+    "gitreg.yaml": RegistryConfig,
+    "model.yaml": ModelSpec,
+    "stages.yaml": Stages,
+    "version.yaml": VersionManifest,
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _field_path(loc: tuple[int | str, ...], data: Any = None) -> str:
+    """`a.b[0].c` from a pydantic location, walking the input to tell list indexes from keys."""
+    out = ""
+    cur = data
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(part, int) and (isinstance(cur, list) or cur is None):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+        if isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            cur = cur[part]
+        elif isinstance(cur, dict):
+            cur = cur.get(part)
+        else:
+            cur = None
+    return out
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling; `gitreg schema` lists the fields)"
+    elif err["type"] == "missing":
+        msg = "field required"
+    return msg[:1].lower() + msg[1:]
+
+
+def validation_problems(path: str, error: ValidationError, data: Any = None) -> list[Problem]:
+    return [
+        Problem(path, _field_path(tuple(err["loc"]), data), _message(dict(err)))
+        for err in error.errors()
+    ]
+
+
+def parse(cls: type[M], data: bytes | str, path: str) -> M:
+    """Load one manifest file of kind `cls`; raise ManifestError naming file and fields."""
+    obj = yamlio.load(data, path)
+    if not isinstance(obj, dict):
+        found = "an empty file" if obj is None else f"a {type(obj).__name__}"
+        raise ManifestError.single(path, "", f"expected a YAML mapping, found {found}")
+    bad_keys = [k for k in obj if not isinstance(k, str)]
+    if bad_keys:
+        raise ManifestError.single(path, str(bad_keys[0]), "keys must be strings")
+    if cls is Stages:
+        bad = [(k, layout.name_problem(k)) for k in obj if k != "schema"]
+        problems = [Problem(path, k, f"stage {p}") for k, p in bad if p]
+        if problems:
+            raise ManifestError(problems)
+    try:
+        return cls.model_validate(obj)
+    except ValidationError as e:
+        raise ManifestError(validation_problems(path, e, obj)) from None
+
+
+def version_path_problems(m: VersionManifest, path: str) -> list[Problem]:
+    """Cross-checks a version manifest against where it lives."""
+    problems = []
+    kind = layout.classify(path)
+    if kind is not None:
+        _, model, version = kind
+        if m.name != model:
+            problems.append(
+                Problem(path, "name", f"{m.name!r} does not match the model directory {model!r}")
+            )
+        if version is not None and m.version != version:
+            problems.append(
+                Problem(path, "version", f"{m.version!r} does not match the file name {version!r}")
+            )
+    root = layout.artifacts_dir(m.name, m.version)
+    seen: set[str] = set()
+    for i, art in enumerate(m.artifacts):
+        if not layout.is_inside(art.path, root):
+            problems.append(
+                Problem(path, f"artifacts[{i}].path", f"{art.path!r} must lie under {root}/")
+            )
+        if art.path in seen:
+            problems.append(Problem(path, f"artifacts[{i}].path", f"{art.path!r} is listed twice"))
+        seen.add(art.path)
+    return problems
+
+
+def json_schemas() -> dict[str, Any]:
+    """The JSON Schema of every manifest kind, keyed by file name."""
+    out: dict[str, Any] = {}
+    for kind, cls in KINDS.items():
+        schema = cls.model_json_schema(by_alias=True)
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"https://gitreg.dev/schema/v1/{kind.replace('.yaml', '.json')}"
+        out[kind] = schema
+    return out
+
+
+def schema_json(kind: str | None = None) -> str:
+    schemas = json_schemas()
+    return json.dumps(schemas[kind] if kind else schemas, indent=2)

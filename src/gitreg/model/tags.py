@@ -1,0 +1,198 @@
+"""The tag grammar (DESIGN §4, GTO-compatible) and reading one model's tags.
+
+    churn@v1.3.0            registration
+    churn@v1.3.0!           deprecation
+    churn#production#7      stage assignment (N counts up per model)
+    churn#production!#8     stage removal
+
+Pure: names, parsed tags and the released state they add up to. Reading tags from a
+repository is `gitreg.store.refs`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gitreg.errors import NotFound
+from gitreg.model.layout import NAME_PATTERN
+from gitreg.model.semver import is_semver, latest
+
+Kind = Literal["register", "deprecate", "assign", "unassign"]
+
+_NAME = NAME_PATTERN
+_TAG_RE = re.compile(
+    rf"^(?P<model>{_NAME})(?:@v(?P<version>[0-9][0-9A-Za-z.+-]*?)(?P<dep>!)?"
+    rf"|#(?P<stage>{_NAME})(?P<un>!)?#(?P<n>[1-9][0-9]*))$"
+)
+TRAILERS = ("Version", "Stage", "Promoted-in", "Pull-Request", "Approved-by")
+
+
+def registration(name: str, version: str) -> str:
+    return f"{name}@v{version}"
+
+
+def deprecation(name: str, version: str) -> str:
+    return f"{name}@v{version}!"
+
+
+def assignment(name: str, stage: str, n: int) -> str:
+    return f"{name}#{stage}#{n}"
+
+
+def unassignment(name: str, stage: str, n: int) -> str:
+    return f"{name}#{stage}!#{n}"
+
+
+@dataclass(frozen=True)
+class TagName:
+    kind: Kind
+    model: str
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+
+
+def parse_name(tag: str) -> TagName | None:
+    m = _TAG_RE.match(tag)
+    if not m:
+        return None
+    if m.group("version") is not None:
+        kind: Kind = "deprecate" if m.group("dep") else "register"
+        return TagName(kind, m.group("model"), version=m.group("version"))
+    kind = "unassign" if m.group("un") else "assign"
+    return TagName(kind, m.group("model"), stage=m.group("stage"), counter=int(m.group("n")))
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    parsed: TagName
+    commit: str  # the commit the tag points to (peeled)
+    annotated: bool
+    tagger: str
+    date: str
+    message: str
+    trailers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str | None:
+        return self.parsed.version or self.trailers.get("Version")
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in message.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key in TRAILERS:
+            out[key] = value.strip()
+    return out
+
+
+@dataclass(frozen=True)
+class ReleasedState:
+    """What a model's tags say: registered versions, deprecated ones, stage holders."""
+
+    registered: dict[str, Tag]
+    deprecated: dict[str, Tag]
+    stages: dict[str, Tag]  # stage -> its last assign/unassign tag
+    counter: int
+
+    def stage_version(self, stage: str) -> str | None:
+        tag = self.stages.get(stage)
+        if tag is None or tag.parsed.kind != "assign":
+            return None
+        return self.version_at(tag)
+
+    def version_at(self, tag: Tag) -> str | None:
+        """The version an assignment means: its trailer, else the registration on its commit."""
+        if tag.trailers.get("Version"):
+            return tag.trailers["Version"]
+        for version, reg in self.registered.items():
+            if reg.commit == tag.commit:
+                return version
+        return None
+
+    def stage_map(self) -> dict[str, str]:
+        out = {}
+        for stage in self.stages:
+            v = self.stage_version(stage)
+            if v is not None:
+                out[stage] = v
+        return out
+
+
+def released_state(tags: list[Tag]) -> ReleasedState:
+    registered: dict[str, Tag] = {}
+    deprecated: dict[str, Tag] = {}
+    stages: dict[str, Tag] = {}
+    counter = 0
+    for t in tags:
+        p = t.parsed
+        if p.kind == "register" and p.version:
+            registered[p.version] = t
+        elif p.kind == "deprecate" and p.version:
+            deprecated[p.version] = t
+        elif p.stage and p.counter is not None:
+            counter = max(counter, p.counter)
+            cur = stages.get(p.stage)
+            if cur is None or (cur.parsed.counter or 0) < p.counter:
+                stages[p.stage] = t
+    return ReleasedState(registered, deprecated, stages, counter)
+
+
+def model_patterns(name: str) -> list[str]:
+    """for-each-ref patterns for every tag of model `name` (and no other model's)."""
+    return [f"{name}@v*", f"{name}#*"]
+
+
+def ever_held(tags: list[Tag], stage: str, version: str) -> bool:
+    """True if a release ever assigned `version` to `stage` (a rollback target)."""
+    state = released_state(tags)
+    return any(
+        t.parsed.kind == "assign" and t.parsed.stage == stage and state.version_at(t) == version
+        for t in tags
+    )
+
+
+def pick(model_tags: list[Tag], name: str, what: str) -> tuple[Tag, str, str | None]:
+    """The tag that answers `name@what` (a version, `latest` or a stage): (tag, version, stage)."""
+    state = released_state(model_tags)
+    if not model_tags:
+        raise NotFound(
+            f"{name}: no released tags (model unknown, or never released)",
+            "tags are written by `gitreg release` on main; `gitreg list` shows unreleased state",
+            kind="model",
+            name=name,
+        )
+    if what == "latest":
+        live = [v for v in state.registered if v not in state.deprecated]
+        version = latest(live)
+        if version is None:
+            raise NotFound(
+                f"{name}@latest: no released, active, non-prerelease version",
+                kind="version",
+                name=f"{name}@latest",
+            )
+        return state.registered[version], version, None
+    if is_semver(what):
+        if what not in state.registered:
+            known = ", ".join(sorted(state.registered)) or "none"
+            raise NotFound(
+                f"{name}@{what}: not released (released versions: {known})",
+                kind="version",
+                name=f"{name}@{what}",
+            )
+        return state.registered[what], what, None
+    tag = state.stages.get(what)
+    version = state.stage_version(what)
+    if tag is None or version is None:
+        held = ", ".join(sorted(state.stage_map())) or "none"
+        raise NotFound(
+            f"{name}@{what}: no version holds stage {what!r} (stages held: {held})",
+            "check the stage name, or whether the promotion was merged and released",
+            kind="stage",
+            name=f"{name}@{what}",
+        )
+    return tag, version, what

@@ -1,0 +1,184 @@
+"""The one YAML loader for every manifest, and the dumpers.
+
+Loading is safe (no Python tags), rejects duplicate keys, files over 1 MiB and documents
+whose aliases would expand past a bound (the "billion laughs"). Every error names the file.
+Dumping writes plain block YAML in the key order given; `stages.yaml` edits go through the
+round-trip functions so comments and order survive a promotion.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+from gitreg.errors import ManifestError
+
+MAX_BYTES = 1024 * 1024
+MAX_EXPANDED_NODES = 100_000
+
+
+# LibYAML's parser when PyYAML was built with it (about 10x faster); the constructor, where
+# safety and the duplicate-key check live, is the same Python code either way.
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_Base):  # type: ignore[valid-type, misc]
+    """SafeLoader that refuses duplicate keys."""
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found an unhashable key",
+                    key_node.start_mark,
+                ) from None
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r} (first on line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+MAX_DEPTH = 64
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _shape_problem(root: Node) -> str | None:
+    """Why a composed document is too big, too deep or recursive (iterative, linear)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        if leaving:
+            kids = _children(node)
+            size[key] = min(1 + sum(size[id(k)] for k in kids), MAX_EXPANDED_NODES + 1)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            state[key] = 2
+            continue
+        if state.get(key) == 2:
+            continue
+        if state.get(key) == 1:
+            return "YAML aliases refer to themselves (recursive document)"
+        state[key] = 1
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if state.get(id(k)) != 2)
+        for k in _children(node):
+            if state.get(id(k)) == 1:
+                return "YAML aliases refer to themselves (recursive document)"
+    if size[id(root)] > MAX_EXPANDED_NODES:
+        return f"YAML aliases expand too far (more than {MAX_EXPANDED_NODES} nodes)"
+    if depth[id(root)] > MAX_DEPTH:
+        return f"YAML nesting is deeper than {MAX_DEPTH} levels"
+    return None
+
+
+def load(data: bytes | str, path: str) -> Any:
+    """Parse one YAML document safely. `path` is only used in error messages."""
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > MAX_BYTES:
+        raise ManifestError.single(
+            path, "", f"file is {len(raw)} bytes; manifests may be at most {MAX_BYTES} bytes"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        msg = f"not UTF-8 text ({e.reason} at byte {e.start})"
+        raise ManifestError.single(path, "", msg) from None
+    loader: _StrictLoader | None = None
+    try:
+        loader = _StrictLoader(io.StringIO(text))
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        problem = _shape_problem(node)
+        if problem:
+            raise ManifestError.single(path, "", problem)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = " ".join(s for s in (e.context, e.problem) if s)
+        raise ManifestError.single(path, "", f"invalid YAML: {where}{what}") from None
+    except yaml.YAMLError as e:
+        raise ManifestError.single(path, "", f"invalid YAML: {e}") from None
+    except RecursionError:
+        raise ManifestError.single(
+            path, "", f"YAML nesting is deeper than {MAX_DEPTH} levels"
+        ) from None
+    except (ValueError, TypeError, OverflowError) as e:
+        # PyYAML's constructors raise these for values that parse but cannot exist
+        # (2026-13-02, `!!int abc`, ...)
+        raise ManifestError.single(path, "", f"invalid YAML value: {e}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def dump(data: Any) -> str:
+    """Block-style YAML in the given key order, unicode kept as is."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def roundtrip_set_in(text: str, keys: list[str], value: Any) -> str:
+    """Set a nested key (creating mappings on the way), keeping comments and order."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    doc = rt.load(text) if text.strip() else None
+    if doc is None:
+        doc = CommentedMap()
+    node = doc
+    for key in keys[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = CommentedMap()
+        node = node[key]
+    node[keys[-1]] = value
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()
+
+
+def roundtrip_set(text: str, key: str, value: str | None) -> str:
+    """Set (None: remove) one top-level key of a YAML mapping, keeping comments and order."""
+    from ruamel.yaml import YAML
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    doc = rt.load(text) if text.strip() else None
+    if doc is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        doc = CommentedMap()
+    if value is None:
+        doc.pop(key, None)
+    else:
+        doc[key] = value
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()

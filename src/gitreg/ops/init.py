@@ -1,0 +1,177 @@
+"""`gitreg init`: a ready registry repository.
+
+A new directory is built beside its final place and renamed into it, so a failed init
+leaves nothing behind. In an existing git repository without a registry, the files are
+added and committed on their own (other staged changes stay staged, not committed); on
+failure the files this command created are removed again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from gitreg import __version__
+from gitreg.errors import RegistryError
+from gitreg.model import layout
+from gitreg.store import dvc as artifacts
+from gitreg.store.git import Git
+
+WORKFLOWS = ("validate.yml", "evaluate.yml", "release.yml")
+
+
+@dataclass(frozen=True)
+class InitResult:
+    path: Path
+    remote: str
+    commit: str
+    added_to_existing: bool
+    files: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "remote": self.remote,
+            "commit": self.commit,
+            "added_to_existing": self.added_to_existing,
+            "files": self.files,
+        }
+
+
+def _template(name: str) -> str:
+    return (resources.files("gitreg") / "templates" / name).read_text()
+
+
+def default_remote(path: Path) -> Path:
+    """The embedded default: a local folder beside the registry, outside the repo."""
+    return path.parent / f"{path.name}-dvc-remote"
+
+
+def _with_sklearn(spec: str) -> str:
+    """The evaluate workflow needs the built-in evaluator: gitreg==X -> gitreg[sklearn]==X."""
+    if spec.startswith("gitreg") and "[" not in spec:
+        return "gitreg[sklearn]" + spec[len("gitreg") :]
+    return spec
+
+
+def _files(owners: list[str], pip_spec: str, github_repo: str | None) -> dict[str, str]:
+    codeowners = _template("CODEOWNERS")
+    if owners:
+        codeowners = codeowners.replace("@OWNER", " ".join(owners))
+    else:
+        codeowners = (
+            "\n".join(
+                ("# " + line if "@OWNER" in line and not line.startswith("#") else line)
+                for line in codeowners.splitlines()
+            )
+            + "\n"
+        )
+    config = _template("gitreg.yaml")
+    if github_repo:
+        config += f"github:\n  repo: {github_repo}\n"
+    files = {
+        layout.CONFIG_FILE: config,
+        "README.md": _template("README.md"),
+        ".github/CODEOWNERS": codeowners,
+        f"{layout.MODELS_DIR}/.gitkeep": "",
+        f"{layout.DATA_DIR}/.gitkeep": "",
+    }
+    for wf in WORKFLOWS:
+        text = (
+            _template(f"workflows/{wf}")
+            .replace("__PIP_SPEC_EVAL__", _with_sklearn(pip_spec))
+            .replace("__PIP_SPEC__", pip_spec)
+        )
+        files[f".github/workflows/{wf}"] = text
+    return files
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def _commit(git: Git, paths: list[str]) -> str:
+    git.run(["add", "--", *paths])
+    git.run(
+        ["commit", "--quiet", "--no-verify", "-m", "Initialize gitreg registry", "--", *paths],
+        hint="set your identity: git config --global user.name/user.email",
+    )
+    return git.commit_of("HEAD")
+
+
+def init_registry(
+    path: Path,
+    remote: str | None = None,
+    owners: list[str] | None = None,
+    github_repo: str | None = None,
+    pip_spec: str | None = None,
+) -> InitResult:
+    path = path.absolute()
+    owners = owners or []
+    spec = pip_spec or f"gitreg=={__version__}"
+    remote_url = remote or str(default_remote(path))
+    files = _files(owners, spec, github_repo)
+    dvc_paths = [".dvc/config", ".dvc/.gitignore", ".dvcignore"]
+
+    existing = path.exists() and any(path.iterdir())
+    if existing:
+        top = Git(path).toplevel()
+        if top is None or top.resolve() != path.resolve():
+            raise RegistryError(
+                f"{path} is not empty and not the top of a git repository",
+                "give an empty or new directory, or the root of a git repo to add a registry to",
+            )
+        if (path / layout.CONFIG_FILE).exists():
+            raise RegistryError(f"{path} already holds a registry ({layout.CONFIG_FILE} exists)")
+        clash = [f for f in [*files, ".dvc"] if (path / f).exists() and not f.endswith(".gitkeep")]
+        if clash:
+            raise RegistryError(
+                f"{path}: {', '.join(clash)} already exist(s); gitreg init will not overwrite",
+                "move them aside and run gitreg init again",
+            )
+        created: list[Path] = []
+        try:
+            for rel in files:
+                if not (path / rel).exists():
+                    created.append(path / rel)
+            _write(path, files)
+            created.append(path / ".dvc")
+            created.append(path / ".dvcignore")
+            artifacts.init_dvc(path, remote_url)
+            commit = _commit(Git(path), [*files, *dvc_paths])
+            if remote is None:
+                Path(remote_url).mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            for p in created:
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+            Git(path).run(["reset", "--quiet", "--", *files, *dvc_paths], check=False)
+            raise
+        return InitResult(path, remote_url, commit, True, sorted([*files, *dvc_paths]))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-init-", dir=path.parent))
+    try:
+        git = Git(staging)
+        git.run(["init", "--quiet", "--initial-branch=main"])
+        _write(staging, files)
+        artifacts.init_dvc(staging, remote_url)
+        commit = _commit(git, [*files, *dvc_paths])
+        if path.exists():
+            path.rmdir()
+        staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if remote is None:
+        Path(remote_url).mkdir(parents=True, exist_ok=True)
+    return InitResult(path, remote_url, commit, False, sorted([*files, *dvc_paths]))

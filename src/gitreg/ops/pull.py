@@ -1,0 +1,90 @@
+"""`gitreg pull`: download a resolved version's artifacts through DVC, verified, atomically.
+
+The pointers and the DVC config are taken from the tagged commit into a temporary DVC
+project (no git checkout); DVC downloads into it; every file is checked against the
+manifest's md5 and size; only then is the result renamed into place. On any failure the
+destination is as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitreg.errors import Conflict
+from gitreg.registry.audit import verify_release
+from gitreg.registry.released import ResolvedVersion, resolve_release
+from gitreg.store import dvc
+from gitreg.store.dvcproject import dvc_project, verify_output
+from gitreg.store.git import Git
+from gitreg.store.remote import fetch_tag, is_url
+
+
+@dataclass(frozen=True)
+class PullResult:
+    resolved: ResolvedVersion
+    dest: Path
+    files: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.resolved.to_dict(), "dest": str(self.dest), "files": self.files}
+
+
+def _project(git: Git, rv: ResolvedVersion, where: Path, local_root: Path | None) -> list[str]:
+    """A scm-less DVC project holding the tagged commit's config and pointers."""
+    pointers = [(rv.commit, rv.tag, a.path + ".dvc") for a in rv.artifacts]
+    return dvc_project(git, where, rv.commit, pointers, local_root)
+
+
+def pull(rv: ResolvedVersion, dest: Path, force: bool = False) -> PullResult:
+    """Download `rv`'s artifacts into `dest` (a directory), verified; atomic."""
+    dest = dest.absolute()
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())) and not force:
+        raise Conflict(
+            f"{dest} exists and is not empty",
+            "choose another -o directory, or pass --force to replace it",
+            ref=str(dest),
+        )
+    local_root = None if is_url(rv.repo) else Path(rv.repo)
+    git = Git(rv.repo) if local_root is not None else fetch_tag(rv.repo, rv.tag)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".gitreg-pull-", dir=dest.parent))
+    try:
+        project = work / "project"
+        pointers = _project(git, rv, project, local_root)
+        dvc.fetch_outputs(project, pointers)
+        out = work / "out"
+        out.mkdir()
+        files = []
+        for a in rv.artifacts:
+            verify_output(project, a.path, a.md5, a.size)
+            name = a.path.rsplit("/", 1)[-1]
+            os.replace(project / a.path, out / name)
+            files.append(name)
+        if dest.exists():
+            old = work / "old"
+            os.replace(dest, old)
+            try:
+                os.replace(out, dest)
+            except OSError:
+                os.replace(old, dest)
+                raise
+        else:
+            os.replace(out, dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return PullResult(rv, dest, sorted(files))
+
+
+def pull_ref(
+    ref: str, repo: str, dest: Path, force: bool = False, verify: bool = False
+) -> PullResult:
+    """Resolve `ref` in `repo` (a path or URL) and pull it into `dest`."""
+    rv = resolve_release(ref, repo)
+    if verify:
+        verify_release(rv)
+    return pull(rv, dest, force=force)

@@ -1,0 +1,297 @@
+"""`gitreg release`: turn what `main` says into annotated tags, idempotently.
+
+Compares each model on the ref (its versions, statuses and stages.yaml) with its released
+state (its tags) and writes the missing tags in one atomic `git update-ref` transaction.
+With a push, tags go out with `git push --atomic`; if the remote moved (another release
+won the race), the unpublished local tags are dropped, the remote's fetched, and the plan
+made again. An existing tag is never moved or deleted once published.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitreg.errors import GitError, RegistryError
+from gitreg.model import layout, tags
+from gitreg.model.manifest import VersionManifest
+from gitreg.model.schema import parse
+from gitreg.registry.reader import Registry, stages_at
+from gitreg.store import refs
+from gitreg.store.git import Git
+from gitreg.store.github_repo import Approvals, approvals_lookup, discover
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class PlannedTag:
+    name: str
+    commit: str  # what the tag points to
+    subject: str
+    trailers: dict[str, str]
+
+    @property
+    def message(self) -> str:
+        body = "\n".join(f"{k}: {v}" for k, v in self.trailers.items() if v)
+        return f"{self.subject}\n\n{body}\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tag": self.name, "commit": self.commit, "trailers": self.trailers}
+
+
+@dataclass
+class ReleaseResult:
+    ref: str
+    commit: str
+    created: list[PlannedTag] = field(default_factory=list)
+    pushed: bool = False
+    attempts: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "commit": self.commit,
+            "created": [t.to_dict() for t in self.created],
+            "pushed": self.pushed,
+            "attempts": self.attempts,
+        }
+
+
+class _StageHistory:
+    """The first-parent commits that edited one stages.yaml, newest first, read on demand."""
+
+    def __init__(self, reg: Registry, name: str) -> None:
+        self.snap, self.name = reg.snapshot, name
+        path = layout.stages_file(name)
+        out = reg.git.run(["log", "--first-parent", "--format=%H", reg.commit, "--", path])
+        self.commits = out.split()
+        self._maps: dict[str, dict[str, str]] = {}
+
+    def _at(self, commit: str) -> dict[str, str]:
+        if commit not in self._maps:
+            self._maps[commit] = stages_at(self.snap, commit, self.name)
+        return self._maps[commit]
+
+    def set_in(self, stage: str, value: str | None) -> str:
+        """The commit whose edit gave `stage` its current `value` (None: removed it)."""
+        found = self.commits[0] if self.commits else self.snap.commit
+        for commit in self.commits:
+            if self._at(commit).get(stage) != value:
+                break
+            found = commit
+        return found
+
+
+def _first_commit_with(git: Git, ref: str, path: str) -> str | None:
+    out = git.run(
+        [
+            "log",
+            "--first-parent",
+            "--diff-merges=first-parent",
+            "--diff-filter=A",
+            "--no-patch",
+            "--format=%H",
+            ref,
+            "--",
+            path,
+        ]
+    )
+    lines = out.split()
+    return lines[-1] if lines else None
+
+
+def _last_change(git: Git, ref: str, path: str) -> str:
+    return git.run(["log", "-1", "--first-parent", "--format=%H", ref, "--", path]).strip()
+
+
+_MERGE_PR = re.compile(r"Merge pull request #(\d+)")
+_DEPRECATED = re.compile(rb"^[\"']?status[\"']?\s*:\s*[\"']?deprecated", re.M)
+
+
+def _review_trailers(git: Git, commit: str, approvals: Approvals | None) -> dict[str, str]:
+    """Pull-Request and Approved-by: from GitHub when reachable, else from the commit."""
+    if approvals is not None:
+        found = approvals(commit)
+        if found is not None:
+            return {"Pull-Request": found[0], "Approved-by": ", ".join(found[1])}
+    message = git.run(["log", "-1", "--format=%B", "--end-of-options", commit, "--"])
+    out: dict[str, str] = {}
+    m = _MERGE_PR.search(message)
+    if m:
+        out["Pull-Request"] = f"#{m.group(1)}"
+    trailers = tags.parse_trailers(message)
+    if trailers.get("Approved-by"):
+        out["Approved-by"] = trailers["Approved-by"]
+    return out
+
+
+class _Planner:
+    """The missing tags of one model, appended to `planned` in the order to write them."""
+
+    def __init__(self, reg: Registry, approvals: Approvals | None, model_tags: list[tags.Tag]):
+        self.reg, self.git, self.approvals = reg, reg.git, approvals
+        self.state = tags.released_state(model_tags)
+        self.reg_commits = {v: t.commit for v, t in self.state.registered.items()}
+        self.planned: list[PlannedTag] = []
+
+    def _add(self, name: str, commit: str, subject: str, trailers: dict[str, str]) -> None:
+        made_in = trailers["Promoted-in"]
+        full = {**trailers, **_review_trailers(self.git, made_in, self.approvals)}
+        self.planned.append(PlannedTag(name, commit, subject, full))
+
+    def versions(self, name: str) -> None:
+        """Registration tags for new versions, deprecation tags for newly deprecated ones."""
+        ref, deprecated = self.reg.commit, []
+        for version in self.reg.versions(name):
+            vfile = layout.version_file(name, version)
+            if version not in self.reg_commits:
+                first = _first_commit_with(self.git, ref, vfile)
+                if first is None:
+                    continue
+                self.reg_commits[version] = first
+                trailers = {"Version": version, "Promoted-in": first}
+                self._add(
+                    tags.registration(name, version), first, f"Register {name} {version}", trailers
+                )
+            data = self.reg.snapshot.read(vfile)
+            # a full parse only where a status line may say deprecated (most never do)
+            maybe = data is not None and _DEPRECATED.search(data) is not None
+            if maybe and data and parse(VersionManifest, data, vfile).status == "deprecated":
+                deprecated.append(version)
+        for version in deprecated:
+            if version not in self.state.deprecated:
+                changed = _last_change(self.git, ref, layout.version_file(name, version))
+                trailers = {"Version": version, "Promoted-in": changed}
+                subject = f"Deprecate {name} {version}"
+                self._add(
+                    tags.deprecation(name, version), self.reg_commits[version], subject, trailers
+                )
+
+    def stages(self, name: str) -> None:
+        """Assignment and removal tags where stages.yaml differs from the released state."""
+        wanted = self.reg.stages(name)
+        released = self.state.stage_map()
+        if wanted == released:
+            return
+        history, counter = _StageHistory(self.reg, name), self.state.counter
+        for stage in [s for s in self.reg.config.stage_names if s in wanted or s in released]:
+            want, have = wanted.get(stage), released.get(stage)
+            if want == have:
+                continue
+            changed_in = history.set_in(stage, want)
+            counter += 1
+            if want is None:
+                trailers = {"Version": have or "", "Stage": stage, "Promoted-in": changed_in}
+                tag = tags.unassignment(name, stage, counter)
+                self._add(
+                    tag,
+                    self.reg_commits[have or ""],
+                    f"Remove {name} {have} from {stage}",
+                    trailers,
+                )
+                continue
+            if want not in self.reg_commits:
+                raise RegistryError(
+                    f"{layout.stages_file(name)}: {stage}: {want} has no registration on "
+                    f"{self.reg.ref}",
+                    "run `gitreg validate` and fix the stage file first",
+                )
+            trailers = {"Version": want, "Stage": stage, "Promoted-in": changed_in}
+            tag = tags.assignment(name, stage, counter)
+            self._add(tag, self.reg_commits[want], f"Assign {name} {want} to {stage}", trailers)
+
+
+def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
+    """The tags missing for the ref `reg` reads (normally main), in the order to write them."""
+    planned: list[PlannedTag] = []
+    grouped = refs.by_model(reg.git)  # one pass over the tag namespace
+    for name in reg.model_names():
+        if not reg.has_model(name):
+            continue
+        planner = _Planner(reg, approvals, grouped.get(name, []))
+        planner.versions(name)
+        planner.stages(name)
+        planned += planner.planned
+    return planned
+
+
+def _create(git: Git, planned: list[PlannedTag]) -> None:
+    """Write every planned tag in one ref transaction: all or none."""
+    tagger = git.run(["var", "GIT_COMMITTER_IDENT"]).strip()
+    lines = []
+    for t in planned:
+        raw = (
+            f"object {t.commit}\ntype commit\ntag {t.name}\ntagger {tagger}\n\n{t.message}"
+        ).encode()
+        obj = git.run(["mktag"], input=raw).strip()
+        lines.append(f"create refs/tags/{t.name} {obj}\n")
+    git.run(
+        ["update-ref", "--stdin"],
+        input="".join(lines).encode(),
+        hint="a tag of that name exists already; run `gitreg doctor`",
+    )
+
+
+def _drop_local(git: Git, planned: list[PlannedTag]) -> None:
+    lines = "".join(f"delete refs/tags/{t.name}\n" for t in planned)
+    git.run(["update-ref", "--stdin"], input=lines.encode(), check=False)
+
+
+def release(
+    root: str,
+    ref: str = "HEAD",
+    push: bool = False,
+    remote: str = "origin",
+    approvals: Approvals | None = None,
+) -> ReleaseResult:
+    """Write (and with `push`, publish) the missing tags for `ref`.
+
+    `approvals` looks up a merge's pull request and approvers; by default GitHub's, when a
+    token is set (`github_repo.approvals_lookup`).
+    """
+    git = Git(root)
+    if approvals is None:
+        with Registry.open(root, ref) as reg:
+            configured = reg.config.github.repo if reg.config.github else None
+            approvals = approvals_lookup(discover(git, configured))
+    attempt = 0
+    while True:
+        attempt += 1
+        if push:
+            git.run(
+                ["fetch", "--quiet", "--", remote, "refs/tags/*:refs/tags/*"],
+                hint=f"check that the remote {remote!r} is reachable",
+            )
+        with Registry.open(root, ref) as reg:
+            planned = plan(reg, approvals)
+            result = ReleaseResult(ref=ref, commit=reg.commit, created=planned, attempts=attempt)
+        if not planned:
+            result.pushed = push
+            return result
+        _create(git, planned)
+        if not push:
+            return result
+        try:
+            git.run(
+                [
+                    "push",
+                    "--atomic",
+                    "--quiet",
+                    "--",
+                    remote,
+                    *[f"refs/tags/{t.name}:refs/tags/{t.name}" for t in planned],
+                ]
+            )
+        except GitError as e:
+            _drop_local(git, planned)  # never published: ours to drop
+            if attempt >= MAX_ATTEMPTS:
+                raise RegistryError(
+                    f"could not push the release tags after {attempt} attempts: {e.stderr}",
+                    "another release keeps winning the race, or the remote refuses tags; "
+                    "run `gitreg release --push` again",
+                ) from e
+            continue
+        result.pushed = True
+        return result

@@ -1,0 +1,221 @@
+"""Reading a registry at a ref: models, versions, stages. Never the working tree, never DVC.
+
+`Registry` answers from git objects at one commit through one `cat-file --batch` process;
+`stages_at` is the one place that reads a model's stages.yaml at some other commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitreg.errors import ManifestError, NotFound, RegistryError
+from gitreg.model import layout
+from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
+from gitreg.model.records import ModelSummary
+from gitreg.model.schema import parse
+from gitreg.model.semver import latest, sort_versions
+from gitreg.store import dvcconfig
+from gitreg.store.git import Git
+from gitreg.store.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from gitreg.model.query import Expr
+
+
+def find_root(path: str | Path) -> Path:
+    """The top of the git repository that contains the directory `path`."""
+    where = Path(path)
+    if not where.is_dir():
+        raise NotFound(
+            f"{path}: no such directory",
+            "pass -C PATH to a registry repo",
+            kind="directory",
+            name=str(path),
+        )
+    top = Git(where).toplevel()
+    if top is None:
+        raise RegistryError(
+            f"{where.resolve()} is not inside a git repository",
+            "run `gitreg init PATH` to create a registry, or pass -C PATH to one",
+        )
+    return top
+
+
+def stages_at(snap: Snapshot, commit: str, name: str, strict: bool = False) -> dict[str, str]:
+    """Stage -> version of model `name` in stages.yaml at `commit` ({} if it has none).
+
+    A stages.yaml that does not parse reads as {} unless `strict`, where it raises.
+    """
+    path = layout.stages_file(name)
+    data = snap.read_at(commit, path)
+    if data is None:
+        return {}
+    try:
+        return parse(
+            Stages, data, path if commit == snap.commit else f"{path}@{commit[:12]}"
+        ).mapping
+    except ManifestError:
+        if strict:
+            raise
+        return {}
+
+
+@dataclass
+class Registry:
+    """A registry repository read at one commit. Use `Registry.open(path, ref)`."""
+
+    root: Path
+    snapshot: Snapshot
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: str | Path = ".", ref: str = "HEAD") -> Registry:
+        """Open the registry that contains `path`, reading it at `ref`."""
+        top = find_root(path)
+        snap = Snapshot.at(Git(top), ref)
+        if not snap.exists(layout.CONFIG_FILE):
+            snap.close()
+            raise RegistryError(
+                f"{top}: no {layout.CONFIG_FILE} at {ref}: not a gitreg registry",
+                "run `gitreg init` in it to add a registry (or commit gitreg.yaml first)",
+            )
+        return cls(top, snap)
+
+    @property
+    def git(self) -> Git:
+        return self.snapshot.git
+
+    @property
+    def commit(self) -> str:
+        return self.snapshot.commit
+
+    @property
+    def ref(self) -> str:
+        return self.snapshot.ref
+
+    def close(self) -> None:
+        self.snapshot.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- files -------------------------------------------------------------------------------
+
+    def _load(self, cls: type[Any], path: str) -> Any:
+        key = f"{cls.__name__}:{path}"
+        if key not in self._cache:
+            data = self.snapshot.read(path)
+            if data is None:
+                raise NotFound(
+                    f"{path}: not found at {self.ref}", kind="file", name=path, where=self.ref
+                )
+            self._cache[key] = parse(cls, data, path)
+        return self._cache[key]
+
+    @property
+    def config(self) -> RegistryConfig:
+        cfg: RegistryConfig = self._load(RegistryConfig, layout.CONFIG_FILE)
+        return cfg
+
+    def model_names(self) -> list[str]:
+        return sorted(e.name for e in self.snapshot.listdir(layout.MODELS_DIR) if e.is_tree)
+
+    def has_model(self, name: str) -> bool:
+        return self.snapshot.exists(layout.model_file(name))
+
+    def _require_model(self, name: str) -> None:
+        if not self.has_model(name):
+            known = ", ".join(self.model_names()) or "none yet"
+            raise NotFound(
+                f"model {name!r} not found at {self.ref} (known models: {known})",
+                "check the name; `gitreg list` shows the models",
+                kind="model",
+                name=name,
+                where=self.ref,
+            )
+
+    def model(self, name: str) -> ModelSpec:
+        self._require_model(name)
+        spec: ModelSpec = self._load(ModelSpec, layout.model_file(name))
+        return spec
+
+    def stages(self, name: str) -> dict[str, str]:
+        """Stage -> version for a model (empty if it has no stages.yaml)."""
+        path = layout.stages_file(name)
+        if not self.snapshot.exists(path):
+            return {}
+        st: Stages = self._load(Stages, path)
+        return st.mapping
+
+    def stages_at(self, commit: str, name: str) -> dict[str, str]:
+        """A model's stages at another commit (lenient: {} if unreadable)."""
+        return stages_at(self.snapshot, commit, name)
+
+    def versions(self, name: str) -> list[str]:
+        """Versions of a model, ascending SemVer, from the file names."""
+        entries = self.snapshot.listdir(layout.versions_dir(name))
+        names = [e.name[: -len(".yaml")] for e in entries if e.name.endswith(".yaml")]
+        return sort_versions(names)
+
+    def version(self, name: str, version: str) -> VersionManifest:
+        self._require_model(name)
+        path = layout.version_file(name, version)
+        if not self.snapshot.exists(path):
+            known = ", ".join(self.versions(name)) or "none"
+            raise NotFound(
+                f"{name}@{version} not found at {self.ref} (versions: {known})",
+                f"`gitreg show {name}` lists its versions",
+                kind="version",
+                name=f"{name}@{version}",
+                where=self.ref,
+            )
+        vm: VersionManifest = self._load(VersionManifest, path)
+        return vm
+
+    def summary(self, name: str) -> ModelSummary:
+        spec = self.model(name)
+        versions = self.versions(name)
+        return ModelSummary(
+            name=name,
+            description=spec.description,
+            owners=list(spec.owners),
+            task=spec.task,
+            labels=dict(spec.labels),
+            latest=latest(versions) or (versions[-1] if versions else None),
+            versions=versions,
+            stages=self.stages(name),
+        )
+
+    def summaries(self) -> list[ModelSummary]:
+        return [self.summary(n) for n in self.model_names() if self.has_model(n)]
+
+    def find(self, stage: str | None = None, where: Expr | None = None) -> list[ModelSummary]:
+        """Models holding `stage` and matching a `--filter` expression (model/query.py).
+
+        The latest version's manifest is read only when the expression asks for its fields.
+        """
+        from gitreg.model.records import model_record, needs_version_fields
+
+        models = [m for m in self.summaries() if stage is None or stage in m.stages]
+        if where is None:
+            return models
+        deep = needs_version_fields(where)
+        return [
+            m
+            for m in models
+            if where.matches(
+                model_record(m, self.version(m.name, m.latest) if deep and m.latest else None)
+            )
+        ]
+
+    def dvc_remote_url(self) -> str | None:
+        """URL of the registry's DVC remote, from .dvc/config at this commit (no DVC import)."""
+        data = self.snapshot.read(layout.DVC_CONFIG)
+        if data is None:
+            return None
+        return dvcconfig.remote_url(data.decode("utf-8", "replace"), self.config.dvc_remote)

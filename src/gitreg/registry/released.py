@@ -1,0 +1,187 @@
+"""A released version as tags record it: the manifest and artifact URLs at a tag's commit.
+
+What `resolve --json` prints and `pull` downloads. Read without pydantic (the deploy-relevant
+fields are checked by hand) so that `resolve` stays fast; `.manifest` validates in full on
+first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gitreg.errors import ManifestError, NotFound, RegistryError, UsageError
+from gitreg.model import layout, tags, yamlio
+from gitreg.model.semver import is_semver
+from gitreg.store import dvcconfig, refs
+from gitreg.store.git import Git
+from gitreg.store.remote import fetch_tag, is_url, remote_tags
+from gitreg.store.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from gitreg.model.manifest import VersionManifest
+
+
+@dataclass(frozen=True)
+class ResolvedArtifact:
+    path: str
+    md5: str
+    size: int
+    url: str | None
+
+
+@dataclass(frozen=True)
+class ResolvedVersion:
+    """One released model version: what `resolve --json` prints and `pull` downloads."""
+
+    name: str
+    version: str
+    stage: str | None
+    tag: str
+    commit: str
+    manifest_data: dict[str, Any]
+    manifest_path: str
+    artifacts: list[ResolvedArtifact]
+    remote_url: str | None
+    repo: str
+    _parsed: list[VersionManifest] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def manifest(self) -> VersionManifest:
+        """The version manifest, fully validated (parsed on first use: pydantic is slow to load)."""
+        if not self._parsed:
+            from gitreg.model.manifest import VersionManifest
+            from gitreg.model.schema import parse
+
+            self._parsed.append(
+                parse(VersionManifest, yamlio.dump(self.manifest_data), self.manifest_path)
+            )
+        return self._parsed[0]
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.manifest.metrics.flat()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "stage": self.stage,
+            "tag": self.tag,
+            "commit": self.commit,
+            "manifest": self.manifest_data,
+            "artifacts": [asdict(a) for a in self.artifacts],
+        }
+
+
+def _artifacts(data: Any, path: str, name: str, version: str) -> list[tuple[str, str, int]]:
+    """The deploy-relevant part of a manifest, checked strictly without pydantic."""
+    if not isinstance(data, dict):
+        raise ManifestError.single(path, "", "expected a YAML mapping")
+    if data.get("name") != name or data.get("version") != version:
+        raise ManifestError.single(path, "name", f"does not describe {name}@{version}")
+    arts = data.get("artifacts")
+    if not isinstance(arts, list) or not arts:
+        raise ManifestError.single(path, "artifacts", "must be a non-empty list")
+    root = layout.artifacts_dir(name, version)
+    out = []
+    for i, a in enumerate(arts):
+        ok = (
+            isinstance(a, dict)
+            and isinstance(a.get("path"), str)
+            and layout.is_inside(a["path"], root)
+            and isinstance(a.get("md5"), str)
+            and layout.MD5_RE.match(a["md5"])
+            and type(a.get("size")) is int
+            and a["size"] >= 0
+        )
+        if not ok:
+            raise ManifestError.single(
+                path, f"artifacts[{i}]", f"needs path under {root}/, an md5 and a size >= 0"
+            )
+        out.append((a["path"], a["md5"], a["size"]))
+    return out
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    name, sep, what = ref.partition("@")
+    if not sep or not name or not what:
+        raise UsageError(
+            f"{ref!r}: expected NAME@VERSION, NAME@latest or NAME@STAGE",
+            "e.g. churn@1.3.0, churn@latest, churn@production",
+        )
+    problem = layout.name_problem(name)
+    if problem:
+        raise UsageError(problem)
+    return name, what.removeprefix("v") if is_semver(what.removeprefix("v")) else what
+
+
+def object_url(remote: str | None, md5: str) -> str | None:
+    """Where DVC 3 keeps an object in a remote."""
+    if not remote:
+        return None
+    return f"{remote.rstrip('/')}/files/md5/{md5[:2]}/{md5[2:]}"
+
+
+def read_release(
+    git: Git, tag: tags.Tag, name: str, version: str, stage: str | None, repo: str
+) -> ResolvedVersion:
+    """The manifest and artifact URLs at a tag's commit."""
+    with Snapshot(git, tag.commit, tag.name) as snap:
+        vfile = layout.version_file(name, version)
+        data = snap.read(vfile)
+        if data is None:
+            raise NotFound(
+                f"tag {tag.name} points to {tag.commit[:12]}, which has no {vfile}",
+                "the tag is wrong; run `gitreg doctor`",
+                kind="file",
+                name=vfile,
+                where=tag.name,
+            )
+        where = f"{vfile}@{tag.name}"
+        manifest = yamlio.load(data, where)
+        arts = _artifacts(manifest, where, name, version)
+        remote = None
+        cfg_data, dvc_data = snap.read(layout.CONFIG_FILE), snap.read(layout.DVC_CONFIG)
+        if dvc_data is not None:
+            cfg = yamlio.load(cfg_data, layout.CONFIG_FILE) if cfg_data else None
+            remote_name = cfg.get("dvc_remote") if isinstance(cfg, dict) else None
+            remote = dvcconfig.remote_url(
+                dvc_data.decode("utf-8", "replace"),
+                remote_name if isinstance(remote_name, str) else None,
+                f"{layout.DVC_CONFIG}@{tag.name}",
+            )
+    return ResolvedVersion(
+        name=name,
+        version=version,
+        stage=stage,
+        tag=tag.name,
+        commit=tag.commit,
+        manifest_data=manifest,
+        manifest_path=where,
+        remote_url=remote,
+        repo=repo,
+        artifacts=[ResolvedArtifact(p, m, s, object_url(remote, m)) for p, m, s in arts],
+    )
+
+
+def main_branch(snap: Snapshot) -> str:
+    """`main_branch` of gitreg.yaml at the snapshot's commit (default main), without pydantic."""
+    data = snap.read(layout.CONFIG_FILE)
+    cfg = yamlio.load(data, layout.CONFIG_FILE) if data else None
+    branch = cfg.get("main_branch") if isinstance(cfg, dict) else None
+    return branch if isinstance(branch, str) and branch and not branch.startswith("-") else "main"
+
+
+def resolve_release(ref: str, repo: str = ".") -> ResolvedVersion:
+    """Resolve `name@version|latest|stage` from the tags of a local registry or a URL."""
+    name, what = split_ref(ref)
+    if is_url(repo):
+        tag, version, stage = tags.pick(remote_tags(repo, name), name, what)
+        return read_release(fetch_tag(repo, tag.name), tag, name, version, stage, repo)
+    top = Git(repo).toplevel()
+    if top is None:
+        raise RegistryError(f"{repo} is not inside a git repository", "pass -C PATH or a URL")
+    git = Git(top)
+    tag, version, stage = tags.pick(refs.model_tags(git, name), name, what)
+    return read_release(git, tag, name, version, stage, str(top))

@@ -1,0 +1,113 @@
+"""Temporary scm-less DVC projects built from git objects, and checking what DVC produced.
+
+register, pull and evaluate never run DVC in the user's checkout: they build a small DVC
+project in a temporary folder from `.dvc/config` and the `.dvc` pointers at a commit, let
+DVC work there, and verify every file against its md5 and size before using it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from gitreg.errors import ArtifactError, NotFound
+from gitreg.model import layout
+from gitreg.store import dvcconfig
+from gitreg.store.dvc import cache_dir
+from gitreg.store.files import md5_file
+from gitreg.store.git import Git
+from gitreg.store.remote import cache_root
+from gitreg.store.snapshot import Snapshot
+
+
+def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
+    """Check a file (or directory) DVC produced in `project` against its md5 and size."""
+    path = project / rel
+    if md5.endswith(".dir"):
+        listing = cache_dir(project) / "files" / "md5" / md5[:2] / md5[2:]
+        try:
+            entries = json.loads(listing.read_text())
+        except (OSError, ValueError) as e:
+            raise ArtifactError(f"{rel}: directory listing {md5} missing or unreadable") from e
+        total = 0
+        for entry in entries:
+            f = path / entry["relpath"]
+            if not f.is_file() or md5_file(f) != entry["md5"]:
+                raise ArtifactError(f"{rel}/{entry['relpath']}: md5 does not match {entry['md5']}")
+            total += f.stat().st_size
+        if total != size:
+            raise ArtifactError(f"{rel}: {total} bytes downloaded, the manifest says {size}")
+        return
+    if not path.is_file():
+        raise ArtifactError(f"{rel}: DVC did not produce the file")
+    got = md5_file(path)
+    if got != md5 or path.stat().st_size != size:
+        raise ArtifactError(
+            f"{rel}: downloaded md5 {got} ({path.stat().st_size} bytes) does not match "
+            f"the manifest's {md5} ({size} bytes)",
+            "the remote holds a different object; do not deploy it, run `gitreg doctor`",
+        )
+
+
+def _copy_pointers(
+    git: Git, where: Path, config_commit: str, pointers: Sequence[tuple[str, str, str]]
+) -> tuple[bytes, list[str]]:
+    snaps: dict[str, Snapshot] = {}
+    written: list[str] = []
+    try:
+        snaps[config_commit] = Snapshot(git, config_commit, config_commit)
+        config = snaps[config_commit].read(layout.DVC_CONFIG) or b""
+        for commit, label, pointer in pointers:
+            if commit not in snaps:
+                snaps[commit] = Snapshot(git, commit, label)
+            data = snaps[commit].read(pointer)
+            if data is None:
+                raise NotFound(
+                    f"{pointer}: missing at {label}",
+                    "run `gitreg doctor`",
+                    kind="file",
+                    name=pointer,
+                    where=label,
+                )
+            if pointer in written:
+                continue
+            (where / pointer).parent.mkdir(parents=True, exist_ok=True)
+            (where / pointer).write_bytes(data)
+            written.append(pointer)
+    finally:
+        for snap in snaps.values():
+            snap.close()
+    return config, written
+
+
+def dvc_project(
+    git: Git,
+    where: Path,
+    config_commit: str,
+    pointers: Sequence[tuple[str, str, str]],
+    local_root: Path | None,
+    link_type: str | None = None,
+    cache: Path | None = None,
+) -> list[str]:
+    """A scm-less DVC project in `where`, read from git objects, not from a checkout.
+
+    `.dvc/config` comes from `config_commit`; each `(commit, label, path)` names a `.dvc`
+    pointer to copy from that commit (`label` says where, in errors). The cache is the
+    local registry's (`local_root`) or gitreg's own; `link_type` sets DVC's cache.type.
+    Returns the pointer paths.
+    """
+    (where / ".dvc").mkdir(parents=True)
+    config, written = _copy_pointers(git, where, config_commit, pointers)
+    if cache is None:
+        cache = cache_dir(local_root) if local_root else cache_root() / "dvc-cache"
+    if local_root is not None:
+        config = dvcconfig.absolutize(config.decode(), local_root / ".dvc").encode()
+    (where / ".dvc" / "config").write_bytes(config)
+    local = (local_root / ".dvc" / "config.local") if local_root else None
+    extra = local.read_text() if local and local.is_file() else ""
+    link = f"    type = {link_type}\n" if link_type else ""
+    (where / ".dvc" / "config.local").write_text(
+        extra + f"\n[core]\n    no_scm = true\n[cache]\n    dir = {cache}\n{link}"
+    )
+    return written

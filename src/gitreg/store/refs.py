@@ -1,0 +1,58 @@
+"""Reading release tags from a repository: one `git for-each-ref` per call.
+
+Patterns name only the tags asked for (one model's, or the whole tag namespace for doctor
+and release), so the cost follows those tags, not every ref in the repository.
+"""
+
+from __future__ import annotations
+
+from gitreg.model.tags import Tag, model_patterns, parse_name, parse_trailers
+from gitreg.store.git import Git
+
+_FORMAT = (
+    "%(refname:strip=2)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f"
+    "%(taggername) %(taggeremail)%1f%(taggerdate:iso-strict)%1f%(contents)%1e"
+)
+ALL_PATTERNS = ["*@v*", "*#*"]
+
+
+def read_tags(git: Git, patterns: list[str]) -> list[Tag]:
+    """Tags matching `patterns` (relative to refs/tags/) that follow the grammar."""
+    refs = [f"refs/tags/{p}" for p in patterns]
+    out = git.run(["for-each-ref", f"--format={_FORMAT}", "--", *refs])
+    tags = []
+    for record in out.split("\x1e"):
+        record = record.lstrip("\n")
+        if not record:
+            continue
+        name, otype, obj, peeled, tagger, date, message = record.split("\x1f", 6)
+        parsed = parse_name(name)
+        if parsed is None:
+            continue
+        annotated = otype == "tag"
+        tags.append(
+            Tag(
+                name=name,
+                parsed=parsed,
+                commit=peeled if annotated else obj,
+                annotated=annotated,
+                tagger=tagger.strip() if annotated else "",
+                date=date,
+                message=message,
+                trailers=parse_trailers(message),
+            )
+        )
+    return tags
+
+
+def model_tags(git: Git, name: str) -> list[Tag]:
+    """Every tag of model `name`."""
+    return [t for t in read_tags(git, model_patterns(name)) if t.parsed.model == name]
+
+
+def by_model(git: Git) -> dict[str, list[Tag]]:
+    """The whole tag namespace in one pass, grouped by model."""
+    grouped: dict[str, list[Tag]] = {}
+    for t in read_tags(git, ALL_PATTERNS):
+        grouped.setdefault(t.parsed.model, []).append(t)
+    return grouped

@@ -1,0 +1,110 @@
+"""Remote registries known by URL: `git ls-remote` and shallow fetches into a local cache.
+
+A URL is never cloned. Its tags are listed with `ls-remote` (peeled commits included), and
+the one tag a read needs is fetched shallow into a bare cache repository that is created
+atomically, reused across calls, and fetched into under a file lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from gitreg.errors import UsageError
+from gitreg.model import tags
+from gitreg.store.git import Git
+
+
+def is_url(repo: str) -> bool:
+    """A git URL (`scheme://...` or scp-like `user@host:path`), as opposed to a local path."""
+    return "://" in repo or (repo.count(":") == 1 and "@" in repo.split(":")[0])
+
+
+def check_url(url: str) -> str:
+    """`url`, refused when git could read it as an option."""
+    if url.startswith("-"):
+        raise UsageError(f"--repo {url!r}: a repository URL may not start with '-'")
+    return url
+
+
+def cache_root() -> Path:
+    """gitreg's cache: GITREG_CACHE_DIR, else $XDG_CACHE_HOME/gitreg, else ~/.cache/gitreg."""
+    base = os.environ.get("GITREG_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "gitreg" if base else Path.home() / ".cache" / "gitreg"
+
+
+def _cache_repo(url: str) -> Path:
+    """A bare repository for `url` in the cache, created atomically on first use."""
+    key = hashlib.sha256(url.encode()).hexdigest()[:24]
+    path = cache_root() / "repos" / key
+    if (path / "HEAD").is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".init-", dir=path.parent))
+    Git(tmp).run(["init", "--quiet", "--bare"])
+    try:
+        os.rename(tmp, path)
+    except OSError:  # another process made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` across processes (fcntl on POSIX, msvcrt on Windows)."""
+    with open(path, "a+b") as fh:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def remote_tags(url: str, name: str) -> list[tags.Tag]:
+    """The model's tags on a remote, from `git ls-remote` alone (peeled commits included)."""
+    patterns = [f"refs/tags/{p}" for p in tags.model_patterns(name)]
+    out = Git(".").run(
+        ["ls-remote", "--tags", "--", check_url(url), *patterns],
+        hint=f"check that {url} is a git repository you can read",
+    )
+    direct: dict[str, str] = {}
+    peeled: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        ref = ref.removeprefix("refs/tags/")
+        if ref.endswith("^{}"):
+            peeled[ref[:-3]] = sha
+        else:
+            direct[ref] = sha
+    found = []
+    for ref, sha in direct.items():
+        parsed = tags.parse_name(ref)
+        if parsed is None or parsed.model != name:
+            continue
+        found.append(tags.Tag(ref, parsed, peeled.get(ref, sha), ref in peeled, "", "", ""))
+    return found
+
+
+def fetch_tag(url: str, tag: str) -> Git:
+    """The cache repository for `url`, holding `tag` (fetched shallow if not there yet)."""
+    repo = _cache_repo(check_url(url))
+    git = Git(repo)
+    if git.rev_parse(f"refs/tags/{tag}") is None:
+        with _locked(repo / "gitreg.lock"):
+            if git.rev_parse(f"refs/tags/{tag}") is None:
+                spec = f"refs/tags/{tag}:refs/tags/{tag}"
+                git.run(
+                    ["fetch", "--quiet", "--depth=1", "--no-tags", "--", url, spec],
+                    hint=f"check that {url} is reachable",
+                )
+    return git

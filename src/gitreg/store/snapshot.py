@@ -1,0 +1,138 @@
+"""The files of a repository at one commit, read from git objects only.
+
+One long-lived `git cat-file --batch` process serves every read, so a dirty working tree
+never changes what a read command answers and reading many files costs one process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gitreg.store.git import Git, spawn
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    mode: str
+    name: str
+    sha: str
+
+    @property
+    def is_tree(self) -> bool:
+        return self.mode == "40000"
+
+
+class BlobReader:
+    """One `git cat-file --batch` process answering many object requests."""
+
+    def __init__(self, git: Git) -> None:
+        self._git = git
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._proc = spawn(
+                self._git.cwd,
+                ["cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        return self._proc
+
+    def read(self, spec: str) -> tuple[str, bytes] | None:
+        """(type, content) of the object `spec` names (e.g. `<commit>:path`), or None."""
+        if "\n" in spec:
+            return None
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(spec.encode() + b"\n")
+        proc.stdin.flush()
+        header = proc.stdout.readline().decode().rstrip("\n")
+        if not header or header.endswith(" missing") or header.endswith(" ambiguous"):
+            return None
+        _, otype, size = header.rsplit(" ", 2)
+        data = proc.stdout.read(int(size))
+        proc.stdout.read(1)
+        return otype, data
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter shutdown, nothing to do
+            self.close()
+
+    def close(self) -> None:
+        if self._proc is not None:
+            assert self._proc.stdin is not None and self._proc.stdout is not None
+            self._proc.stdin.close()
+            self._proc.stdout.close()
+            self._proc.wait()
+            self._proc = None
+
+
+def parse_tree(data: bytes) -> list[TreeEntry]:
+    """Entries of a raw tree object (SHA-1 repositories)."""
+    entries = []
+    i = 0
+    n = len(data)
+    while i < n:
+        sp = data.index(b" ", i)
+        nul = data.index(b"\0", sp)
+        mode = data[i:sp].decode()
+        name = data[sp + 1 : nul].decode("utf-8", "surrogateescape")
+        sha = data[nul + 1 : nul + 21].hex()
+        entries.append(TreeEntry(mode, name, sha))
+        i = nul + 21
+    return entries
+
+
+class Snapshot:
+    """The files of a repository at one commit, read from git objects only."""
+
+    def __init__(self, git: Git, commit: str, ref: str) -> None:
+        self.git = git
+        self.commit = commit
+        self.ref = ref
+        self._reader = BlobReader(git)
+
+    @classmethod
+    def at(cls, git: Git, ref: str = "HEAD") -> Snapshot:
+        return cls(git, git.commit_of(ref), ref)
+
+    def read(self, path: str) -> bytes | None:
+        got = self._reader.read(f"{self.commit}:{path}")
+        if got is None or got[0] != "blob":
+            return None
+        return got[1]
+
+    def listdir(self, path: str) -> list[TreeEntry]:
+        """Entries of a directory at this commit; empty if it does not exist."""
+        spec = f"{self.commit}:{path}" if path else f"{self.commit}^{{tree}}"
+        got = self._reader.read(spec)
+        if got is None or got[0] != "tree":
+            return []
+        return parse_tree(got[1])
+
+    def read_at(self, commit: str, path: str) -> bytes | None:
+        """A blob at another commit, through the same cat-file process."""
+        got = self._reader.read(f"{commit}:{path}")
+        if got is None or got[0] != "blob":
+            return None
+        return got[1]
+
+    def exists(self, path: str) -> bool:
+        return self._reader.read(f"{self.commit}:{path}") is not None
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
+        return {p: self.read(p) for p in paths}
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
