@@ -11,9 +11,9 @@ import sys
 
 import click
 
-from gitreg import __version__
 from gitreg.cli import deploy, evaluate, exits, registry_cmds, stages
 from gitreg.errors import GitregError
+from gitreg.version import __version__
 
 _state = {"traceback": False}
 

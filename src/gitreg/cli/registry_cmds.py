@@ -4,11 +4,15 @@ card, schema. Each parses, calls one op, and renders its result."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gitreg.cli.options import emit, json_option, ref_option, repo_option, split_ref
 from gitreg.errors import CheckFailed, UsageError
+
+if TYPE_CHECKING:
+    from gitreg.ops.register import Registration
 
 
 @click.command()
@@ -122,23 +126,10 @@ def register(
     from gitreg.registry.reader import find_root
     from gitreg.render import text
 
-    req = RegisterRequest(
-        name=name,
-        version=version,
-        artifacts=list(artifacts),
-        metrics=metrics,
-        params=params,
-        description=description,
-        model_description=model_description,
-        owners=list(owners),
-        task=task,
-        code_repo=code_repo,
-        code_commit=code_commit,
-        datasets=list(datasets),
-        run_url=run_url,
-        run_id=run_id,
-        framework=framework,
-        here=here,
+    req = RegisterRequest(  # in the order of RegisterRequest's fields
+        *(name, version, list(artifacts), metrics, params, description, model_description),
+        *(list(owners), task, code_repo, code_commit, list(datasets), run_url, run_id),
+        *(framework, here),
     )
     if open_pr and here:
         raise UsageError("--open-pr needs a branch of its own: drop --here")
@@ -147,12 +138,17 @@ def register(
     if not open_pr:
         emit(as_json, result, lambda: text.registration(result))
         return
+    _open_registration_pr(root, result, base_branch, as_json)
+
+
+def _open_registration_pr(root: Path, result: Registration, base: str, as_json: bool) -> None:
     from gitreg.ops.submit import open_registration_pr
+    from gitreg.render import text
     from gitreg.render.pullrequest import registration_body
 
     title = f"Register {result.name} {result.version}"
     body = registration_body(result)
-    pr = open_registration_pr(root, result.branch, result.commit, title, body, base_branch)
+    pr = open_registration_pr(root, result.branch, result.commit, title, body, base)
     note = (pr.note or "no token").rstrip(".")
     opened = f"Pull request: {pr.url}" if pr.url else f"{note}. Open it: {pr.compare_url}"
     data = {**result.to_dict(), "pr": pr.to_dict(), "compare_url": pr.compare_url}

@@ -15,11 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from gitreg import __version__
 from gitreg.errors import RegistryError
 from gitreg.model import layout
-from gitreg.store import dvc as artifacts
+from gitreg.store import dvc
 from gitreg.store.git import Git
+from gitreg.version import __version__
 
 WORKFLOWS = ("validate.yml", "evaluate.yml", "release.yml")
 
@@ -106,6 +106,64 @@ def _commit(git: Git, paths: list[str]) -> str:
     return git.commit_of("HEAD")
 
 
+DVC_PATHS = [".dvc/config", ".dvc/.gitignore", ".dvcignore"]
+
+
+def _check_existing(path: Path, files: dict[str, str]) -> None:
+    top = Git(path).toplevel()
+    if top is None or top.resolve() != path.resolve():
+        raise RegistryError(
+            f"{path} is not empty and not the top of a git repository",
+            "give an empty or new directory, or the root of a git repo to add a registry to",
+        )
+    if (path / layout.CONFIG_FILE).exists():
+        raise RegistryError(f"{path} already holds a registry ({layout.CONFIG_FILE} exists)")
+    clash = [f for f in [*files, ".dvc"] if (path / f).exists() and not f.endswith(".gitkeep")]
+    if clash:
+        raise RegistryError(
+            f"{path}: {', '.join(clash)} already exist(s); gitreg init will not overwrite",
+            "move them aside and run gitreg init again",
+        )
+
+
+def _add_to_existing(path: Path, files: dict[str, str], remote_url: str) -> str:
+    """Write and commit the registry files in an existing repository; undo on failure."""
+    _check_existing(path, files)
+    created = [path / rel for rel in files if not (path / rel).exists()]
+    created += [path / ".dvc", path / ".dvcignore"]
+    try:
+        _write(path, files)
+        dvc.init_dvc(path, remote_url)
+        return _commit(Git(path), [*files, *DVC_PATHS])
+    except BaseException:
+        for p in created:
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        Git(path).run(["reset", "--quiet", "--", *files, *DVC_PATHS], check=False)
+        raise
+
+
+def _create_new(path: Path, files: dict[str, str], remote_url: str) -> str:
+    """Build the registry beside `path` and rename it into place: all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-init-", dir=path.parent))
+    try:
+        git = Git(staging)
+        git.run(["init", "--quiet", "--initial-branch=main"])
+        _write(staging, files)
+        dvc.init_dvc(staging, remote_url)
+        commit = _commit(git, [*files, *DVC_PATHS])
+        if path.exists():
+            path.rmdir()
+        staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return commit
+
+
 def init_registry(
     path: Path,
     remote: str | None = None,
@@ -113,65 +171,16 @@ def init_registry(
     github_repo: str | None = None,
     pip_spec: str | None = None,
 ) -> InitResult:
+    """A registry at `path`: a new one, or added to the git repository rooted there."""
     path = path.absolute()
-    owners = owners or []
     spec = pip_spec or f"gitreg=={__version__}"
     remote_url = remote or str(default_remote(path))
-    files = _files(owners, spec, github_repo)
-    dvc_paths = [".dvc/config", ".dvc/.gitignore", ".dvcignore"]
-
+    files = _files(owners or [], spec, github_repo)
     existing = path.exists() and any(path.iterdir())
     if existing:
-        top = Git(path).toplevel()
-        if top is None or top.resolve() != path.resolve():
-            raise RegistryError(
-                f"{path} is not empty and not the top of a git repository",
-                "give an empty or new directory, or the root of a git repo to add a registry to",
-            )
-        if (path / layout.CONFIG_FILE).exists():
-            raise RegistryError(f"{path} already holds a registry ({layout.CONFIG_FILE} exists)")
-        clash = [f for f in [*files, ".dvc"] if (path / f).exists() and not f.endswith(".gitkeep")]
-        if clash:
-            raise RegistryError(
-                f"{path}: {', '.join(clash)} already exist(s); gitreg init will not overwrite",
-                "move them aside and run gitreg init again",
-            )
-        created: list[Path] = []
-        try:
-            for rel in files:
-                if not (path / rel).exists():
-                    created.append(path / rel)
-            _write(path, files)
-            created.append(path / ".dvc")
-            created.append(path / ".dvcignore")
-            artifacts.init_dvc(path, remote_url)
-            commit = _commit(Git(path), [*files, *dvc_paths])
-            if remote is None:
-                Path(remote_url).mkdir(parents=True, exist_ok=True)
-        except BaseException:
-            for p in created:
-                if p.is_dir():
-                    shutil.rmtree(p, ignore_errors=True)
-                else:
-                    p.unlink(missing_ok=True)
-            Git(path).run(["reset", "--quiet", "--", *files, *dvc_paths], check=False)
-            raise
-        return InitResult(path, remote_url, commit, True, sorted([*files, *dvc_paths]))
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-init-", dir=path.parent))
-    try:
-        git = Git(staging)
-        git.run(["init", "--quiet", "--initial-branch=main"])
-        _write(staging, files)
-        artifacts.init_dvc(staging, remote_url)
-        commit = _commit(git, [*files, *dvc_paths])
-        if path.exists():
-            path.rmdir()
-        staging.rename(path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        commit = _add_to_existing(path, files, remote_url)
+    else:
+        commit = _create_new(path, files, remote_url)
     if remote is None:
         Path(remote_url).mkdir(parents=True, exist_ok=True)
-    return InitResult(path, remote_url, commit, False, sorted([*files, *dvc_paths]))
+    return InitResult(path, remote_url, commit, existing, sorted([*files, *DVC_PATHS]))
