@@ -32,9 +32,6 @@ class MetricVerdict:
     verdict: Verdict
     reason: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class DeclaredMetric:
@@ -45,9 +42,6 @@ class DeclaredMetric:
     baseline_measured: float | None
     candidate_declared: float | None
     candidate_measured: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -61,9 +55,6 @@ class CommandLog:
     seconds: float
     stdout: str
     stderr: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from gitreg.errors import RegistryError
 from gitreg.model import layout
@@ -31,15 +30,6 @@ class InitResult:
     commit: str
     added_to_existing: bool
     files: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "remote": self.remote,
-            "commit": self.commit,
-            "added_to_existing": self.added_to_existing,
-            "files": self.files,
-        }
 
 
 def _template(name: str) -> str:

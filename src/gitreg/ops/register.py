@@ -88,6 +88,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def _usage(e: ValidationError, hint: str) -> UsageError:
+    """A flag's value that the manifest models refuse, as a usage error naming the field."""
+    problems = validation_problems("command line", e)
+    return UsageError("; ".join(f"{p.field}: {p.message}" for p in problems), hint)
+
+
 def _check_artifact(path: Path) -> None:
     if not path.exists():
         raise UsageError(f"--artifact {path}: no such file or directory")
@@ -120,11 +126,8 @@ def _plan_checks(reg: Registry, req: RegisterRequest) -> bool:
         try:
             _model_spec(req)
         except ValidationError as e:
-            problems = validation_problems("command line", e)
-            raise UsageError(
-                "; ".join(f"{p.field}: {p.message}" for p in problems),
-                "--owner takes @user, @org/team or an email; --task and names are plain text",
-            ) from None
+            hint = "--owner takes @user, @org/team or an email; --task and names are plain text"
+            raise _usage(e, hint) from None
     if not new_model and req.version in reg.versions(req.name):
         raise Conflict(
             f"{req.name}@{req.version} is already registered at {reg.snapshot.ref}",
@@ -241,11 +244,8 @@ def _lineage(req: RegisterRequest) -> tuple[Any, dict[str, Any], Lineage]:
             run=run,
         )
     except ValidationError as e:
-        problems = validation_problems("command line", e)
-        raise UsageError(
-            "; ".join(f"{p.field}: {p.message}" for p in problems),
-            "--code-commit takes a full or abbreviated commit hash (7-64 hex digits)",
-        ) from None
+        hint = "--code-commit takes a full or abbreviated commit hash (7-64 hex digits)"
+        raise _usage(e, hint) from None
     return metrics, params, lineage
 
 

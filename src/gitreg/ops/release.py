@@ -49,15 +49,6 @@ class ReleaseResult:
     pushed: bool = False
     attempts: int = 1
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "commit": self.commit,
-            "created": [t.to_dict() for t in self.created],
-            "pushed": self.pushed,
-            "attempts": self.attempts,
-        }
-
 
 class _StageHistory:
     """The first-parent commits that edited one stages.yaml, newest first, read on demand."""

@@ -89,6 +89,7 @@ class Git:
         hint: str | None = None,
         env: dict[str, str] | None = None,
     ) -> str:
+        """`run_bytes`, decoded as UTF-8."""
         out = self.run_bytes(args, input=input, check=check, hint=hint, env=env)
         return out.decode("utf-8", "replace")
 
