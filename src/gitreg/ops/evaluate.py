@@ -3,7 +3,7 @@
 Everything is read from git objects: the version manifests at the ref (the PR head), the
 `.dvc` pointers of the artifacts and of the data set, and the tree the evaluator command
 runs in (exported with `git archive`, never the working tree). DVC downloads the artifacts
-and the data into a temporary scm-less project (`pull.dvc_project`), md5-verified.
+and the data into a temporary scm-less project (`gitreg.store.dvcproject`), md5-verified.
 
 With `--changed --base`, the gate's rules are the base's: `gitreg.yaml` (which stages are
 gated, which pickle imports are allowed) and the model's evaluation policy, data set and

@@ -56,7 +56,8 @@ class _StageHistory:
     def __init__(self, reg: Registry, name: str) -> None:
         self.snap, self.name = reg.snapshot, name
         path = layout.stages_file(name)
-        out = reg.git.run(["log", "--first-parent", "--format=%H", reg.commit, "--", path])
+        args = ["log", "--first-parent", "--format=%H", "--end-of-options", reg.commit, "--", path]
+        out = reg.git.run(args)
         self.commits = out.split()
         self._maps: dict[str, dict[str, str]] = {}
 
@@ -84,6 +85,7 @@ def _first_commit_with(git: Git, ref: str, path: str) -> str | None:
             "--diff-filter=A",
             "--no-patch",
             "--format=%H",
+            "--end-of-options",
             ref,
             "--",
             path,
@@ -94,7 +96,8 @@ def _first_commit_with(git: Git, ref: str, path: str) -> str | None:
 
 
 def _last_change(git: Git, ref: str, path: str) -> str:
-    return git.run(["log", "-1", "--first-parent", "--format=%H", ref, "--", path]).strip()
+    args = ["log", "-1", "--first-parent", "--format=%H", "--end-of-options", ref, "--", path]
+    return git.run(args).strip()
 
 
 _MERGE_PR = re.compile(r"Merge pull request #(\d+)")

@@ -106,6 +106,7 @@ def _log_events(reg: Registry, name: str, since: str | None) -> list[Event]:
             "--no-renames",
             _FORMAT,
             "--name-status",
+            "--end-of-options",
             span,
             "--",
             vdir,
