@@ -7,6 +7,7 @@ pull request and who approved it, and the tag says when it was released.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from gitreg.errors import ManifestError
@@ -171,7 +172,31 @@ def _tag_events(reg: Registry, name: str, model_tags: list[tags.Tag]) -> list[Ev
         # the order their counters give
         rank = {"register": 0, "assign": 1, "unassign": 1, "deprecate": 2}[p.kind]
         keyed.append(((date, rank, p.counter or 0), event))
-    return [e for _, e in sorted(keyed, key=lambda pair: pair[0])]
+    keyed.sort(key=lambda pair: pair[0])
+    return _ancestry_order(reg, [e for _, e in keyed])
+
+
+def _ancestry_order(reg: Registry, events: list[Event]) -> list[Event]:
+    """Events of different commits with the same date, put in first-parent order: the
+    date has whole seconds, so a second can hold several merges."""
+    out: list[Event] = []
+    i = 0
+    while i < len(events):
+        j = i
+        while j < len(events) and events[j].date == events[i].date:
+            j += 1
+        group = events[i:j]
+        if len({e.commit for e in group}) > 1:
+
+            def before(a: Event, b: Event) -> int:
+                if a.commit == b.commit:
+                    return 0
+                return -1 if reg.git.is_ancestor(a.commit, b.commit) else 1
+
+            group = sorted(group, key=functools.cmp_to_key(before))  # stable within a commit
+        out += group
+        i = j
+    return out
 
 
 def events(reg: Registry, name: str, full: bool = False) -> list[Event]:

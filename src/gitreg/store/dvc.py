@@ -150,7 +150,9 @@ def fetch_outputs(project: Path, pointers: list[str], remote: str | None = None)
             raise ArtifactError(
                 f"DVC could not download the artifacts: {e}",
                 "check that the DVC remote is reachable and that you have read access "
-                "(credentials go in .dvc/config.local or the environment)",
+                "(credentials go in .dvc/config.local or the environment); if it is, the "
+                "remote's object does not match the md5 the manifest names (it was changed "
+                "after release): do not deploy it, run `gitreg doctor`",
             ) from e
         finally:
             repo.close()

@@ -21,7 +21,8 @@ def _config(text: str, where: str) -> Any:
     from configobj import ConfigObj, ConfigObjError
 
     try:
-        return ConfigObj(io.StringIO(text), interpolation=False, list_values=False)
+        # as DVC reads it: values unquoted, `a, b` unquoted is a list
+        return ConfigObj(io.StringIO(text), interpolation=False)
     except ConfigObjError as e:
         raise ManifestError.single(where, "", f"not a valid DVC config: {e}") from None
 
@@ -30,10 +31,14 @@ def parse(text: str, where: str = ".dvc/config") -> dict[str, dict[str, str]]:
     """Sections -> keys -> values; `remote "name"` sections keep that name."""
     conf = _config(text, where)
     return {
-        name: {k: str(v) for k, v in section.items() if not isinstance(v, dict)}
+        name: {k: _text(v) for k, v in section.items() if not isinstance(v, dict)}
         for name, section in conf.items()
         if isinstance(section, dict)
     }
+
+
+def _text(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value)
 
 
 def remote_url(text: str, name: str | None = None, where: str = ".dvc/config") -> str | None:
@@ -66,3 +71,16 @@ def absolutize(text: str, config_dir: Path) -> str:
 def cache_dir(text: str) -> str | None:
     """`cache.dir` if the config sets it."""
     return parse(text).get("cache", {}).get("dir")
+
+
+def with_settings(text: str, settings: dict[str, dict[str, str]], where: str) -> str:
+    """The config `text` with `settings` (section -> key -> value) set, sections merged."""
+    conf = _config(text, where)
+    for section, values in settings.items():
+        if not isinstance(conf.get(section), dict):
+            conf[section] = {}
+        for key, value in values.items():
+            conf[section][key] = value
+    out = io.BytesIO()
+    conf.write(out)
+    return out.getvalue().decode()

@@ -106,8 +106,9 @@ def dvc_project(
     (where / ".dvc" / "config").write_bytes(config)
     local = (local_root / ".dvc" / "config.local") if local_root else None
     extra = local.read_text() if local and local.is_file() else ""
-    link = f"    type = {link_type}\n" if link_type else ""
-    (where / ".dvc" / "config.local").write_text(
-        extra + f"\n[core]\n    no_scm = true\n[cache]\n    dir = {cache}\n{link}"
-    )
+    ours = {"core": {"no_scm": "true"}, "cache": {"dir": str(cache)}}
+    if link_type:
+        ours["cache"]["type"] = link_type
+    merged = dvcconfig.with_settings(extra, ours, str(local or ".dvc/config.local"))
+    (where / ".dvc" / "config.local").write_text(merged)
     return written

@@ -6,12 +6,14 @@ and release), so the cost follows those tags, not every ref in the repository.
 
 from __future__ import annotations
 
+import secrets
+
 from gitreg.model.tags import Tag, model_patterns, parse_name, parse_trailers
 from gitreg.store.git import Git
 
-_FORMAT = (
-    "%(refname:strip=2)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f"
-    "%(taggername) %(taggeremail)%1f%(taggerdate:iso-strict)%1f%(contents)%1e"
+_FIELDS = (
+    "%(refname:strip=2)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f%(*objecttype)%1f"
+    "%(taggername) %(taggeremail)%1f%(taggerdate:iso-strict)%1f%(contents)"
 )
 ALL_PATTERNS = ["*@v*", "*#*"]
 
@@ -19,17 +21,21 @@ ALL_PATTERNS = ["*@v*", "*#*"]
 def read_tags(git: Git, patterns: list[str]) -> list[Tag]:
     """Tags matching `patterns` (relative to refs/tags/) that follow the grammar."""
     refs = [f"refs/tags/{p}" for p in patterns]
-    out = git.run(["for-each-ref", f"--format={_FORMAT}", "--", *refs])
+    # records end with a token nobody can put in a tag message in advance
+    end = f"\x1e{secrets.token_hex(16)}\x1e"
+    out = git.run(["for-each-ref", f"--format={_FIELDS}{end}", "--", *refs])
     tags = []
-    for record in out.split("\x1e"):
+    for record in out.split(end):
         record = record.lstrip("\n")
         if not record:
             continue
-        name, otype, obj, peeled, tagger, date, message = record.split("\x1f", 6)
+        name, otype, obj, peeled, ptype, tagger, date, message = record.split("\x1f", 7)
         parsed = parse_name(name)
         if parsed is None:
             continue
         annotated = otype == "tag"
+        if annotated and ptype != "commit":  # a tag of a tag (or of a tree): not ours
+            continue
         tags.append(
             Tag(
                 name=name,
