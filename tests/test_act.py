@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import Registry, git
+from conftest import Registry, git, tool_path
 
 SETUP_PYTHON = Path(__file__).parent / "data" / "actions" / "setup-python"
 
@@ -24,8 +23,7 @@ SETUP_PYTHON = Path(__file__).parent / "data" / "actions" / "setup-python"
 def _act(
     reg: Registry, event: str, workflow: str, payload: dict[str, object]
 ) -> subprocess.CompletedProcess[str]:
-    act = shutil.which("act")
-    assert act, "act is required: it comes with the dev extra (pip install -e '.[dev]')"
+    act = tool_path("act", on_path=True)
     event_file = reg.path.parent / f"{event}.json"
     event_file.write_text(json.dumps(payload))
     env = dict(os.environ)

@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
 
+from conftest import FAKE_TOKEN as TOKEN
 from conftest import Registry, copy_registry, isolate, run
 from fakegithub import FakeGitHub
 from gitreg.errors import ArtifactError, UnsafeModelError
@@ -36,7 +37,6 @@ from gitreg.render.gate import MARKER
 from gitreg.store import dvc as artifacts
 
 PY = sys.executable
-TOKEN = "t0ken"
 # A "model" for command tests: a text file holding its own F1.
 SCORE_CMD = [
     PY,
@@ -472,19 +472,10 @@ def test_usage_errors(scored: Registry) -> None:
 # --- GitHub: the PR comment and the job summary -------------------------------------------------
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with FakeGitHub(owner="octo-org", repo="models") as fake:
-        fake.valid_token = TOKEN
-        monkeypatch.setenv("GITHUB_API_URL", fake.url)
-        yield fake
-        assert fake.response_violations == []
-
-
 def test_pr_comment_upserted_and_job_summary(
-    scored: Registry, server: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    scored: Registry, fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    number = server.add_pull("promote")
+    number = fake_github.add_pull("promote")
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": number}}))
     step_summary = tmp_path / "step-summary.md"
@@ -492,26 +483,25 @@ def test_pr_comment_upserted_and_job_summary(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
     monkeypatch.setenv("GITHUB_REPOSITORY", "octo-org/models")
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     promote_on_branch(scored, "bad", {"staging": "1.2.0", "production": "1.0.0"})
     promote_on_branch(scored, "good", {"staging": "1.1.0", "production": "1.0.0"})
 
     res = scored.run("evaluate", "--changed", "--base", "main", "--ref", "bad", "--comment")
     assert (res.code, res.err) == (1, "")
-    (first,) = server.comments.values()
+    (first,) = fake_github.comments.values()
     assert first["body"].startswith(MARKER) and "churn 1.2.0 → staging: failed" in first["body"]
 
     res = scored.run("evaluate", "--changed", "--base", "main", "--ref", "good", "--comment")
     assert (res.code, res.err) == (0, "")
-    (comment,) = server.comments.values()  # updated, not a second one
+    (comment,) = fake_github.comments.values()  # updated, not a second one
     assert comment["id"] == first["id"] and "churn 1.1.0 → staging: passed" in comment["body"]
-    methods = [r.method for r in server.requests if "comments" in r.path]
+    methods = [r.method for r in fake_github.requests if "comments" in r.path]
     assert methods == ["GET", "POST", "GET", "PATCH"]
-    assert server.violations == []
+    assert fake_github.violations == []
     summary = step_summary.read_text()
     assert summary.count(MARKER) == 2 and "1.2.0 → staging: failed" in summary
 
-    server.read_only = True  # a fork's read-only token: the verdict still stands
+    fake_github.read_only = True  # a fork's read-only token: the verdict still stands
     res = scored.run("evaluate", "--changed", "--base", "main", "--ref", "bad", "--comment")
     assert res.code == 1
     assert res.err.startswith(f"warning: could not comment on pull request #{number}: ")

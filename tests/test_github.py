@@ -6,32 +6,22 @@ import json
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from conftest import FAKE_TOKEN as TOKEN
 from fakegithub import FakeGitHub
 from gitreg.errors import GitHubError
 from gitreg.store.github import GitHubClient, PullRequest
 
 REPO = "octo-org/models"
-TOKEN = "t0ken"
 MARKER = "<!-- gitreg:evaluate -->"
 
 
 @pytest.fixture
-def server() -> Iterator[FakeGitHub]:
-    with FakeGitHub(owner="octo-org", repo="models") as fake:
-        fake.valid_token = TOKEN
-        yield fake
-        # Whatever the test did, the fake's own answers matched GitHub's response schemas.
-        assert fake.response_violations == []
-
-
-@pytest.fixture
-def client(server: FakeGitHub) -> GitHubClient:
-    return GitHubClient(REPO, TOKEN, server.url)
+def client(fake_github: FakeGitHub) -> GitHubClient:
+    return GitHubClient(REPO, TOKEN, fake_github.url)
 
 
 def raw_request(
@@ -52,7 +42,9 @@ def raw_request(
 # -- pull requests -----------------------------------------------------------------------
 
 
-def test_create_pull_sends_the_documented_request(server: FakeGitHub, client: GitHubClient) -> None:
+def test_create_pull_sends_the_documented_request(
+    fake_github: FakeGitHub, client: GitHubClient
+) -> None:
     pr = client.create_pull("Promote churn v3 to prod", "promote/churn", "main", "Why", draft=True)
 
     assert pr == PullRequest(
@@ -62,9 +54,9 @@ def test_create_pull_sends_the_documented_request(server: FakeGitHub, client: Gi
         base_ref="main",
         state="open",
         title="Promote churn v3 to prod",
-        head_sha=server.pulls[1]["head"]["sha"],
+        head_sha=fake_github.pulls[1]["head"]["sha"],
     )
-    [request] = server.requests
+    [request] = fake_github.requests
     assert (request.method, request.path) == ("POST", "/repos/octo-org/models/pulls")
     assert request.operation_id == "pulls/create"
     assert request.body == {
@@ -80,25 +72,25 @@ def test_create_pull_sends_the_documented_request(server: FakeGitHub, client: Gi
     assert request.headers["user-agent"] == "gitreg"
     assert request.headers["content-type"] == "application/json"
     assert request.status == 201
-    assert server.violations == []
+    assert fake_github.violations == []
 
 
-def test_get_and_list_pulls(server: FakeGitHub, client: GitHubClient) -> None:
+def test_get_and_list_pulls(fake_github: FakeGitHub, client: GitHubClient) -> None:
     first = client.create_pull("One", "promote/one", "main", "")
     client.create_pull("Two", "promote/two", "main", "")
-    server.set_merged(first.number, "f" * 40)
+    fake_github.set_merged(first.number, "f" * 40)
 
     assert client.get_pull(2).head_ref == "promote/two"
     assert [p.number for p in client.list_pulls()] == [2]
     assert [p.number for p in client.list_pulls(state="all")] == [2, 1]
     assert [p.number for p in client.list_pulls("octo-org:promote/two")] == [2]
     assert client.list_pulls("octo-org:promote/none") == []
-    assert server.requests[-2].query == {
+    assert fake_github.requests[-2].query == {
         "state": ["open"],
         "head": ["octo-org:promote/two"],
         "per_page": ["100"],
     }
-    assert server.violations == []
+    assert fake_github.violations == []
 
 
 def test_duplicate_pull_request_is_refused_with_githubs_reason(client: GitHubClient) -> None:
@@ -122,106 +114,106 @@ def test_missing_pull_request_is_not_found(client: GitHubClient) -> None:
 
 
 def test_pulls_for_commit_finds_the_merged_pull_request(
-    server: FakeGitHub, client: GitHubClient
+    fake_github: FakeGitHub, client: GitHubClient
 ) -> None:
-    number = server.add_pull("promote/churn")
-    server.add_pull("promote/other")
-    server.set_merged(number, "a" * 40)
+    number = fake_github.add_pull("promote/churn")
+    fake_github.add_pull("promote/other")
+    fake_github.set_merged(number, "a" * 40)
 
     [pr] = client.pulls_for_commit("a" * 40)
 
     assert (pr.number, pr.state, pr.merge_commit_sha) == (number, "closed", "a" * 40)
     assert pr.merged_at is not None
     assert client.pulls_for_commit("b" * 40) == []
-    assert server.requests[0].path == f"/repos/octo-org/models/commits/{'a' * 40}/pulls"
-    assert server.violations == []
+    assert fake_github.requests[0].path == f"/repos/octo-org/models/commits/{'a' * 40}/pulls"
+    assert fake_github.violations == []
 
 
 # -- reviews -----------------------------------------------------------------------------
 
 
 def test_approvers_are_those_whose_latest_review_approves(
-    server: FakeGitHub, client: GitHubClient
+    fake_github: FakeGitHub, client: GitHubClient
 ) -> None:
-    number = server.add_pull("promote/churn")
-    server.add_review(number, "alice", "APPROVED")
-    server.add_review(number, "bob", "CHANGES_REQUESTED")
-    server.add_review(number, "alice", "CHANGES_REQUESTED")
-    server.add_review(number, "bob", "APPROVED")
-    server.add_review(number, "bob", "APPROVED")
-    server.add_review(number, "carol", "APPROVED")
-    server.add_review(number, "carol", "COMMENTED")  # a comment keeps the approval
-    server.add_review(number, "dave", "APPROVED")
-    server.add_review(number, "dave", "DISMISSED")
-    server.add_review(number, "erin", "COMMENTED")
+    number = fake_github.add_pull("promote/churn")
+    fake_github.add_review(number, "alice", "APPROVED")
+    fake_github.add_review(number, "bob", "CHANGES_REQUESTED")
+    fake_github.add_review(number, "alice", "CHANGES_REQUESTED")
+    fake_github.add_review(number, "bob", "APPROVED")
+    fake_github.add_review(number, "bob", "APPROVED")
+    fake_github.add_review(number, "carol", "APPROVED")
+    fake_github.add_review(number, "carol", "COMMENTED")  # a comment keeps the approval
+    fake_github.add_review(number, "dave", "APPROVED")
+    fake_github.add_review(number, "dave", "DISMISSED")
+    fake_github.add_review(number, "erin", "COMMENTED")
 
     assert client.approvers(number) == ["bob", "carol"]
 
     reviews = client.list_reviews(number)
     assert [r.login for r in reviews][:2] == ["alice", "bob"]
     assert reviews[0].state == "APPROVED"
-    assert reviews[0].commit_id == server.pulls[number]["head"]["sha"]
+    assert reviews[0].commit_id == fake_github.pulls[number]["head"]["sha"]
     assert reviews[0].submitted_at is not None
-    assert server.violations == []
+    assert fake_github.violations == []
 
 
 # -- comments ----------------------------------------------------------------------------
 
 
 def test_upsert_comment_creates_once_then_updates_the_same_comment(
-    server: FakeGitHub, client: GitHubClient
+    fake_github: FakeGitHub, client: GitHubClient
 ) -> None:
-    number = server.add_pull("promote/churn")
-    server.add_comment(number, "LGTM", login="alice")
+    number = fake_github.add_pull("promote/churn")
+    fake_github.add_comment(number, "LGTM", login="alice")
 
     created = client.upsert_comment(number, MARKER, f"{MARKER}\nGate: pass")
     updated = client.upsert_comment(number, MARKER, f"{MARKER}\nGate: fail")
 
     assert updated.id == created.id
     assert updated.body == f"{MARKER}\nGate: fail"
-    assert server.comments_on(number) == ["LGTM", f"{MARKER}\nGate: fail"]
-    methods = [r.method for r in server.requests]
+    assert fake_github.comments_on(number) == ["LGTM", f"{MARKER}\nGate: fail"]
+    methods = [r.method for r in fake_github.requests]
     assert methods == ["GET", "POST", "GET", "PATCH"]
-    assert server.requests[-1].path == f"/repos/octo-org/models/issues/comments/{created.id}"
-    assert server.violations == []
+    assert fake_github.requests[-1].path == f"/repos/octo-org/models/issues/comments/{created.id}"
+    assert fake_github.violations == []
 
 
 def test_upsert_comment_adds_a_missing_marker_and_skips_an_unchanged_body(
-    server: FakeGitHub, client: GitHubClient
+    fake_github: FakeGitHub, client: GitHubClient
 ) -> None:
-    number = server.add_pull("promote/churn")
+    number = fake_github.add_pull("promote/churn")
 
     first = client.upsert_comment(number, MARKER, "Gate: pass")
     again = client.upsert_comment(number, MARKER, "Gate: pass")
 
     assert first.body == f"{MARKER}\nGate: pass"
     assert again == first
-    assert [r.method for r in server.requests] == ["GET", "POST", "GET"]
+    assert [r.method for r in fake_github.requests] == ["GET", "POST", "GET"]
 
 
-def test_list_comments_follows_pagination(server: FakeGitHub, client: GitHubClient) -> None:
-    number = server.add_pull("promote/churn")
+def test_list_comments_follows_pagination(fake_github: FakeGitHub, client: GitHubClient) -> None:
+    number = fake_github.add_pull("promote/churn")
     for i in range(230):
-        server.add_comment(number, f"comment {i}")
-    server.add_comment(number, f"{MARKER}\nold report")
+        fake_github.add_comment(number, f"comment {i}")
+    fake_github.add_comment(number, f"{MARKER}\nold report")
 
     comments = client.list_comments(number)
 
     assert [c.body for c in comments[:2]] == ["comment 0", "comment 1"]
     assert len(comments) == 231
     assert len({c.id for c in comments}) == 231
-    assert [r.query.get("page") for r in server.requests] == [None, ["2"], ["3"]]
-    assert all(r.query["per_page"] == ["100"] for r in server.requests)
+    assert [r.query.get("page") for r in fake_github.requests] == [None, ["2"], ["3"]]
+    assert all(r.query["per_page"] == ["100"] for r in fake_github.requests)
 
     # The marker comment is on the last page: upsert still finds and updates it.
     updated = client.upsert_comment(number, MARKER, f"{MARKER}\nnew report")
     assert updated.id == comments[-1].id
-    assert server.comments_on(number).count(f"{MARKER}\nnew report") == 1
-    assert server.violations == []
+    assert fake_github.comments_on(number).count(f"{MARKER}\nnew report") == 1
+    assert fake_github.violations == []
 
 
-def test_create_and_update_comment(server: FakeGitHub, client: GitHubClient) -> None:
-    number = server.add_pull("promote/churn")
+def test_create_and_update_comment(fake_github: FakeGitHub, client: GitHubClient) -> None:
+    number = fake_github.add_pull("promote/churn")
 
     comment = client.create_comment(number, "hello")
     changed = client.update_comment(comment.id, "hello again")
@@ -229,15 +221,15 @@ def test_create_and_update_comment(server: FakeGitHub, client: GitHubClient) -> 
     assert comment.login == "gitreg-bot"
     assert comment.html_url.endswith(f"/pull/{number}#issuecomment-{comment.id}")
     assert (changed.id, changed.body) == (comment.id, "hello again")
-    assert server.violations == []
+    assert fake_github.violations == []
 
 
 # -- errors ------------------------------------------------------------------------------
 
 
-def test_refused_token_says_which_variable_to_set(server: FakeGitHub) -> None:
-    server.add_pull("promote/churn")
-    client = GitHubClient(REPO, "wrong-token", server.url)
+def test_refused_token_says_which_variable_to_set(fake_github: FakeGitHub) -> None:
+    fake_github.add_pull("promote/churn")
+    client = GitHubClient(REPO, "wrong-token", fake_github.url)
 
     with pytest.raises(GitHubError) as excinfo:
         client.get_pull(1)
@@ -247,8 +239,10 @@ def test_refused_token_says_which_variable_to_set(server: FakeGitHub) -> None:
     assert excinfo.value.hint and "GITHUB_TOKEN" in excinfo.value.hint
 
 
-def test_fail_auth_refuses_even_the_valid_token(server: FakeGitHub, client: GitHubClient) -> None:
-    server.fail_auth = True
+def test_fail_auth_refuses_even_the_valid_token(
+    fake_github: FakeGitHub, client: GitHubClient
+) -> None:
+    fake_github.fail_auth = True
 
     with pytest.raises(GitHubError) as excinfo:
         client.list_pulls()
@@ -257,10 +251,10 @@ def test_fail_auth_refuses_even_the_valid_token(server: FakeGitHub, client: GitH
 
 
 def test_rate_limit_names_the_reset_time_and_is_not_retried(
-    server: FakeGitHub, client: GitHubClient
+    fake_github: FakeGitHub, client: GitHubClient
 ) -> None:
-    server.rate_limited = True
-    server.rate_limit_reset = 1_900_000_000
+    fake_github.rate_limited = True
+    fake_github.rate_limit_reset = 1_900_000_000
 
     with pytest.raises(GitHubError) as excinfo:
         client.list_comments(1)
@@ -268,14 +262,14 @@ def test_rate_limit_names_the_reset_time_and_is_not_retried(
     assert excinfo.value.status == 403
     assert "rate limited" in excinfo.value.message
     assert "2030-03-17T17:46:40Z" in excinfo.value.message
-    assert len(server.requests) == 1
+    assert len(fake_github.requests) == 1
 
 
 def test_forbidden_write_says_which_permission_is_missing(
-    server: FakeGitHub, client: GitHubClient
+    fake_github: FakeGitHub, client: GitHubClient
 ) -> None:
-    number = server.add_pull("promote/churn")
-    server.read_only = True
+    number = fake_github.add_pull("promote/churn")
+    fake_github.read_only = True
 
     with pytest.raises(GitHubError) as excinfo:
         client.create_comment(number, "hello")
@@ -285,8 +279,8 @@ def test_forbidden_write_says_which_permission_is_missing(
     assert excinfo.value.hint and "pull_requests: write" in excinfo.value.hint
 
 
-def test_write_without_token_is_refused_before_any_request(server: FakeGitHub) -> None:
-    client = GitHubClient(REPO, None, server.url)
+def test_write_without_token_is_refused_before_any_request(fake_github: FakeGitHub) -> None:
+    client = GitHubClient(REPO, None, fake_github.url)
     assert not client.has_token
 
     with pytest.raises(GitHubError) as excinfo:
@@ -295,7 +289,7 @@ def test_write_without_token_is_refused_before_any_request(server: FakeGitHub) -
         client.upsert_comment(1, MARKER, "report")
 
     assert excinfo.value.hint and "GITHUB_TOKEN" in excinfo.value.hint
-    assert server.requests == []
+    assert fake_github.requests == []
 
 
 def test_unreachable_server_names_the_url() -> None:
@@ -311,13 +305,13 @@ def test_unreachable_server_names_the_url() -> None:
     assert excinfo.value.status is None
 
 
-def test_timeout_names_the_url(server: FakeGitHub) -> None:
-    server.hang = True  # the fake accepts the request and never answers
+def test_timeout_names_the_url(fake_github: FakeGitHub) -> None:
+    fake_github.hang = True  # the fake accepts the request and never answers
 
     with pytest.raises(GitHubError) as excinfo:
-        GitHubClient(REPO, TOKEN, server.url, timeout=0.1).get_pull(1)
+        GitHubClient(REPO, TOKEN, fake_github.url, timeout=0.1).get_pull(1)
 
-    assert server.url in excinfo.value.message
+    assert fake_github.url in excinfo.value.message
     assert "timed out" in excinfo.value.message
 
 
@@ -412,31 +406,33 @@ def test_from_env() -> None:
     ],
 )
 def test_fake_rejects_and_records_requests_that_break_the_description(
-    server: FakeGitHub, method: str, path: str, body: Any, status: int, violation: str
+    fake_github: FakeGitHub, method: str, path: str, body: Any, status: int, violation: str
 ) -> None:
-    server.add_pull("existing")
-    server.add_comment(1, "x")
+    fake_github.add_pull("existing")
+    fake_github.add_comment(1, "x")
 
-    got, answer = raw_request(server, method, path, body)
+    got, answer = raw_request(fake_github, method, path, body)
 
     assert got == status
     assert "message" in answer
-    [request] = server.requests
+    [request] = fake_github.requests
     assert any(violation in v for v in request.violations), request.violations
-    assert server.violations == [f"{method} {path.split('?')[0]}: {v}" for v in request.violations]
-    assert server.pulls[1]["title"] == "A change"  # nothing was changed
+    assert fake_github.violations == [
+        f"{method} {path.split('?')[0]}: {v}" for v in request.violations
+    ]
+    assert fake_github.pulls[1]["title"] == "A change"  # nothing was changed
 
 
-def test_fake_requires_an_authorization_header(server: FakeGitHub) -> None:
-    status, answer = raw_request(server, "GET", "/repos/octo-org/models", token=None)
+def test_fake_requires_an_authorization_header(fake_github: FakeGitHub) -> None:
+    status, answer = raw_request(fake_github, "GET", "/repos/octo-org/models", token=None)
 
     assert (status, answer["message"]) == (401, "Requires authentication")
-    assert server.violations == ["GET /repos/octo-org/models: no Authorization header"]
+    assert fake_github.violations == ["GET /repos/octo-org/models: no Authorization header"]
 
 
-def test_fake_answers_a_valid_request_with_the_documented_shape(server: FakeGitHub) -> None:
-    status, repo = raw_request(server, "GET", "/repos/octo-org/models")
+def test_fake_answers_a_valid_request_with_the_documented_shape(fake_github: FakeGitHub) -> None:
+    status, repo = raw_request(fake_github, "GET", "/repos/octo-org/models")
 
     assert (status, repo["full_name"], repo["default_branch"]) == (200, "octo-org/models", "main")
     assert "archive_url" in repo  # a required field gitreg does not use
-    assert server.violations == []
+    assert fake_github.violations == []

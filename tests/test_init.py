@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import git, run
+from conftest import git, run, tool_path
 
 
 def test_init_new_directory(tmp_path: Path) -> None:
@@ -103,6 +103,6 @@ def test_init_accepts_cloud_urls(tmp_path: Path) -> None:
 def test_dvc_itself_reads_the_registry(tmp_path: Path) -> None:
     run("init", str(tmp_path / "reg"))
     out = subprocess.run(
-        ["dvc", "remote", "list"], cwd=tmp_path / "reg", capture_output=True, text=True
+        [tool_path("dvc"), "remote", "list"], cwd=tmp_path / "reg", capture_output=True, text=True
     )
     assert out.returncode == 0 and str(tmp_path / "reg-dvc-remote") in out.stdout

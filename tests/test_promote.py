@@ -6,13 +6,13 @@ Real registries with a bare file:// origin; GitHub is the local fake of tests/fa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from conftest import FAKE_TOKEN as TOKEN
 from conftest import Registry, git
 from fakegithub import FakeGitHub
 from gitreg.ops.stage_change import plan_demotion, plan_deprecation
@@ -20,18 +20,8 @@ from gitreg.registry import reader as core
 from gitreg.render.pullrequest import pr_body
 from gitreg.store.github_repo import compare_url, parse_remote
 
-TOKEN = "t0ken"
 STAGING = "gitreg/promote/churn/staging/1.0.0"
 COMMENTED = "schema: gitreg/v1\n# Reviewed by @acme/ml-leads; see docs/stages.md\n"
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    with FakeGitHub(owner="octo-org", repo="models") as fake:
-        fake.valid_token = TOKEN
-        monkeypatch.setenv("GITHUB_API_URL", fake.url)
-        yield fake
-        assert fake.response_violations == []
 
 
 @pytest.fixture
@@ -346,14 +336,11 @@ def test_deprecate_is_refused_while_a_stage_holds_the_version(registered: Regist
 # -- pull requests ---------------------------------------------------------------------------
 
 
-def test_open_pr_with_a_token(
-    on_github: Registry, server: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_open_pr_with_a_token(on_github: Registry, fake_github: FakeGitHub, tmp_path: Path) -> None:
     reg = on_github
     reg.run("promote", "churn", "1.0.0", "--to", "staging")
     _merge(reg, STAGING)
     _register(reg, "1.1.0", tmp_path, 0.95)
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
 
     res = reg.run("promote", "churn", "1.1.0", "--to", "staging", "--open-pr")
 
@@ -361,7 +348,7 @@ def test_open_pr_with_a_token(
     branch = "gitreg/promote/churn/staging/1.1.0"
     commit = reg.git("rev-parse", branch)
     assert _pushed(reg, branch) == f"{commit}\trefs/heads/{branch}"
-    [request] = server.requests
+    [request] = fake_github.requests
     assert (request.method, request.path) == ("POST", "/repos/octo-org/models/pulls")
     body = request.body
     assert (body["head"], body["base"], body["title"]) == (
@@ -378,14 +365,15 @@ def test_open_pr_with_a_token(
     assert "- **Limitations:** Trained on EU customers only." in text
     assert "- `gitreg validate --base main`" in text
     assert "- `gitreg evaluate --changed --base main`: 'staging' has `gate: true`" in text
-    assert server.violations == []
+    assert fake_github.violations == []
     assert "Opened pull request: #1 https://github.com/octo-org/models/pull/1" in res.out
 
 
 def test_open_pr_finds_the_pull_request_already_open(
-    on_github: Registry, server: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+    on_github: Registry, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    number = server.add_pull(STAGING, title="opened by hand")
+    number = fake_github.add_pull(STAGING, title="opened by hand")
+    monkeypatch.delenv("GITHUB_TOKEN")  # GH_TOKEN alone
     monkeypatch.setenv("GH_TOKEN", TOKEN)
 
     res = on_github.run("promote", "churn", "1.0.0", "--to", "staging", "--open-pr", "--json")
@@ -398,14 +386,15 @@ def test_open_pr_finds_the_pull_request_already_open(
         "url": f"https://github.com/octo-org/models/pull/{number}",
         "existing": True,
     }
-    assert [(r.method, r.status) for r in server.requests] == [("POST", 422), ("GET", 200)]
-    assert server.requests[1].query["head"] == [f"octo-org:{STAGING}"]
-    assert server.violations == []
+    assert [(r.method, r.status) for r in fake_github.requests] == [("POST", 422), ("GET", 200)]
+    assert fake_github.requests[1].query["head"] == [f"octo-org:{STAGING}"]
+    assert fake_github.violations == []
 
 
 def test_open_pr_without_a_token_prints_the_compare_url(
-    on_github: Registry, server: FakeGitHub
+    on_github: Registry, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN")
     res = on_github.run("promote", "churn", "1.0.0", "--to", "staging", "--open-pr")
 
     assert res.code == 0, res.err
@@ -413,10 +402,13 @@ def test_open_pr_without_a_token_prints_the_compare_url(
     url = f"https://github.com/octo-org/models/compare/main...{STAGING}?expand=1"
     assert f"Next: open the pull request at {url}" in res.out
     assert "no GITHUB_TOKEN or GH_TOKEN is set" in res.out
-    assert server.requests == []
+    assert fake_github.requests == []
 
 
-def test_repo_from_the_origin_url(registered: Registry, server: FakeGitHub) -> None:
+def test_repo_from_the_origin_url(
+    registered: Registry, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN")  # no token: the compare URL only
     # origin reads as a GitHub URL; git rewrites it to the bare file:// repo
     github = "https://github.com/octo-org/models.git"
     registered.git("config", f"url.{registered.origin.as_uri()}.insteadOf", github)
@@ -439,7 +431,7 @@ def test_open_pr_needs_to_know_the_repository(registered: Registry) -> None:
 
 
 def test_refused_token_says_the_branch_is_pushed(
-    on_github: Registry, server: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+    on_github: Registry, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "wrong")
 
@@ -451,14 +443,11 @@ def test_refused_token_says_the_branch_is_pushed(
     assert "but no pull request was opened" in res.err
     assert f"open it by hand: {compare_url('octo-org/models', 'main', STAGING)}" in res.err
     assert _pushed(on_github, STAGING)
-    assert len(server.requests) == 1
+    assert len(fake_github.requests) == 1
 
 
-def test_rate_limit_names_the_reset_time(
-    on_github: Registry, server: FakeGitHub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    server.rate_limited = True
+def test_rate_limit_names_the_reset_time(on_github: Registry, fake_github: FakeGitHub) -> None:
+    fake_github.rate_limited = True
 
     res = on_github.run("demote", "churn", "--from", "staging", "--open-pr")
     assert res.code == 3  # nothing to demote: refused before any request
@@ -467,7 +456,7 @@ def test_rate_limit_names_the_reset_time(
     assert res.code == 3
     assert "rate limited" in res.err and "2030-03-17T17:46:40Z" in res.err
     assert "gitreg/deprecate/churn/1.0.0 is pushed to origin" in res.err
-    assert len(server.requests) == 1
+    assert len(fake_github.requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -487,36 +476,31 @@ def test_parse_remote(url: str, repo: str | None) -> None:
     assert parse_remote(url) == repo
 
 
-def test_register_open_pr(registry: Any, train: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_register_open_pr(registry: Any, train: Path, fake_github: FakeGitHub) -> None:
     """`register --open-pr`: the branch is pushed and one PR opened, its body the manifest."""
-    from fakegithub import FakeGitHub
-
     cfg = registry.path / "gitreg.yaml"
     cfg.write_text(cfg.read_text() + "github:\n  repo: octo-org/models\n")
     registry.commit_all("github repo")
-    with FakeGitHub(owner="octo-org", repo="models") as server:
-        monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
-        monkeypatch.setenv("GITHUB_API_URL", server.url)
-        res = registry.run(
-            "register",
-            "churn",
-            "--version",
-            "1.0.0",
-            "--artifact",
-            str(train / "model.pkl"),
-            "--metrics",
-            str(train / "metrics.json"),
-            "--open-pr",
-            "--json",
-        )
-        assert res.code == 0, res.err
-        assert server.violations == []
-        posts = [r for r in server.requests if r.method == "POST"]
-        assert len(posts) == 1 and posts[0].path == "/repos/octo-org/models/pulls"
-        body = posts[0].body
-        assert body["head"] == "gitreg/register/churn/1.0.0" and body["base"] == "main"
-        assert body["title"] == "Register churn 1.0.0"
-        assert "| f1 | 0.91 |" in body["body"] and "md5" in body["body"]
+    res = registry.run(
+        "register",
+        "churn",
+        "--version",
+        "1.0.0",
+        "--artifact",
+        str(train / "model.pkl"),
+        "--metrics",
+        str(train / "metrics.json"),
+        "--open-pr",
+        "--json",
+    )
+    assert res.code == 0, res.err
+    assert fake_github.violations == []
+    posts = [r for r in fake_github.requests if r.method == "POST"]
+    assert len(posts) == 1 and posts[0].path == "/repos/octo-org/models/pulls"
+    body = posts[0].body
+    assert body["head"] == "gitreg/register/churn/1.0.0" and body["base"] == "main"
+    assert body["title"] == "Register churn 1.0.0"
+    assert "| f1 | 0.91 |" in body["body"] and "md5" in body["body"]
     out = res.json()
     assert out["pr"]["number"] == 1
     remote = registry.git("ls-remote", registry.origin.as_uri())

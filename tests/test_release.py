@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Registry, git
+from fakegithub import FakeGitHub
 
 
 def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
@@ -165,27 +166,20 @@ def test_history_shows_pr_and_approvers_from_tags(registered: Registry) -> None:
     assert "alice, bob" in text and "churn#staging#1" in text
 
 
-def test_release_reads_approvals_from_github(
-    registered: Registry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from fakegithub import FakeGitHub
-
+def test_release_reads_approvals_from_github(registered: Registry, fake_github: FakeGitHub) -> None:
     cfg = registered.path / "gitreg.yaml"
     cfg.write_text(cfg.read_text() + "github:\n  repo: octo-org/models\n")
     merge = _stages(registered, {"staging": "1.0.0"}, "promote churn 1.0.0 to staging")
-    with FakeGitHub(owner="octo-org", repo="models") as server:
-        pr = server.add_pull("gitreg/promote/churn/staging/1.0.0")
-        server.add_review(pr, "alice", "APPROVED")
-        server.add_review(pr, "mallory", "CHANGES_REQUESTED")
-        server.set_merged(pr, merge)
-        monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
-        monkeypatch.setenv("GITHUB_API_URL", server.url)
-        res = registered.run("release", "--json")
-        assert res.code == 0, res.err
-        assert server.violations == []
-        asked = {r.path for r in server.requests}
-        assert f"/repos/octo-org/models/commits/{merge}/pulls" in asked
-        assert f"/repos/octo-org/models/pulls/{pr}/reviews" in asked
+    pr = fake_github.add_pull("gitreg/promote/churn/staging/1.0.0")
+    fake_github.add_review(pr, "alice", "APPROVED")
+    fake_github.add_review(pr, "mallory", "CHANGES_REQUESTED")
+    fake_github.set_merged(pr, merge)
+    res = registered.run("release", "--json")
+    assert res.code == 0, res.err
+    assert fake_github.violations == []
+    asked = {r.path for r in fake_github.requests}
+    assert f"/repos/octo-org/models/commits/{merge}/pulls" in asked
+    assert f"/repos/octo-org/models/pulls/{pr}/reviews" in asked
     msg = _tag_message(registered, "churn#staging#1")
     lines = msg.splitlines()
     assert "Approved-by: alice" in lines  # mallory asked for changes: not an approver
@@ -193,18 +187,14 @@ def test_release_reads_approvals_from_github(
 
 
 def test_release_with_refused_token_writes_nothing(
-    registered: Registry, monkeypatch: pytest.MonkeyPatch
+    registered: Registry, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fakegithub import FakeGitHub
-
     cfg = registered.path / "gitreg.yaml"
     cfg.write_text(cfg.read_text() + "github:\n  repo: octo-org/models\n")
     _stages(registered, {"staging": "1.0.0"}, "promote")
-    with FakeGitHub(owner="octo-org", repo="models") as server:
-        server.fail_auth = True
-        monkeypatch.setenv("GITHUB_TOKEN", "expired")
-        monkeypatch.setenv("GITHUB_API_URL", server.url)
-        res = registered.run("release")
+    fake_github.fail_auth = True
+    monkeypatch.setenv("GITHUB_TOKEN", "expired")
+    res = registered.run("release")
     assert res.code == 3
     assert "401" in res.err or "refused" in res.err.lower()
     assert "GITHUB_TOKEN" in res.err

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Registry, git, make_artifact, run
+from conftest import Registry, git, make_artifact, run, tool_path
 from gitreg import Registry as Api
 
 
@@ -162,7 +162,7 @@ def test_gto_and_dvc_agree(released: Registry, tmp_path: Path) -> None:
     ours = released.run("list", "--json").json()
     assert isinstance(ours, list)
     gto = subprocess.run(
-        ["gto", "show", "--json"], cwd=released.path, capture_output=True, text=True
+        [tool_path("gto"), "show", "--json"], cwd=released.path, capture_output=True, text=True
     )
     assert gto.returncode == 0, gto.stderr
     theirs = json.loads(gto.stdout)
@@ -170,7 +170,7 @@ def test_gto_and_dvc_agree(released: Registry, tmp_path: Path) -> None:
         "stages"
     ]
     gto_one = subprocess.run(
-        ["gto", "show", "churn#production", "--ref"],
+        [tool_path("gto"), "show", "churn#production", "--ref"],
         cwd=released.path,
         capture_output=True,
         text=True,
@@ -179,7 +179,7 @@ def test_gto_and_dvc_agree(released: Registry, tmp_path: Path) -> None:
     out = tmp_path / "dvc-got"
     dvc = subprocess.run(
         [
-            "dvc",
+            tool_path("dvc"),
             "artifacts",
             "get",
             released.origin.as_uri(),
