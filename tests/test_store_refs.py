@@ -117,7 +117,6 @@ def test_non_grammar_tags_ignored(tmp_path: Path) -> None:
     _annotated(g, "churn@v1.0.0!", first, "deprecated\n")
     for bad in (
         "churn@vnext",  # a version starts with a digit
-        "churn#staging",  # no counter
         "churn#staging#0",  # counters start at 1
         "churn#staging#x",
         "churn#Staging#3",  # upper case is not a name
@@ -128,11 +127,18 @@ def test_non_grammar_tags_ignored(tmp_path: Path) -> None:
         "team#a#b#1",
     ):
         g.run(["tag", bad, first])
+    g.run(["tag", "-a", "-m", "gto assign --simple", "churn#staging", first])
     names = sorted(t.name for t in refs.read_tags(g, refs.ALL_PATTERNS))
-    assert names == ["churn@v1.0.0", "churn@v1.0.0!"]
+    assert names == ["churn#staging", "churn@v1.0.0", "churn@v1.0.0!"]
+    simple = next(t for t in refs.read_tags(g, refs.ALL_PATTERNS) if t.name == "churn#staging")
+    assert (simple.parsed.kind, simple.parsed.stage) == ("simple", "staging")  # GTO's notation
     assert sorted(refs.by_model(g)) == ["churn"]
     kinds = {t.name: t.parsed.kind for t in refs.model_tags(g, "churn")}
-    assert kinds == {"churn@v1.0.0": "register", "churn@v1.0.0!": "deprecate"}
+    assert kinds == {
+        "churn@v1.0.0": "register",
+        "churn@v1.0.0!": "deprecate",
+        "churn#staging": "simple",
+    }
 
 
 def test_no_tags(tmp_path: Path) -> None:

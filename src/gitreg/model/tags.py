@@ -15,18 +15,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gitreg.errors import NotFound
+from gitreg.errors import NotFound, RegistryError
 from gitreg.model.layout import NAME_PATTERN
 from gitreg.model.semver import is_semver, latest
 
-Kind = Literal["register", "deprecate", "assign", "unassign"]
+Kind = Literal["register", "deprecate", "assign", "unassign", "simple"]
 
 _NAME = NAME_PATTERN
 _TAG_RE = re.compile(
     rf"^(?P<model>{_NAME})(?:@v(?P<version>[0-9][0-9A-Za-z.+-]*?)(?P<dep>!)?"
-    rf"|#(?P<stage>{_NAME})(?P<un>!)?#(?P<n>[1-9][0-9]*))$"
+    rf"|#(?P<stage>{_NAME})(?P<un>!)?#(?P<n>[1-9][0-9]*)"
+    rf"|#(?P<simple>{_NAME})!?)$"  # GTO's simple notation (`gto assign --simple`)
 )
-TRAILERS = ("Version", "Stage", "Promoted-in", "Pull-Request", "Approved-by")
 
 
 def registration(name: str, version: str) -> str:
@@ -61,6 +61,8 @@ def parse_name(tag: str) -> TagName | None:
     if m.group("version") is not None:
         kind: Kind = "deprecate" if m.group("dep") else "register"
         return TagName(kind, m.group("model"), version=m.group("version"))
+    if m.group("simple") is not None:
+        return TagName("simple", m.group("model"), stage=m.group("simple"))
     kind = "unassign" if m.group("un") else "assign"
     return TagName(kind, m.group("model"), stage=m.group("stage"), counter=int(m.group("n")))
 
@@ -75,19 +77,12 @@ class Tag:
     date: str
     message: str
     trailers: dict[str, str] = field(default_factory=dict)
+    malformed: tuple[str, ...] = ()  # what is wrong with its trailers (model/trailers.py)
 
     @property
     def version(self) -> str | None:
+        """The version in the tag's name, else its `Version` trailer (for display)."""
         return self.parsed.version or self.trailers.get("Version")
-
-
-def parse_trailers(message: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in message.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key in TRAILERS:
-            out[key] = value.strip()
-    return out
 
 
 @dataclass(frozen=True)
@@ -98,6 +93,7 @@ class ReleasedState:
     deprecated: dict[str, Tag]
     stages: dict[str, Tag]  # stage -> its last assign/unassign tag
     counter: int
+    simple: dict[str, Tag] = field(default_factory=dict)  # stage -> a GTO simple-notation tag
 
     def stage_version(self, stage: str) -> str | None:
         tag = self.stages.get(stage)
@@ -106,13 +102,15 @@ class ReleasedState:
         return self.version_at(tag)
 
     def version_at(self, tag: Tag) -> str | None:
-        """The version an assignment means: its trailer, else the registration on its commit."""
-        if tag.trailers.get("Version"):
+        """The version a stage tag means, by GTO's rule: the registration on its commit.
+
+        The `Version` trailer only picks among several registrations of one commit; a
+        trailer naming no registration of the commit means nothing.
+        """
+        on_commit = [v for v, reg in self.registered.items() if reg.commit == tag.commit]
+        if len(on_commit) > 1 and tag.trailers.get("Version") in on_commit:
             return tag.trailers["Version"]
-        for version, reg in self.registered.items():
-            if reg.commit == tag.commit:
-                return version
-        return None
+        return on_commit[0] if len(on_commit) == 1 else None
 
     def stage_map(self) -> dict[str, str]:
         out = {}
@@ -127,10 +125,13 @@ def released_state(tags: list[Tag]) -> ReleasedState:
     registered: dict[str, Tag] = {}
     deprecated: dict[str, Tag] = {}
     stages: dict[str, Tag] = {}
+    simple: dict[str, Tag] = {}
     counter = 0
     for t in tags:
         p = t.parsed
-        if p.kind == "register" and p.version:
+        if p.kind == "simple" and p.stage:
+            simple[p.stage] = t
+        elif p.kind == "register" and p.version:
             registered[p.version] = t
         elif p.kind == "deprecate" and p.version:
             deprecated[p.version] = t
@@ -139,7 +140,7 @@ def released_state(tags: list[Tag]) -> ReleasedState:
             cur = stages.get(p.stage)
             if cur is None or (cur.parsed.counter or 0) < p.counter:
                 stages[p.stage] = t
-    return ReleasedState(registered, deprecated, stages, counter)
+    return ReleasedState(registered, deprecated, stages, counter, simple)
 
 
 def model_patterns(name: str) -> list[str]:
@@ -185,6 +186,13 @@ def pick(model_tags: list[Tag], name: str, what: str) -> tuple[Tag, str, str | N
                 name=f"{name}@{what}",
             )
         return state.registered[what], what, None
+    if what in state.simple:
+        raise RegistryError(
+            f"{name}@{what}: {state.simple[what].name} is a GTO simple-notation tag, which "
+            "gitreg does not read (GTO and gitreg could answer differently)",
+            f"delete it (git tag -d {state.simple[what].name}; git push origin "
+            f":refs/tags/{state.simple[what].name}) and let `gitreg release` write the stage",
+        )
     tag = state.stages.get(what)
     version = state.stage_version(what)
     if tag is None or version is None:

@@ -9,12 +9,14 @@ made again. An existing tag is never moved or deleted once published.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitreg.errors import GitError, RegistryError
 from gitreg.model import layout, tags
+from gitreg.model import trailers as tag_trailers
 from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
 from gitreg.registry.reader import Registry, stages_at
@@ -34,8 +36,7 @@ class PlannedTag:
 
     @property
     def message(self) -> str:
-        body = "\n".join(f"{k}: {v}" for k, v in self.trailers.items() if v)
-        return f"{self.subject}\n\n{body}\n"
+        return tag_trailers.message(self.subject, self.trailers)
 
     def to_dict(self) -> dict[str, Any]:
         return {"tag": self.name, "commit": self.commit, "trailers": self.trailers}
@@ -105,19 +106,20 @@ _DEPRECATED = re.compile(rb"^[\"']?status[\"']?\s*:\s*[\"']?deprecated", re.M)
 
 
 def _review_trailers(git: Git, commit: str, approvals: Approvals | None) -> dict[str, str]:
-    """Pull-Request and Approved-by: from GitHub when reachable, else from the commit."""
+    """Pull-Request and Approved-by. Approvals are facts from GitHub's reviews API only: a
+    merge commit's message is written by the PR's author, so without GitHub the trailer
+    says `unverified` (the PR number still comes from GitHub's merge subject)."""
     if approvals is not None:
         found = approvals(commit)
         if found is not None:
-            return {"Pull-Request": found[0], "Approved-by": ", ".join(found[1])}
-    message = git.run(["log", "-1", "--format=%B", "--end-of-options", commit, "--"])
+            approved = ", ".join(found[1]) or tag_trailers.UNVERIFIED
+            return {"Pull-Request": found[0], "Approved-by": approved}
+    subject = git.run(["log", "-1", "--format=%s", "--end-of-options", commit, "--"])
     out: dict[str, str] = {}
-    m = _MERGE_PR.search(message)
+    m = _MERGE_PR.match(subject.strip())
     if m:
         out["Pull-Request"] = f"#{m.group(1)}"
-    trailers = tags.parse_trailers(message)
-    if trailers.get("Approved-by"):
-        out["Approved-by"] = trailers["Approved-by"]
+    out["Approved-by"] = tag_trailers.UNVERIFIED
     return out
 
 
@@ -130,9 +132,9 @@ class _Planner:
         self.reg_commits = {v: t.commit for v, t in self.state.registered.items()}
         self.planned: list[PlannedTag] = []
 
-    def _add(self, name: str, commit: str, subject: str, trailers: dict[str, str]) -> None:
-        made_in = trailers["Promoted-in"]
-        full = {**trailers, **_review_trailers(self.git, made_in, self.approvals)}
+    def _add(self, name: str, commit: str, subject: str, fields: dict[str, str]) -> None:
+        made_in = fields["Promoted-in"]
+        full = {**fields, **_review_trailers(self.git, made_in, self.approvals)}
         self.planned.append(PlannedTag(name, commit, subject, full))
 
     def versions(self, name: str) -> None:
@@ -145,9 +147,9 @@ class _Planner:
                 if first is None:
                     continue
                 self.reg_commits[version] = first
-                trailers = {"Version": version, "Promoted-in": first}
+                fields = {"Version": version, "Promoted-in": first}
                 self._add(
-                    tags.registration(name, version), first, f"Register {name} {version}", trailers
+                    tags.registration(name, version), first, f"Register {name} {version}", fields
                 )
             data = self.reg.snapshot.read(vfile)
             # a full parse only where a status line may say deprecated (most never do)
@@ -157,10 +159,10 @@ class _Planner:
         for version in deprecated:
             if version not in self.state.deprecated:
                 changed = _last_change(self.git, ref, layout.version_file(name, version))
-                trailers = {"Version": version, "Promoted-in": changed}
+                fields = {"Version": version, "Promoted-in": changed}
                 subject = f"Deprecate {name} {version}"
                 self._add(
-                    tags.deprecation(name, version), self.reg_commits[version], subject, trailers
+                    tags.deprecation(name, version), self.reg_commits[version], subject, fields
                 )
 
     def stages(self, name: str) -> None:
@@ -175,16 +177,13 @@ class _Planner:
             if want == have:
                 continue
             changed_in = history.set_in(stage, want)
-            counter += 1
+            if have is not None:  # the version that leaves the stage gets its removal tag
+                counter += 1
+                fields = {"Version": have, "Stage": stage, "Promoted-in": changed_in}
+                commit = self.reg_commits[have]
+                subject = f"Remove {name} {have} from {stage}"
+                self._add(tags.unassignment(name, stage, counter), commit, subject, fields)
             if want is None:
-                trailers = {"Version": have or "", "Stage": stage, "Promoted-in": changed_in}
-                tag = tags.unassignment(name, stage, counter)
-                self._add(
-                    tag,
-                    self.reg_commits[have or ""],
-                    f"Remove {name} {have} from {stage}",
-                    trailers,
-                )
                 continue
             if want not in self.reg_commits:
                 raise RegistryError(
@@ -192,9 +191,10 @@ class _Planner:
                     f"{self.reg.ref}",
                     "run `gitreg validate` and fix the stage file first",
                 )
-            trailers = {"Version": want, "Stage": stage, "Promoted-in": changed_in}
+            counter += 1
+            fields = {"Version": want, "Stage": stage, "Promoted-in": changed_in}
             tag = tags.assignment(name, stage, counter)
-            self._add(tag, self.reg_commits[want], f"Assign {name} {want} to {stage}", trailers)
+            self._add(tag, self.reg_commits[want], f"Assign {name} {want} to {stage}", fields)
 
 
 def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
@@ -233,6 +233,30 @@ def _drop_local(git: Git, planned: list[PlannedTag]) -> None:
     git.run(["update-ref", "--stdin"], input=lines.encode(), check=False)
 
 
+def _refuse_off_main(git: Git, main: str, commit: str, ref: str) -> None:
+    """Release writes only what the main branch says: refuse any other branch or commit."""
+    fix = f"release runs on {main} (gitreg.yaml `main_branch`): git checkout {main}"
+    github_ref = os.environ.get("GITHUB_REF", "")
+    if os.environ.get("GITHUB_ACTIONS") == "true" and github_ref != f"refs/heads/{main}":
+        raise RegistryError(
+            f"refusing to release from GITHUB_REF={github_ref or '(unset)'}: only a push to "
+            f"refs/heads/{main} may release",
+            "run the release workflow on pushes to the main branch only",
+        )
+    branch = git.current_branch()
+    if branch is not None and branch != main and ref == "HEAD":
+        raise RegistryError(f"refusing to release from branch {branch!r}", fix)
+    tip = git.rev_parse(f"refs/heads/{main}")
+    if tip is None:
+        raise RegistryError(f"refusing to release: there is no branch {main!r} here", fix)
+    if commit not in git.first_parents(tip):
+        raise RegistryError(
+            f"refusing to release {ref} ({commit[:12]}): it is not on the first-parent "
+            f"history of {main} (an unmerged branch, or a commit {main} never had)",
+            f"merge it into {main} through a pull request, then release on {main}",
+        )
+
+
 def release(
     root: str,
     ref: str = "HEAD",
@@ -246,8 +270,9 @@ def release(
     token is set (`github_repo.approvals_lookup`).
     """
     git = Git(root)
-    if approvals is None:
-        with Registry.open(root, ref) as reg:
+    with Registry.open(root, ref) as reg:
+        _refuse_off_main(git, reg.config.main_branch, reg.commit, ref)
+        if approvals is None:
             configured = reg.config.github.repo if reg.config.github else None
             approvals = approvals_lookup(discover(git, configured))
     attempt = 0

@@ -56,8 +56,11 @@ def check_tag(
                     f"says {p.stage}={version}, but stages.yaml at {promoted[:12]} says "
                     f"{held.get(p.stage, 'nothing')}"
                 )
-            elif p.kind == "unassign" and p.stage in held:
-                problems.append(f"removes {p.stage}, but stages.yaml at {promoted[:12]} keeps it")
+            elif p.kind == "unassign" and version is not None and held.get(p.stage) == version:
+                problems.append(
+                    f"removes {version} from {p.stage}, but stages.yaml at {promoted[:12]} "
+                    "keeps it there"
+                )
     return problems
 
 

@@ -167,6 +167,11 @@ class Git:
     def is_ancestor(self, commit: str, of: str) -> bool:
         return self.ok(["merge-base", "--is-ancestor", "--end-of-options", commit, of])
 
+    def first_parents(self, tip: str) -> set[str]:
+        """Every commit on the first-parent chain of `tip` (main's history, merge by merge)."""
+        out = self.run(["rev-list", "--first-parent", "--end-of-options", tip, "--"])
+        return set(out.split())
+
     def blob_at(self, commit: str, path: str) -> str | None:
         """The blob id of `path` at `commit`, or None."""
         return self._line(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import secrets
 
-from gitreg.model.tags import Tag, model_patterns, parse_name, parse_trailers
+from gitreg.model import trailers
+from gitreg.model.tags import Tag, model_patterns, parse_name
 from gitreg.store.git import Git
 
 _FIELDS = (
@@ -36,6 +37,7 @@ def read_tags(git: Git, patterns: list[str]) -> list[Tag]:
         annotated = otype == "tag"
         if annotated and ptype != "commit":  # a tag of a tag (or of a tree): not ours
             continue
+        found, malformed = trailers.parse(message) if annotated else ({}, [])
         tags.append(
             Tag(
                 name=name,
@@ -45,7 +47,8 @@ def read_tags(git: Git, patterns: list[str]) -> list[Tag]:
                 tagger=tagger.strip() if annotated else "",
                 date=date,
                 message=message,
-                trailers=parse_trailers(message),
+                trailers=found,
+                malformed=tuple(malformed),
             )
         )
     return tags
