@@ -81,7 +81,7 @@ def test_events_in_order_with_release_trailers(lived: Registry) -> None:
     assert promoted["subject"] == "Merge pull request #12 from acme/promote"
     assert promoted["commit"] == lived.git("log", "-1", "--format=%H", "--grep=#12")
     assert demoted["pull_request"] == "#13" and demoted["approved_by"] == ["unverified"]
-    assert deprecated["pull_request"] == "#14" and deprecated["approved_by"] is None
+    assert deprecated["pull_request"] == "#14" and deprecated["approved_by"] == ["unverified"]
     assert events[0]["pull_request"] is None
     assert [e["date"][:10] for e in events] == [
         "2026-01-02",
