@@ -41,8 +41,12 @@ def test_resolve_json_contract(released: Registry) -> None:
     assert res.code == 0, res.err
     data = res.json()
     assert isinstance(data, dict)
-    assert set(data) == {"name", "version", "stage", "tag", "commit", "manifest", "artifacts"}
+    base = {"name", "version", "stage", "tag", "commit", "manifest", "artifacts"}
+    assert set(data) == base | {"status", "deprecated_by", "verified"}  # DESIGN §9
     assert (data["name"], data["version"], data["stage"]) == ("churn", "1.0.0", "production")
+    assert (data["status"], data["deprecated_by"], data["verified"]) == ("active", None, False)
+    verified = released.run("resolve", "churn@production", "--json", "--verify").json()
+    assert isinstance(verified, dict) and verified["verified"] is True
     assert data["tag"] == "churn#production#2"  # one release: staging #1, production #2
     assert data["commit"] == released.git("rev-parse", "churn@v1.0.0^{commit}")
     assert data["manifest"]["version"] == "1.0.0"

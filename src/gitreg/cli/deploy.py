@@ -37,7 +37,12 @@ def release(push: bool, remote: str, ref: str, repo: str, as_json: bool) -> None
 
 @click.command()
 @click.argument("ref_", metavar="NAME@VERSION|NAME@latest|NAME@STAGE")
-@click.option("--verify", is_flag=True, help="Refuse a tag that `gitreg doctor` would flag.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Refuse (exit 1) a tag that fails the release checks: lightweight, off main's "
+    "first-parent history, forged trailers, content that differs from main, a bad signature.",
+)
 @repo_option
 @json_option
 def resolve(ref_: str, verify: bool, repo: str, as_json: bool) -> None:
@@ -64,14 +69,31 @@ def resolve(ref_: str, verify: bool, repo: str, as_json: bool) -> None:
     help="Directory to write the artifacts into (created; must be empty).",
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Refuse a tag that fails the release checks (the same as resolve --verify).",
+)
+@click.option("--allow-deprecated", is_flag=True, help="Pull a deprecated version anyway.")
 @repo_option
 @json_option
-def pull(ref_: str, dest: Path, force: bool, repo: str, as_json: bool) -> None:
+def pull(
+    ref_: str,
+    dest: Path,
+    force: bool,
+    verify: bool,
+    allow_deprecated: bool,
+    repo: str,
+    as_json: bool,
+) -> None:
     """Download a released version's artifacts through DVC, md5-verified, atomically."""
     from gitreg.ops.pull import pull_ref
     from gitreg.render import text
 
-    result = pull_ref(ref_, repo, dest, force=force)
+    result = pull_ref(
+        ref_, repo, dest, force=force, verify=verify, allow_deprecated=allow_deprecated
+    )
     emit(as_json, result, lambda: text.pulled(result))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitreg.model import tags
-from gitreg.registry.audit import check_tag
+from gitreg.registry.audit import MainHistory, check_tag
 from gitreg.registry.reader import Registry
 from gitreg.store import refs
 
@@ -21,6 +21,7 @@ from gitreg.store import refs
 class Finding:
     tag: str
     message: str
+    kind: str = "tag"  # a kind of registry/audit.KINDS, or counter-gap / unreleased
 
     def __str__(self) -> str:
         return f"{self.tag}: {self.message}"
@@ -41,38 +42,53 @@ class DoctorReport:
             "ok": self.ok,
             "ref": self.ref,
             "checked": self.checked,
-            "findings": [{"tag": f.tag, "message": f.message} for f in self.findings],
+            "findings": [
+                {"tag": f.tag, "kind": f.kind, "message": f.message} for f in self.findings
+            ],
         }
 
 
 def doctor(reg: Registry) -> DoctorReport:
     """Every release tag checked against `reg`'s ref, which stands for main."""
-    git, main = reg.git, reg.commit
     report = DoctorReport(ref=reg.ref)
-    grouped = refs.by_model(git)
-    for name in sorted(set(reg.model_names()) | set(grouped)):
-        model_tags = grouped.get(name, [])
-        state = tags.released_state(model_tags)
-        for t in model_tags:
-            report.checked += 1
-            report.findings += [
-                Finding(t.name, m) for m in check_tag(git, reg.snapshot, main, t, state)
-            ]
-        counters = sorted(t.parsed.counter for t in model_tags if t.parsed.counter is not None)
-        if counters and counters != list(range(1, len(counters) + 1)):
-            missing = sorted(set(range(1, counters[-1] + 1)) - set(counters))
-            dup = sorted({c for c in counters if counters.count(c) > 1})
-            what = f"missing {missing}" if missing else f"repeated {dup}"
-            report.findings.append(Finding(f"{name}#*", f"stage counters have gaps: {what}"))
-        if reg.has_model(name):
-            wanted = reg.stages(name)
-            released = state.stage_map()
-            if wanted != released:
-                report.findings.append(
-                    Finding(
-                        f"{name}#*",
-                        f"tags say {released or 'no stages'}, main says {wanted or 'no stages'}: "
-                        "run `gitreg release`",
-                    )
-                )
+    grouped = refs.by_model(reg.git)
+    main = MainHistory(reg.git, reg.commit, "main")
+    try:
+        for name in sorted(set(reg.model_names()) | set(grouped)):
+            _model(reg, main, name, grouped.get(name, []), report)
+    finally:
+        main.close()
     return report
+
+
+def _model(
+    reg: Registry, main: MainHistory, name: str, model_tags: list[tags.Tag], report: DoctorReport
+) -> None:
+    state = tags.released_state(model_tags)
+    for t in model_tags:
+        report.checked += 1
+        if t.parsed.kind == "simple":
+            report.findings.append(
+                Finding(t.name, "a GTO simple-notation tag: gitreg does not read it", "simple")
+            )
+            continue
+        report.findings += [Finding(t.name, p.message, p.kind) for p in check_tag(main, t, state)]
+    counters = sorted(t.parsed.counter for t in model_tags if t.parsed.counter is not None)
+    if counters and counters != list(range(1, len(counters) + 1)):
+        missing = sorted(set(range(1, counters[-1] + 1)) - set(counters))
+        dup = sorted({c for c in counters if counters.count(c) > 1})
+        what = f"missing {missing}" if missing else f"repeated {dup}"
+        report.findings.append(
+            Finding(f"{name}#*", f"stage counters have gaps: {what}", "counter-gap")
+        )
+    if reg.has_model(name):
+        wanted, released = reg.stages(name), state.stage_map()
+        if wanted != released:
+            report.findings.append(
+                Finding(
+                    f"{name}#*",
+                    f"tags say {released or 'no stages'}, main says {wanted or 'no stages'}: "
+                    "run `gitreg release`",
+                    "unreleased",
+                )
+            )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitreg.errors import Conflict
+from gitreg.errors import CheckFailed, Conflict
 from gitreg.registry.audit import verify_release
 from gitreg.registry.released import ResolvedVersion, resolve_release
 from gitreg.store import dvc
@@ -40,8 +40,19 @@ def _project(git: Git, rv: ResolvedVersion, where: Path, local_root: Path | None
     return dvc_project(git, where, rv.commit, pointers, local_root)
 
 
-def pull(rv: ResolvedVersion, dest: Path, force: bool = False) -> PullResult:
-    """Download `rv`'s artifacts into `dest` (a directory), verified; atomic."""
+def pull(
+    rv: ResolvedVersion, dest: Path, force: bool = False, allow_deprecated: bool = False
+) -> PullResult:
+    """Download `rv`'s artifacts into `dest` (a directory), md5-verified; atomic.
+
+    A deprecated version is refused (CheckFailed) unless `allow_deprecated`.
+    """
+    if rv.status == "deprecated" and not allow_deprecated:
+        raise CheckFailed(
+            f"{rv.name}@{rv.version} is deprecated ({rv.tag}; deprecated in "
+            f"{(rv.deprecated_by or '?')[:12]}): refusing to pull it",
+            "pull another version, or pass --allow-deprecated if you really mean this one",
+        )
     dest = dest.absolute()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())) and not force:
         raise Conflict(
@@ -81,10 +92,16 @@ def pull(rv: ResolvedVersion, dest: Path, force: bool = False) -> PullResult:
 
 
 def pull_ref(
-    ref: str, repo: str, dest: Path, force: bool = False, verify: bool = False
+    ref: str,
+    repo: str,
+    dest: Path,
+    force: bool = False,
+    verify: bool = True,
+    allow_deprecated: bool = False,
 ) -> PullResult:
-    """Resolve `ref` in `repo` (a path or URL) and pull it into `dest`."""
+    """Resolve `ref` in `repo` (a path or URL), check its tag (unless not `verify`) and pull
+    it into `dest`."""
     rv = resolve_release(ref, repo)
     if verify:
-        verify_release(rv)
-    return pull(rv, dest, force=force)
+        rv = verify_release(rv)
+    return pull(rv, dest, force=force, allow_deprecated=allow_deprecated)

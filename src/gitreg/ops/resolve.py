@@ -16,6 +16,4 @@ def resolve(ref: str, repo: str = ".", verify: bool = False) -> ResolvedVersion:
     """The released version `ref` names; with `verify`, refused (CheckFailed) if its tag
     fails the release checks."""
     rv = resolve_release(ref, repo)
-    if verify:
-        verify_release(rv)
-    return rv
+    return verify_release(rv) if verify else rv

@@ -1,104 +1,215 @@
-"""The checks every release tag must pass: written once, run by `doctor` and `--verify`.
+"""The checks every release tag must pass: written once, run by `doctor` and every verified
+read (`resolve --verify`, `pull`, the API's `resolve(verify=True)`), local or by URL.
 
-A tag passes when it is annotated, points at a commit on the main branch, was written by
-`gitreg release` (a `Promoted-in` trailer), sits on its version's registration commit
-(stage tags), and agrees with stages.yaml at its `Promoted-in` commit.
-
-On a local registry every check runs. For a `--repo URL` only what the one fetched tag and
-`ls-remote` can show is checked (annotated, written by release, on its version's
-registration commit); ancestry on main needs a clone: run `gitreg doctor` there.
+A tag passes when it is annotated, its trailers are well-formed and agree with its name,
+it points at a commit of the main branch's first-parent history, its `Promoted-in` is one
+too, a stage tag sits on its version's registration commit and agrees with stages.yaml at
+its `Promoted-in`, and the version manifest and `.dvc` pointers it leads to are the ones
+main holds. With `signing` in gitreg.yaml, it must also carry a good signature.
+For a URL, the main branch's history is fetched into the cache first (`store.remote`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gitreg.errors import CheckFailed
-from gitreg.model import layout, tags
+from gitreg.model import layout, tags, yamlio
 from gitreg.registry.released import ResolvedVersion, main_branch
 from gitreg.store import refs
 from gitreg.store.git import Git
-from gitreg.store.remote import fetch_tag, is_url, remote_tags
+from gitreg.store.remote import fetch_branch, is_url, remote_tags
 from gitreg.store.snapshot import Snapshot
 
+# every kind of problem a tag can have (docs/deploy.md lists them with their messages)
+KINDS = (
+    "lightweight",
+    "malformed-trailers",
+    "not-from-release",
+    "off-main",
+    "promoted-in-off-main",
+    "not-on-registration",
+    "contradicts-stages",
+    "contradicts-trailers",
+    "content-differs",
+    "unsigned",
+)
 
-def main_commit(git: Git, branch: str) -> str | None:
-    """The tip of the main branch: the local branch, else origin's."""
-    return git.rev_parse(f"refs/heads/{branch}") or git.rev_parse(f"refs/remotes/origin/{branch}")
+
+@dataclass(frozen=True)
+class TagProblem:
+    kind: str
+    message: str
 
 
-def check_tag(
-    git: Git, snap: Snapshot, main: str, tag: tags.Tag, state: tags.ReleasedState
-) -> list[str]:
-    """What is wrong with one tag (empty if nothing). `main`: the main branch's commit."""
-    problems = []
-    p = tag.parsed
-    if not tag.annotated:
-        problems.append("lightweight tag: gitreg and GTO tags are annotated; delete and release")
-        return problems
-    if not git.is_ancestor(tag.commit, main):
-        problems.append(f"points to {tag.commit[:12]}, which is not on main")
+class MainHistory:
+    """The main branch at one commit: its first-parent chain (read once) and its files."""
+
+    def __init__(self, git: Git, tip: str, label: str = "main") -> None:
+        self.git, self.tip, self.label = git, tip, label
+        self._chain: set[str] | None = None
+        self.snap = Snapshot(git, tip, label)
+
+    def has(self, commit: str) -> bool:
+        if self._chain is None:
+            self._chain = self.git.first_parents(self.tip)
+        return commit in self._chain
+
+    def close(self) -> None:
+        self.snap.close()
+
+
+def _artifact_pointers(snap: Snapshot, commit: str, name: str, version: str) -> object:
+    """What a version is, at `commit`: its artifacts and the blobs of their `.dvc` pointers."""
+    data = snap.read_at(commit, layout.version_file(name, version))
+    manifest = yamlio.load(data, layout.version_file(name, version)) if data else None
+    arts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    if not isinstance(arts, list):
+        return None
+    paths = [a.get("path") for a in arts if isinstance(a, dict)]
+    blobs = [snap.git.blob_at(commit, f"{p}.dvc") for p in paths if isinstance(p, str)]
+    return (arts, blobs)
+
+
+def _stage_problems(
+    main: MainHistory, tag: tags.Tag, state: tags.ReleasedState, version: str | None
+) -> list[TagProblem]:
+    p, out = tag.parsed, []
+    reg = state.registered.get(version or "")
+    if reg is None or reg.commit != tag.commit:
+        out.append(
+            TagProblem("not-on-registration", "not on the commit of its version's registration tag")
+        )
+    if tag.trailers.get("Stage") not in (None, p.stage):
+        out.append(
+            TagProblem("contradicts-trailers", f"its Stage trailer says {tag.trailers['Stage']}")
+        )
     promoted = tag.trailers.get("Promoted-in")
     if not promoted:
-        problems.append("not written by `gitreg release` (no Promoted-in trailer)")
-    if p.kind in ("assign", "unassign") and p.stage:
-        version = state.version_at(tag)
-        reg = state.registered.get(version or "")
-        if reg is None or reg.commit != tag.commit:
-            problems.append("not on the commit of its version's registration tag")
-        if promoted:
-            if snap.read_at(promoted, layout.stages_file(p.model)) is None:
-                problems.append(f"Promoted-in {promoted[:12]} has no readable stages.yaml")
-                return problems
-            from gitreg.registry.reader import stages_at  # pydantic: only when a tag is checked
+        return out
+    if main.snap.read_at(promoted, layout.stages_file(p.model)) is None:
+        out.append(
+            TagProblem(
+                "contradicts-stages", f"Promoted-in {promoted[:12]} has no readable stages.yaml"
+            )
+        )
+        return out
+    from gitreg.registry.reader import stages_at  # pydantic: only when a tag is checked
 
-            held = stages_at(snap, promoted, p.model)
-            if p.kind == "assign" and held.get(p.stage) != version:
-                problems.append(
-                    f"says {p.stage}={version}, but stages.yaml at {promoted[:12]} says "
-                    f"{held.get(p.stage, 'nothing')}"
-                )
-            elif p.kind == "unassign" and version is not None and held.get(p.stage) == version:
-                problems.append(
-                    f"removes {version} from {p.stage}, but stages.yaml at {promoted[:12]} "
-                    "keeps it there"
-                )
-    return problems
+    held = stages_at(main.snap, promoted, p.model)
+    if p.kind == "assign" and held.get(p.stage or "") != version:
+        out.append(
+            TagProblem(
+                "contradicts-stages",
+                f"says {p.stage}={version}, but stages.yaml at {promoted[:12]} says "
+                f"{held.get(p.stage or '', 'nothing')}",
+            )
+        )
+    elif p.kind == "unassign" and version is not None and held.get(p.stage or "") == version:
+        out.append(
+            TagProblem(
+                "contradicts-stages",
+                f"removes {version} from {p.stage}, but stages.yaml at {promoted[:12]} keeps "
+                "it there",
+            )
+        )
+    return out
 
 
-def _remote_problems(rv: ResolvedVersion) -> list[str]:
-    listed = remote_tags(rv.repo, rv.name)
-    state = tags.released_state(listed)
-    tag = next((t for t in listed if t.name == rv.tag), None)
-    if tag is None:
-        return ["not found on the remote"]
-    problems = []
+def check_tag(main: MainHistory, tag: tags.Tag, state: tags.ReleasedState) -> list[TagProblem]:
+    """What is wrong with one tag (empty if nothing)."""
     if not tag.annotated:
-        problems.append("lightweight tag: gitreg and GTO tags are annotated")
-    reg = state.registered.get(rv.version)
-    if reg is None or reg.commit != tag.commit:
-        problems.append("not on the commit of its version's registration tag")
-    full = refs.read_tags(fetch_tag(rv.repo, rv.tag), [rv.tag])
-    if tag.annotated and (not full or not full[0].trailers.get("Promoted-in")):
-        problems.append("not written by `gitreg release` (no Promoted-in trailer)")
-    return problems
+        return [
+            TagProblem(
+                "lightweight",
+                "lightweight tag: gitreg and GTO tags are annotated; delete and release",
+            )
+        ]
+    p = tag.parsed
+    out = [TagProblem("malformed-trailers", f"malformed trailer {m}") for m in tag.malformed]
+    if not main.has(tag.commit):
+        out.append(
+            TagProblem("off-main", f"points to {tag.commit[:12]}, which is not on {main.label}")
+        )
+    promoted = tag.trailers.get("Promoted-in")
+    if not promoted:
+        out.append(
+            TagProblem(
+                "not-from-release", "not written by `gitreg release` (no Promoted-in trailer)"
+            )
+        )
+    elif not main.has(promoted):
+        out.append(
+            TagProblem(
+                "promoted-in-off-main",
+                f"its Promoted-in {promoted[:12]} is not a commit of {main.label}'s "
+                "first-parent history",
+            )
+        )
+    version = p.version if p.kind in ("register", "deprecate") else state.version_at(tag)
+    said = tag.trailers.get("Version")
+    if said is not None and version is not None and said != version:
+        out.append(
+            TagProblem("contradicts-trailers", f"its Version trailer says {said}, not {version}")
+        )
+    if p.kind in ("assign", "unassign") and p.stage:
+        out += _stage_problems(main, tag, state, version)
+    if version is not None and p.kind != "simple":
+        here = _artifact_pointers(main.snap, tag.commit, p.model, version)
+        now = _artifact_pointers(main.snap, main.tip, p.model, version)
+        if here != now:
+            out.append(
+                TagProblem(
+                    "content-differs",
+                    f"the manifest or .dvc pointers of {p.model}@{version} at the tag differ "
+                    f"from what {main.label} holds",
+                )
+            )
+    return out
 
 
-def _local_problems(rv: ResolvedVersion) -> list[str]:
-    git = Git(rv.repo)
-    model_tags = refs.model_tags(git, rv.name)
-    tag = next(t for t in model_tags if t.name == rv.tag)
-    with Snapshot(git, rv.commit, rv.tag) as snap:
-        branch = main_branch(snap)
-        main = main_commit(git, branch)
-        if main is None:
-            return [f"the main branch {branch!r} is not in {rv.repo}, so nothing can be verified"]
-        return check_tag(git, snap, main, tag, tags.released_state(model_tags))
+def _checked(git: Git, tag_name: str, listed: list[tags.Tag], tip: str, label: str) -> list[str]:
+    full = refs.read_tags(git, [tag_name])
+    tag = full[0] if full else next(t for t in listed if t.name == tag_name)
+    main = MainHistory(git, tip, label)
+    try:
+        return [p.message for p in check_tag(main, tag, tags.released_state(listed))]
+    finally:
+        main.close()
 
 
-def verify_release(rv: ResolvedVersion) -> None:
-    """Raise CheckFailed (exit 1) if the tag behind `rv` fails the checks."""
-    problems = _remote_problems(rv) if is_url(rv.repo) else _local_problems(rv)
+def verify_release(rv: ResolvedVersion) -> ResolvedVersion:
+    """`rv`, marked verified; CheckFailed (exit 1) naming the tag if it fails a check."""
+    from dataclasses import replace
+
+    with Snapshot(Git(rv.repo) if not is_url(rv.repo) else _cache(rv), rv.commit, rv.tag) as s:
+        branch = main_branch(s)
+    if is_url(rv.repo):
+        git, tip = fetch_branch(rv.repo, branch)
+        listed = remote_tags(rv.repo, rv.name)
+    else:
+        git = Git(rv.repo)
+        listed = refs.model_tags(git, rv.name)
+        found = git.rev_parse(f"refs/heads/{branch}") or git.rev_parse(
+            f"refs/remotes/origin/{branch}"
+        )
+        if found is None:
+            raise CheckFailed(
+                f"{rv.tag}: refused by --verify: the main branch {branch!r} is not in "
+                f"{rv.repo}, so nothing can be verified",
+                f"fetch it (git fetch origin {branch}) and try again",
+            )
+        tip = found
+    problems = _checked(git, rv.tag, listed, tip, branch)
     if problems:
         raise CheckFailed(
             f"{rv.tag}: refused by --verify: " + "; ".join(problems),
-            "run `gitreg doctor` on the registry and fix the tags",
+            "do not deploy it; run `gitreg doctor` on the registry and fix the tags",
         )
+    return replace(rv, verified=True)
+
+
+def _cache(rv: ResolvedVersion) -> Git:
+    from gitreg.store.remote import fetch_tag
+
+    return fetch_tag(rv.repo, rv.tag)

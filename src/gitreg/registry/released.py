@@ -44,6 +44,9 @@ class ResolvedVersion:
     artifacts: list[ResolvedArtifact]
     remote_url: str | None
     repo: str
+    status: str = "active"  # "deprecated" once a `name@vX!` tag exists
+    deprecated_by: str | None = None  # the commit of main that deprecated it
+    verified: bool = False  # the tag passed every release check (registry/audit.py)
     _parsed: list[VersionManifest] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -69,6 +72,9 @@ class ResolvedVersion:
             "stage": self.stage,
             "tag": self.tag,
             "commit": self.commit,
+            "status": self.status,
+            "deprecated_by": self.deprecated_by,
+            "verified": self.verified,
             "manifest": self.manifest_data,
             "artifacts": [asdict(a) for a in self.artifacts],
         }
@@ -124,9 +130,16 @@ def object_url(remote: str | None, md5: str) -> str | None:
 
 
 def read_release(
-    git: Git, tag: tags.Tag, name: str, version: str, stage: str | None, repo: str
+    git: Git,
+    tag: tags.Tag,
+    name: str,
+    version: str,
+    stage: str | None,
+    repo: str,
+    deprecated: tags.Tag | None = None,
 ) -> ResolvedVersion:
-    """The manifest and artifact URLs at a tag's commit."""
+    """The manifest and artifact URLs at a tag's commit; `deprecated`: the version's
+    deprecation tag, if it has one."""
     with Snapshot(git, tag.commit, tag.name) as snap:
         vfile = layout.version_file(name, version)
         data = snap.read(vfile)
@@ -162,6 +175,10 @@ def read_release(
         remote_url=remote,
         repo=repo,
         artifacts=[ResolvedArtifact(p, m, s, object_url(remote, m)) for p, m, s in arts],
+        status="deprecated" if deprecated is not None else "active",
+        deprecated_by=(
+            deprecated.trailers.get("Promoted-in") or deprecated.commit if deprecated else None
+        ),
     )
 
 
@@ -177,11 +194,18 @@ def resolve_release(ref: str, repo: str = ".") -> ResolvedVersion:
     """Resolve `name@version|latest|stage` from the tags of a local registry or a URL."""
     name, what = split_ref(ref)
     if is_url(repo):
-        tag, version, stage = tags.pick(remote_tags(repo, name), name, what)
-        return read_release(fetch_tag(repo, tag.name), tag, name, version, stage, repo)
-    top = Git(repo).toplevel()
-    if top is None:
-        raise RegistryError(f"{repo} is not inside a git repository", "pass -C PATH or a URL")
-    git = Git(top)
-    tag, version, stage = tags.pick(refs.model_tags(git, name), name, what)
-    return read_release(git, tag, name, version, stage, str(top))
+        listed = remote_tags(repo, name)
+        tag, version, stage = tags.pick(listed, name, what)
+        git = fetch_tag(repo, tag.name)
+    else:
+        top = Git(repo).toplevel()
+        if top is None:
+            raise RegistryError(f"{repo} is not inside a git repository", "pass -C PATH or a URL")
+        git, repo = Git(top), str(top)
+        listed = refs.model_tags(git, name)
+        tag, version, stage = tags.pick(listed, name, what)
+    deprecation = tags.released_state(listed).deprecated.get(version)
+    if deprecation is not None and is_url(repo):  # ls-remote gives no trailers: fetch it
+        git = fetch_tag(repo, deprecation.name)
+        deprecation = next(iter(refs.read_tags(git, [deprecation.name])), deprecation)
+    return read_release(git, tag, name, version, stage, repo, deprecation)

@@ -190,6 +190,10 @@ def resolved(rv: ResolvedVersion) -> str:
         f"tag:    {rv.tag}",
         f"commit: {rv.commit}",
     ]
+    if rv.status == "deprecated":
+        lines.append(f"status: deprecated (in {(rv.deprecated_by or '?')[:12]})")
+    if rv.verified:
+        lines.append("verified: every release check passed")
     for a in rv.artifacts:
         lines.append(f"artifact: {a.path}  md5 {a.md5}  {a.size} bytes")
         if a.url:

@@ -95,16 +95,43 @@ def remote_tags(url: str, name: str) -> list[tags.Tag]:
     return found
 
 
+def _shallow(git: Git) -> bool:
+    return git.run(["rev-parse", "--is-shallow-repository"]).strip() == "true"
+
+
 def fetch_tag(url: str, tag: str) -> Git:
-    """The cache repository for `url`, holding `tag` (fetched shallow if not there yet)."""
+    """The cache repository for `url`, holding `tag` (fetched shallow if not there yet).
+
+    Once a verified read has fetched the whole main branch (`fetch_branch`), tags are
+    fetched without `--depth`, so the history a verification walks stays whole.
+    """
     repo = _cache_repo(check_url(url))
     git = Git(repo)
     if git.rev_parse(f"refs/tags/{tag}") is None:
         with _locked(repo / "gitreg.lock"):
             if git.rev_parse(f"refs/tags/{tag}") is None:
                 spec = f"refs/tags/{tag}:refs/tags/{tag}"
+                has_branch = git.run(["for-each-ref", "--count=1", "--", "refs/remotes/"])
+                whole = has_branch.strip() and not _shallow(git)
+                depth = [] if whole else ["--depth=1"]
                 git.run(
-                    ["fetch", "--quiet", "--depth=1", "--no-tags", "--", url, spec],
+                    ["fetch", "--quiet", *depth, "--no-tags", "--", url, spec],
                     hint=f"check that {url} is reachable",
                 )
     return git
+
+
+def fetch_branch(url: str, branch: str) -> tuple[Git, str]:
+    """The cache repository for `url` with the whole first-parent history of `branch` (what
+    a verified read checks tags against), and the branch's tip. Fetched on every call: the
+    branch moves; what is already there is not sent again."""
+    repo = _cache_repo(check_url(url))
+    git = Git(repo)
+    ref = f"refs/remotes/origin/{branch}"
+    with _locked(repo / "gitreg.lock"):
+        deepen = ["--unshallow"] if _shallow(git) else []
+        git.run(
+            ["fetch", "--quiet", *deepen, "--no-tags", "--", url, f"+refs/heads/{branch}:{ref}"],
+            hint=f"check that {url} is reachable and has a branch {branch!r}",
+        )
+    return git, git.commit_of(ref)
