@@ -66,6 +66,13 @@ def artifacts_dir(name: str, version: str) -> str:
     return f"{MODELS_DIR}/{name}/artifacts/{version}"
 
 
+def is_repo_path(path: str) -> bool:
+    """True if `path` is a normalized relative POSIX path that stays inside the repository."""
+    if not path or path.startswith("/") or "\\" in path:
+        return False
+    return posixpath.normpath(path) == path and path.split("/")[0] != ".."
+
+
 def is_inside(path: str, directory: str) -> bool:
     """True if the relative POSIX `path` is normalized and lies under `directory`."""
     if not path or path.startswith("/") or "\\" in path:

@@ -83,6 +83,13 @@ class GitHubSettings(_Strict):
     repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
 
 
+class Signing(_Strict):
+    format: Literal["ssh"] = Field("ssh", description="git's SSH signing (gpg.format=ssh)")
+    allowed_signers: RelPath = Field(
+        description="the registry's allowed-signers file (ssh-keygen ALLOWED SIGNERS format)"
+    )
+
+
 class RegistryConfig(_Manifest):
     """gitreg.yaml: registry settings."""
 
@@ -94,6 +101,9 @@ class RegistryConfig(_Manifest):
         description="the branch whose first-parent history is the registry's truth",
     )
     github: GitHubSettings | None = None
+    signing: Signing | None = Field(
+        None, description="sign release tags; verified reads then refuse unsigned ones"
+    )
     allow_pickle_imports: list[Annotated[str, Field(pattern=PICKLE_IMPORT_RE)]] = Field(
         default_factory=list,
         description="extra module prefixes or exact globals (module.name) that pickled models "

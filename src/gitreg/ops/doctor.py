@@ -72,7 +72,9 @@ def _model(
                 Finding(t.name, "a GTO simple-notation tag: gitreg does not read it", "simple")
             )
             continue
-        report.findings += [Finding(t.name, p.message, p.kind) for p in check_tag(main, t, state)]
+        report.findings += [
+            Finding(t.name, p.message, p.kind) for p in check_tag(main, t, state, model_tags)
+        ]
     counters = sorted(t.parsed.counter for t in model_tags if t.parsed.counter is not None)
     if counters and counters != list(range(1, len(counters) + 1)):
         missing = sorted(set(range(1, counters[-1] + 1)) - set(counters))

@@ -20,7 +20,7 @@ from gitreg.model import trailers as tag_trailers
 from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
 from gitreg.registry.reader import Registry, stages_at
-from gitreg.store import refs
+from gitreg.store import refs, signing
 from gitreg.store.git import Git
 from gitreg.store.github_repo import Approvals, approvals_lookup, discover
 
@@ -211,14 +211,17 @@ def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     return planned
 
 
-def _create(git: Git, planned: list[PlannedTag]) -> None:
-    """Write every planned tag in one ref transaction: all or none."""
+def _create(git: Git, planned: list[PlannedTag], key: str | None) -> None:
+    """Write every planned tag in one ref transaction: all or none. With `key`, each tag
+    object is SSH-signed as `git tag -s` does it."""
     tagger = git.run(["var", "GIT_COMMITTER_IDENT"]).strip()
     lines = []
     for t in planned:
         raw = (
             f"object {t.commit}\ntype commit\ntag {t.name}\ntagger {tagger}\n\n{t.message}"
         ).encode()
+        if key is not None:
+            raw += signing.sign(raw, key)
         obj = git.run(["mktag"], input=raw).strip()
         lines.append(f"create refs/tags/{t.name} {obj}\n")
     git.run(
@@ -257,6 +260,62 @@ def _refuse_off_main(git: Git, main: str, commit: str, ref: str) -> None:
         )
 
 
+def _sync(git: Git, remote: str) -> list[str]:
+    """Make the local release tags the remote's: drop the local-only ones (an earlier run
+    that was killed, or never pushed, made them; the plan makes them again), fetch theirs.
+    Returns the names dropped."""
+    patterns = [f"refs/tags/{p}" for p in refs.ALL_PATTERNS]
+    listed = git.run(
+        ["ls-remote", "--tags", "--", remote, *patterns],
+        hint=f"check that the remote {remote!r} is reachable",
+    )
+    theirs = {line.split("\t", 1)[1] for line in listed.splitlines() if "\t" in line}
+    ours = git.run(["for-each-ref", "--format=%(refname)", "--", *patterns]).split()
+    stale = [r for r in ours if r not in theirs]
+    if stale:
+        lines = "".join(f"delete {r}\n" for r in stale)
+        git.run(["update-ref", "--stdin"], input=lines.encode())
+    git.run(
+        ["fetch", "--quiet", "--no-tags", "--", remote, "refs/tags/*:refs/tags/*"],
+        hint=f"check that the remote {remote!r} is reachable",
+    )
+    return [r.removeprefix("refs/tags/") for r in stale]
+
+
+def _push(git: Git, remote: str, planned: list[PlannedTag], attempt: int) -> bool:
+    """Push the tags atomically; False (local tags dropped) if the remote moved."""
+    specs = [f"refs/tags/{t.name}:refs/tags/{t.name}" for t in planned]
+    try:
+        git.run(["push", "--atomic", "--quiet", "--", remote, *specs])
+    except GitError as e:
+        _drop_local(git, planned)  # never published: ours to drop
+        if attempt >= MAX_ATTEMPTS:
+            raise RegistryError(
+                f"could not push the release tags after {attempt} attempts: {e.stderr}",
+                "another release keeps winning the race, or the remote refuses tags; "
+                "run `gitreg release --push` again",
+            ) from e
+        return False
+    return True
+
+
+def _prepare(git: Git, root: str, ref: str, approvals: Approvals | None) -> tuple[Any, Any]:
+    """The guard (main only), the signing key, and the approvals lookup."""
+    with Registry.open(root, ref) as reg:
+        _refuse_off_main(git, reg.config.main_branch, reg.commit, ref)
+        key = signing.signing_key(git) if reg.config.signing else None
+        if reg.config.signing and key is None:
+            raise RegistryError(
+                "gitreg.yaml `signing` asks for signed release tags, and no key is set",
+                f"set {signing.KEY_ENV} to an SSH private key (the release workflow takes it "
+                "from a secret), or git config user.signingkey",
+            )
+        if approvals is None:
+            configured = reg.config.github.repo if reg.config.github else None
+            approvals = approvals_lookup(discover(git, configured))
+    return key, approvals
+
+
 def release(
     root: str,
     ref: str = "HEAD",
@@ -264,53 +323,28 @@ def release(
     remote: str = "origin",
     approvals: Approvals | None = None,
 ) -> ReleaseResult:
-    """Write (and with `push`, publish) the missing tags for `ref`.
+    """Write (and with `push`, publish) the missing tags for `ref`, which must be main.
 
     `approvals` looks up a merge's pull request and approvers; by default GitHub's, when a
-    token is set (`github_repo.approvals_lookup`).
+    token is set (`github_repo.approvals_lookup`). With `push`, local release tags the
+    remote lacks (from a run that was killed or not pushed) are made again and pushed.
     """
     git = Git(root)
-    with Registry.open(root, ref) as reg:
-        _refuse_off_main(git, reg.config.main_branch, reg.commit, ref)
-        if approvals is None:
-            configured = reg.config.github.repo if reg.config.github else None
-            approvals = approvals_lookup(discover(git, configured))
+    key, approvals = _prepare(git, root, ref, approvals)
     attempt = 0
     while True:
         attempt += 1
         if push:
-            git.run(
-                ["fetch", "--quiet", "--", remote, "refs/tags/*:refs/tags/*"],
-                hint=f"check that the remote {remote!r} is reachable",
-            )
+            _sync(git, remote)
         with Registry.open(root, ref) as reg:
             planned = plan(reg, approvals)
             result = ReleaseResult(ref=ref, commit=reg.commit, created=planned, attempts=attempt)
         if not planned:
             result.pushed = push
             return result
-        _create(git, planned)
+        _create(git, planned, key)
         if not push:
             return result
-        try:
-            git.run(
-                [
-                    "push",
-                    "--atomic",
-                    "--quiet",
-                    "--",
-                    remote,
-                    *[f"refs/tags/{t.name}:refs/tags/{t.name}" for t in planned],
-                ]
-            )
-        except GitError as e:
-            _drop_local(git, planned)  # never published: ours to drop
-            if attempt >= MAX_ATTEMPTS:
-                raise RegistryError(
-                    f"could not push the release tags after {attempt} attempts: {e.stderr}",
-                    "another release keeps winning the race, or the remote refuses tags; "
-                    "run `gitreg release --push` again",
-                ) from e
-            continue
-        result.pushed = True
-        return result
+        if _push(git, remote, planned, attempt):
+            result.pushed = True
+            return result

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from gitreg.errors import CheckFailed
 from gitreg.model import layout, tags, yamlio
 from gitreg.registry.released import ResolvedVersion, main_branch
-from gitreg.store import refs
+from gitreg.store import refs, signing
 from gitreg.store.git import Git
-from gitreg.store.remote import fetch_branch, is_url, remote_tags
+from gitreg.store.remote import fetch_branch, fetch_model_tags, is_url, remote_tags
 from gitreg.store.snapshot import Snapshot
 
 # every kind of problem a tag can have (docs/deploy.md lists them with their messages)
@@ -32,6 +32,7 @@ KINDS = (
     "contradicts-stages",
     "contradicts-trailers",
     "content-differs",
+    "out-of-order",
     "unsigned",
 )
 
@@ -47,16 +48,37 @@ class MainHistory:
 
     def __init__(self, git: Git, tip: str, label: str = "main") -> None:
         self.git, self.tip, self.label = git, tip, label
-        self._chain: set[str] | None = None
+        self._chain: dict[str, int] | None = None
         self.snap = Snapshot(git, tip, label)
+        self.allowed_signers = _allowed_signers(self.snap)
+
+    def position(self, commit: str) -> int | None:
+        """How many first-parent steps below the tip `commit` is (None: not on the chain)."""
+        if self._chain is None:
+            order = self.git.run(["rev-list", "--first-parent", "--end-of-options", self.tip])
+            self._chain = {c: i for i, c in enumerate(order.split())}
+        return self._chain.get(commit)
 
     def has(self, commit: str) -> bool:
-        if self._chain is None:
-            self._chain = self.git.first_parents(self.tip)
-        return commit in self._chain
+        return self.position(commit) is not None
 
     def close(self) -> None:
         self.snap.close()
+
+
+def _allowed_signers(snap: Snapshot) -> bytes | None:
+    """The allowed-signers file main names in gitreg.yaml `signing`, or None (no signing).
+
+    A `signing` section whose file is missing yields b"": every tag then fails the check.
+    """
+    data = snap.read(layout.CONFIG_FILE)
+    cfg = yamlio.load(data, layout.CONFIG_FILE) if data else None
+    sign = cfg.get("signing") if isinstance(cfg, dict) else None
+    if not isinstance(sign, dict):
+        return None
+    path = sign.get("allowed_signers")
+    found = snap.read(path) if isinstance(path, str) and layout.is_repo_path(path) else None
+    return found or b""
 
 
 def _artifact_pointers(snap: Snapshot, commit: str, name: str, version: str) -> object:
@@ -116,8 +138,33 @@ def _stage_problems(
     return out
 
 
-def check_tag(main: MainHistory, tag: tags.Tag, state: tags.ReleasedState) -> list[TagProblem]:
-    """What is wrong with one tag (empty if nothing)."""
+def _order_problems(main: MainHistory, tag: tags.Tag, peers: list[tags.Tag]) -> list[TagProblem]:
+    """A stage tag with a higher counter than another must come from a later change of main:
+    otherwise it replays an old state over a newer one."""
+    mine = main.position(tag.trailers.get("Promoted-in", ""))
+    if mine is None or tag.parsed.counter is None:
+        return []
+    for other in peers:
+        n = other.parsed.counter
+        theirs = main.position(other.trailers.get("Promoted-in", ""))
+        if n is not None and n < tag.parsed.counter and theirs is not None and theirs < mine:
+            return [
+                TagProblem(
+                    "out-of-order",
+                    f"its counter is above {other.name}'s, but its Promoted-in is older: a "
+                    "replayed or hand-made tag",
+                )
+            ]
+    return []
+
+
+def check_tag(
+    main: MainHistory,
+    tag: tags.Tag,
+    state: tags.ReleasedState,
+    peers: list[tags.Tag] | None = None,
+) -> list[TagProblem]:
+    """What is wrong with one tag (empty if nothing); `peers`: the model's other tags."""
     if not tag.annotated:
         return [
             TagProblem(
@@ -154,6 +201,11 @@ def check_tag(main: MainHistory, tag: tags.Tag, state: tags.ReleasedState) -> li
         )
     if p.kind in ("assign", "unassign") and p.stage:
         out += _stage_problems(main, tag, state, version)
+        out += _order_problems(main, tag, peers or [])
+    if main.allowed_signers is not None:
+        problem = signing.verify(main.git, tag.name, main.allowed_signers)
+        if problem:
+            out.append(TagProblem("unsigned", problem))
     if version is not None and p.kind != "simple":
         here = _artifact_pointers(main.snap, tag.commit, p.model, version)
         now = _artifact_pointers(main.snap, main.tip, p.model, version)
@@ -173,7 +225,8 @@ def _checked(git: Git, tag_name: str, listed: list[tags.Tag], tip: str, label: s
     tag = full[0] if full else next(t for t in listed if t.name == tag_name)
     main = MainHistory(git, tip, label)
     try:
-        return [p.message for p in check_tag(main, tag, tags.released_state(listed))]
+        found = check_tag(main, tag, tags.released_state(listed), listed)
+        return [p.message for p in found]
     finally:
         main.close()
 
@@ -186,7 +239,9 @@ def verify_release(rv: ResolvedVersion) -> ResolvedVersion:
         branch = main_branch(s)
     if is_url(rv.repo):
         git, tip = fetch_branch(rv.repo, branch)
-        listed = remote_tags(rv.repo, rv.name)
+        names = {t.name for t in remote_tags(rv.repo, rv.name)}
+        fetch_model_tags(rv.repo, rv.name)
+        listed = [t for t in refs.model_tags(git, rv.name) if t.name in names]
     else:
         git = Git(rv.repo)
         listed = refs.model_tags(git, rv.name)

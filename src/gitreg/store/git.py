@@ -107,6 +107,10 @@ class Git:
             raise GitError(list(args), proc.stderr.decode("utf-8", "replace"), hint)
         return proc.stdout
 
+    def attempt(self, args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+        """Run a git command that may fail; the caller reads its code and output."""
+        return self._proc(args)
+
     def ok(self, args: Sequence[str]) -> bool:
         """True if the git command exits 0."""
         return self._proc(args).returncode == 0

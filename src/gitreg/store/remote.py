@@ -135,3 +135,18 @@ def fetch_branch(url: str, branch: str) -> tuple[Git, str]:
             hint=f"check that {url} is reachable and has a branch {branch!r}",
         )
     return git, git.commit_of(ref)
+
+
+def fetch_model_tags(url: str, name: str) -> Git:
+    """The cache repository for `url` with every tag of model `name` as the remote has it
+    (for a verification that compares a tag with its model's others)."""
+    repo = _cache_repo(check_url(url))
+    git = Git(repo)
+    specs = [f"+refs/tags/{p}:refs/tags/{p}" for p in tags.model_patterns(name)]
+    with _locked(repo / "gitreg.lock"):
+        depth = ["--depth=1"] if _shallow(git) else []
+        git.run(
+            ["fetch", "--quiet", *depth, "--no-tags", "--", url, *specs],
+            hint=f"check that {url} is reachable",
+        )
+    return git
