@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.errors import CheckFailed, Conflict
-from gitreg.registry.audit import verify_release
+from gitreg.registry.audit import resolve_verified
 from gitreg.registry.released import ResolvedVersion, resolve_release
 from gitreg.store import dvc
 from gitreg.store.dvcproject import dvc_project, verify_output
@@ -101,7 +101,5 @@ def pull_ref(
 ) -> PullResult:
     """Resolve `ref` in `repo` (a path or URL), check its tag (unless not `verify`) and pull
     it into `dest`."""
-    rv = resolve_release(ref, repo)
-    if verify:
-        rv = verify_release(rv)
+    rv = resolve_verified(ref, repo) if verify else resolve_release(ref, repo)
     return pull(rv, dest, force=force, allow_deprecated=allow_deprecated)

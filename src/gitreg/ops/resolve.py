@@ -8,12 +8,11 @@ tag and a shallow fetch of just that tag fills a cache repository (`gitreg.store
 
 from __future__ import annotations
 
-from gitreg.registry.audit import verify_release
+from gitreg.registry.audit import resolve_verified
 from gitreg.registry.released import ResolvedVersion, resolve_release
 
 
 def resolve(ref: str, repo: str = ".", verify: bool = False) -> ResolvedVersion:
     """The released version `ref` names; with `verify`, refused (CheckFailed) if its tag
     fails the release checks."""
-    rv = resolve_release(ref, repo)
-    return verify_release(rv) if verify else rv
+    return resolve_verified(ref, repo) if verify else resolve_release(ref, repo)

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 from gitreg.errors import CheckFailed
 from gitreg.model import layout, tags, yamlio
-from gitreg.registry.released import ResolvedVersion, main_branch
+from gitreg.registry.released import (
+    Found,
+    ResolvedVersion,
+    find_release,
+    main_branch,
+    read_found,
+)
 from gitreg.store import refs, signing
 from gitreg.store.git import Git
 from gitreg.store.remote import fetch_branch, fetch_model_tags, is_url, remote_tags
@@ -231,40 +237,40 @@ def _checked(git: Git, tag_name: str, listed: list[tags.Tag], tip: str, label: s
         main.close()
 
 
-def verify_release(rv: ResolvedVersion) -> ResolvedVersion:
-    """`rv`, marked verified; CheckFailed (exit 1) naming the tag if it fails a check."""
-    from dataclasses import replace
-
-    with Snapshot(Git(rv.repo) if not is_url(rv.repo) else _cache(rv), rv.commit, rv.tag) as s:
-        branch = main_branch(s)
-    if is_url(rv.repo):
-        git, tip = fetch_branch(rv.repo, branch)
-        names = {t.name for t in remote_tags(rv.repo, rv.name)}
-        fetch_model_tags(rv.repo, rv.name)
-        listed = [t for t in refs.model_tags(git, rv.name) if t.name in names]
+def verify(found: Found) -> None:
+    """CheckFailed (exit 1) naming the tag if the tag that answers a ref fails a check."""
+    with Snapshot(found.git, found.tag.commit, found.tag.name) as snap:
+        branch = main_branch(snap)
+    if is_url(found.repo):
+        git, tip = fetch_branch(found.repo, branch)
+        names = {t.name for t in remote_tags(found.repo, found.name)}
+        fetch_model_tags(found.repo, found.name)
+        listed = [t for t in refs.model_tags(git, found.name) if t.name in names]
     else:
-        git = Git(rv.repo)
-        listed = refs.model_tags(git, rv.name)
-        found = git.rev_parse(f"refs/heads/{branch}") or git.rev_parse(
+        git = found.git
+        listed = refs.model_tags(git, found.name)
+        tip_or_none = git.rev_parse(f"refs/heads/{branch}") or git.rev_parse(
             f"refs/remotes/origin/{branch}"
         )
-        if found is None:
+        if tip_or_none is None:
             raise CheckFailed(
-                f"{rv.tag}: refused by --verify: the main branch {branch!r} is not in "
-                f"{rv.repo}, so nothing can be verified",
+                f"{found.tag.name}: refused by --verify: the main branch {branch!r} is not "
+                f"in {found.repo}, so nothing can be verified",
                 f"fetch it (git fetch origin {branch}) and try again",
             )
-        tip = found
-    problems = _checked(git, rv.tag, listed, tip, branch)
+        tip = tip_or_none
+    problems = _checked(git, found.tag.name, listed, tip, branch)
     if problems:
         raise CheckFailed(
-            f"{rv.tag}: refused by --verify: " + "; ".join(problems),
+            f"{found.tag.name}: refused by --verify: " + "; ".join(problems),
             "do not deploy it; run `gitreg doctor` on the registry and fix the tags",
         )
-    return replace(rv, verified=True)
 
 
-def _cache(rv: ResolvedVersion) -> Git:
-    from gitreg.store.remote import fetch_tag
+def resolve_verified(ref: str, repo: str) -> ResolvedVersion:
+    """The released version `ref` names, its tag checked before anything of it is read."""
+    from dataclasses import replace
 
-    return fetch_tag(rv.repo, rv.tag)
+    found = find_release(ref, repo)
+    verify(found)
+    return replace(read_found(found), verified=True)

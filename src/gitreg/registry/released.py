@@ -190,8 +190,21 @@ def main_branch(snap: Snapshot) -> str:
     return branch if isinstance(branch, str) and branch and not branch.startswith("-") else "main"
 
 
-def resolve_release(ref: str, repo: str = ".") -> ResolvedVersion:
-    """Resolve `name@version|latest|stage` from the tags of a local registry or a URL."""
+@dataclass(frozen=True)
+class Found:
+    """The tag that answers a ref, found but not read yet (so it can be checked first)."""
+
+    git: Git  # the repository (for a URL: the cache) holding the tag
+    tag: tags.Tag
+    name: str
+    version: str
+    stage: str | None
+    repo: str
+    deprecation: tags.Tag | None
+
+
+def find_release(ref: str, repo: str = ".") -> Found:
+    """The tag that answers `name@version|latest|stage` in a local registry or a URL."""
     name, what = split_ref(ref)
     if is_url(repo):
         listed = remote_tags(repo, name)
@@ -208,4 +221,14 @@ def resolve_release(ref: str, repo: str = ".") -> ResolvedVersion:
     if deprecation is not None and is_url(repo):  # ls-remote gives no trailers: fetch it
         git = fetch_tag(repo, deprecation.name)
         deprecation = next(iter(refs.read_tags(git, [deprecation.name])), deprecation)
-    return read_release(git, tag, name, version, stage, repo, deprecation)
+    return Found(git, tag, name, version, stage, repo, deprecation)
+
+
+def read_found(found: Found) -> ResolvedVersion:
+    f = found
+    return read_release(f.git, f.tag, f.name, f.version, f.stage, f.repo, f.deprecation)
+
+
+def resolve_release(ref: str, repo: str = ".") -> ResolvedVersion:
+    """Resolve `name@version|latest|stage` from the tags of a local registry or a URL."""
+    return read_found(find_release(ref, repo))
