@@ -175,6 +175,7 @@ def test_release_reads_approvals_from_github(registered: Registry, fake_github: 
     pr = fake_github.add_pull("gitreg/promote/churn/staging/1.0.0")
     fake_github.add_review(pr, "alice", "APPROVED")
     fake_github.add_review(pr, "mallory", "CHANGES_REQUESTED")
+    fake_github.add_review(pr, "bob", "APPROVED", commit_id="0" * 40)  # an earlier push
     fake_github.set_merged(pr, merge)
     res = registered.run("release", "--json")
     assert res.code == 0, res.err
@@ -184,7 +185,8 @@ def test_release_reads_approvals_from_github(registered: Registry, fake_github: 
     assert f"/repos/octo-org/models/pulls/{pr}/reviews" in asked
     msg = _tag_message(registered, "churn#staging#1")
     lines = msg.splitlines()
-    assert "Approved-by: alice" in lines  # mallory asked for changes: not an approver
+    # mallory asked for changes; bob approved a commit that is not the merged head
+    assert "Approved-by: alice" in lines
     assert f"Pull-Request: https://github.com/octo-org/models/pull/{pr}" in lines
 
 

@@ -155,17 +155,23 @@ class GitHubClient:
         """The reviews of a pull request, oldest first."""
         return self._all(Review.from_json, self._repo_path(f"pulls/{int(number)}/reviews"))
 
-    def approvers(self, number: int) -> list[str]:
+    def approvers(self, number: int, head_sha: str | None = None) -> list[str]:
         """Logins whose latest review approves the pull request, sorted.
 
         Plain comments (COMMENTED) and unsubmitted (PENDING) reviews neither give nor take
-        away an approval, as on GitHub; CHANGES_REQUESTED and DISMISSED take it away.
+        away an approval, as on GitHub; CHANGES_REQUESTED and DISMISSED take it away. With
+        `head_sha`, an approval counts only if it was given on that commit (the PR's head
+        when it merged), so approving an earlier push approves nothing that came after.
         """
-        latest: dict[str, str] = {}
+        latest: dict[str, tuple[str, str | None]] = {}
         for review in self.list_reviews(number):
             if review.login and review.state not in ("COMMENTED", "PENDING"):
-                latest[review.login] = review.state
-        return sorted(login for login, state in latest.items() if state == "APPROVED")
+                latest[review.login] = (review.state, review.commit_id)
+        return sorted(
+            login
+            for login, (state, commit) in latest.items()
+            if state == "APPROVED" and (head_sha is None or commit == head_sha)
+        )
 
     # -- comments ------------------------------------------------------------------------
 

@@ -83,6 +83,6 @@ def approvals_lookup(repo: str | None) -> Approvals | None:
         if not pulls:
             return None
         pr = pulls[0]
-        return pr.html_url or f"#{pr.number}", client.approvers(pr.number)
+        return pr.html_url or f"#{pr.number}", client.approvers(pr.number, pr.head_sha or None)
 
     return lookup
