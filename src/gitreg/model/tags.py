@@ -19,11 +19,12 @@ from gitreg.errors import NotFound, RegistryError
 from gitreg.model.layout import NAME_PATTERN
 from gitreg.model.semver import is_semver, latest
 
-Kind = Literal["register", "deprecate", "assign", "unassign", "simple"]
+Kind = Literal["register", "deprecate", "assign", "unassign", "simple", "retire"]
 
 _NAME = NAME_PATTERN
 _TAG_RE = re.compile(
     rf"^(?P<model>{_NAME})(?:@v(?P<version>[0-9][0-9A-Za-z.+-]*?)(?P<dep>!)?"
+    r"|(?P<retire>@deprecated)"  # GTO's deprecation of a whole model (`gto deprecate NAME`)
     rf"|#(?P<stage>{_NAME})(?P<un>!)?#(?P<n>[1-9][0-9]*)"
     rf"|#(?P<simple>{_NAME})!?)$"  # GTO's simple notation (`gto assign --simple`)
 )
@@ -61,6 +62,8 @@ def parse_name(tag: str) -> TagName | None:
     if m.group("version") is not None:
         kind: Kind = "deprecate" if m.group("dep") else "register"
         return TagName(kind, m.group("model"), version=m.group("version"))
+    if m.group("retire") is not None:
+        return TagName("retire", m.group("model"))
     if m.group("simple") is not None:
         return TagName("simple", m.group("model"), stage=m.group("simple"))
     kind = "unassign" if m.group("un") else "assign"
@@ -94,12 +97,16 @@ class ReleasedState:
     stages: dict[str, Tag]  # stage -> its last assign/unassign tag
     counter: int
     simple: dict[str, Tag] = field(default_factory=dict)  # stage -> a GTO simple-notation tag
+    retired: Tag | None = None  # GTO's `NAME@deprecated`: the whole model is deprecated
 
     def stage_version(self, stage: str) -> str | None:
+        """Who holds `stage`, by GTO's rules: nobody once the model or the version holding it
+        is deprecated."""
         tag = self.stages.get(stage)
-        if tag is None or tag.parsed.kind != "assign":
+        if tag is None or tag.parsed.kind != "assign" or self.retired is not None:
             return None
-        return self.version_at(tag)
+        version = self.version_at(tag)
+        return None if version in self.deprecated else version
 
     def version_at(self, tag: Tag) -> str | None:
         """The version a stage tag means, by GTO's rule: the registration on its commit.
@@ -126,10 +133,13 @@ def released_state(tags: list[Tag]) -> ReleasedState:
     deprecated: dict[str, Tag] = {}
     stages: dict[str, Tag] = {}
     simple: dict[str, Tag] = {}
+    retired: Tag | None = None
     counter = 0
     for t in tags:
         p = t.parsed
-        if p.kind == "simple" and p.stage:
+        if p.kind == "retire":
+            retired = t
+        elif p.kind == "simple" and p.stage:
             simple[p.stage] = t
         elif p.kind == "register" and p.version:
             registered[p.version] = t
@@ -140,12 +150,12 @@ def released_state(tags: list[Tag]) -> ReleasedState:
             cur = stages.get(p.stage)
             if cur is None or (cur.parsed.counter or 0) < p.counter:
                 stages[p.stage] = t
-    return ReleasedState(registered, deprecated, stages, counter, simple)
+    return ReleasedState(registered, deprecated, stages, counter, simple, retired)
 
 
 def model_patterns(name: str) -> list[str]:
     """for-each-ref patterns for every tag of model `name` (and no other model's)."""
-    return [f"{name}@v*", f"{name}#*"]
+    return [f"{name}@v*", f"{name}#*", f"{name}@deprecated"]
 
 
 def ever_held(tags: list[Tag], stage: str, version: str) -> bool:
@@ -164,6 +174,12 @@ def pick(model_tags: list[Tag], name: str, what: str) -> tuple[Tag, str, str | N
         raise NotFound(
             f"{name}: no released tags (model unknown, or never released)",
             "tags are written by `gitreg release` on main; `gitreg list` shows unreleased state",
+            kind="model",
+            name=name,
+        )
+    if state.retired is not None:
+        raise NotFound(
+            f"{name}: the whole model is deprecated ({state.retired.name}): nothing resolves",
             kind="model",
             name=name,
         )
@@ -197,6 +213,9 @@ def pick(model_tags: list[Tag], name: str, what: str) -> tuple[Tag, str, str | N
     version = state.stage_version(what)
     if tag is None or version is None:
         held = ", ".join(sorted(state.stage_map())) or "none"
+        left = state.version_at(tag) if tag is not None and tag.parsed.kind == "assign" else None
+        if left in state.deprecated:
+            held += f"; {left} was assigned to it but is deprecated"
         raise NotFound(
             f"{name}@{what}: no version holds stage {what!r} (stages held: {held})",
             "check the stage name, or whether the promotion was merged and released",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from gitreg.errors import GitError, RegistryError
@@ -211,12 +212,31 @@ def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     return planned
 
 
+def _tag_times(git: Git, planned: list[PlannedTag]) -> list[str]:
+    """The tagger time of each planned tag: now, but always after every earlier tag of the
+    same model, one second apart. GTO and DVC order a model's tags by their time (then by
+    name), so tags made within one second would otherwise read in the wrong order."""
+    ident = git.run(["var", "GIT_COMMITTER_IDENT"]).strip()
+    who, stamp, zone = ident.rsplit(" ", 2)
+    now = int(stamp)
+    newest: dict[str, int] = {}
+    for model, tags_of in refs.by_model(git).items():
+        times = [int(datetime.fromisoformat(t.date).timestamp()) for t in tags_of if t.date]
+        newest[model] = max(times, default=0)
+    out = []
+    for t in planned:
+        model = t.name.split("@")[0].split("#")[0]
+        when = max(now, newest.get(model, 0) + 1)
+        newest[model] = when
+        out.append(f"{who} {when} {zone}")
+    return out
+
+
 def _create(git: Git, planned: list[PlannedTag], key: str | None) -> None:
     """Write every planned tag in one ref transaction: all or none. With `key`, each tag
     object is SSH-signed as `git tag -s` does it."""
-    tagger = git.run(["var", "GIT_COMMITTER_IDENT"]).strip()
     lines = []
-    for t in planned:
+    for t, tagger in zip(planned, _tag_times(git, planned)):
         raw = (
             f"object {t.commit}\ntype commit\ntag {t.name}\ntagger {tagger}\n\n{t.message}"
         ).encode()

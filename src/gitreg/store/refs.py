@@ -16,7 +16,7 @@ _FIELDS = (
     "%(refname:strip=2)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f%(*objecttype)%1f"
     "%(taggername) %(taggeremail)%1f%(taggerdate:iso-strict)%1f%(contents)"
 )
-ALL_PATTERNS = ["*@v*", "*#*"]
+ALL_PATTERNS = ["*@v*", "*#*", "*@deprecated"]
 
 
 def read_tags(git: Git, patterns: list[str]) -> list[Tag]:
