@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from gitreg.registry.released import ResolvedVersion
-from gitreg.store.remote import is_url
+from gitreg.store.remote import check_repo, is_url
 
 if TYPE_CHECKING:
     from gitreg.model.manifest import ModelSpec, VersionManifest
@@ -49,6 +49,8 @@ class Registry(Protocol):
 
 
 def open_registry(path: str | Path = ".", ref: str = "HEAD") -> LocalRegistry | RemoteRegistry:
+    if isinstance(path, str):
+        check_repo(path)  # a URL gitreg accepts, or a directory that exists
     if isinstance(path, str) and is_url(path):
         return RemoteRegistry(path)
     from gitreg.registry.reader import Registry as Reader

@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         return exits.EXIT_INTERRUPTED
     except GitregError as e:
         return exits.report(e)
+    except OSError as e:
+        if _state["traceback"]:
+            return exits.unexpected(e, True)
+        return exits.filesystem(e)
     except Exception as e:
         return exits.unexpected(e, _state["traceback"])
 

@@ -43,6 +43,14 @@ def report(err: GitregError) -> int:
     return exit_code(err)
 
 
+def filesystem(e: OSError) -> int:
+    """A file the command had to read or write failed (full disk, permissions, a loop)."""
+    where = f"{e.filename}: " if e.filename else ""
+    click.echo(f"error: {where}{e.strerror or e}", err=True)
+    click.echo("hint: check the path, its permissions and the free disk space", err=True)
+    return EXIT_ERROR
+
+
 def unexpected(e: BaseException, traceback: bool) -> int:
     if traceback:
         import traceback as tb

@@ -88,7 +88,7 @@ class Compare(Expr):
     op: str  # =, <, <=, >, >=, IN, LIKE or ILIKE; `negate` makes !=, NOT IN, NOT LIKE
     values: tuple[Value, ...]
     negate: bool = False
-    pattern: re.Pattern[str] | None = None
+    pattern: LikePattern | None = None
 
     def matches(self, record: Mapping[str, Any]) -> bool:
         value = record.get(self.field)
@@ -102,7 +102,7 @@ class Compare(Expr):
     def _test(self, item: Any) -> bool | None:
         """Whether `item` passes the positive operator; None if the two cannot compare."""
         if self.pattern is not None:
-            return self.pattern.fullmatch(_text(item)) is not None
+            return self.pattern.fullmatch(_text(item))
         results = [_compare(self.field, item, self.op, v) for v in self.values]
         return None if all(r is None for r in results) else any(results)
 
@@ -159,10 +159,41 @@ def _compare(field: str, item: Any, op: str, v: Value) -> bool | None:
     return _ORDER[op](text, v.text)
 
 
-def _like(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+ANY_RUN, ANY_ONE = None, ""  # LIKE's `%` and `_`; every other atom is one literal character
+
+
+@dataclass(frozen=True)
+class LikePattern:
+    """A SQL LIKE pattern (`%` any run, `_` one character, `\\%`/`\\_` themselves), matched in
+    O(len(text) x len(pattern)) at worst, never by backtracking regular expressions."""
+
+    atoms: tuple[str | None, ...]
+    ignore_case: bool
+
+    def fullmatch(self, text: str) -> bool:
+        fold = str.casefold if self.ignore_case else str
+        atoms = tuple(a if not a else fold(a) for a in self.atoms)
+        t = fold(text)
+        i = j = 0
+        star, mark = -1, 0
+        while i < len(t):
+            if j < len(atoms) and atoms[j] is not ANY_RUN and atoms[j] in (ANY_ONE, t[i]):
+                i, j = i + 1, j + 1
+            elif j < len(atoms) and atoms[j] is ANY_RUN:
+                star, mark, j = j, i, j + 1
+            elif star >= 0:
+                mark += 1
+                i, j = mark, star + 1
+            else:
+                return False
+        return all(a is ANY_RUN for a in atoms[j:])
+
+
+def _like(pattern: str, ignore_case: bool) -> LikePattern:
     parts = re.findall(r"\\.|.", pattern, re.DOTALL)  # \% and \_ stand for themselves
-    rx = "".join(".*" if p == "%" else "." if p == "_" else re.escape(p[-1]) for p in parts)
-    return re.compile(rx, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+    wild = {"%": ANY_RUN, "_": ANY_ONE}
+    atoms = tuple(wild[p] if p in wild else p[-1] for p in parts)
+    return LikePattern(atoms, ignore_case)
 
 
 @dataclass(frozen=True)

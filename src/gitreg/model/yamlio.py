@@ -129,9 +129,9 @@ def load(data: bytes | str, path: str) -> Any:
         raise ManifestError.single(
             path, "", f"YAML nesting is deeper than {MAX_DEPTH} levels"
         ) from None
-    except (ValueError, TypeError, OverflowError) as e:
+    except (ValueError, TypeError, OverflowError, AttributeError, KeyError, IndexError) as e:
         # PyYAML's constructors raise these for values that parse but cannot exist
-        # (2026-13-02, `!!int abc`, ...)
+        # (2026-13-02, `!!int abc`, `!!timestamp x` raises AttributeError, ...)
         raise ManifestError.single(path, "", f"invalid YAML value: {e}") from None
     finally:
         if loader is not None:

@@ -40,6 +40,33 @@ def _project(git: Git, rv: ResolvedVersion, where: Path, local_root: Path | None
     return dvc_project(git, where, rv.commit, pointers, local_root)
 
 
+def _check_destination(dest: Path, force: bool, registry: Path | None) -> None:
+    """Refuse a destination whose replacement would lose work: a non-empty folder (unless
+    `force`), and never, even with `force`, a git working tree or a folder that holds the
+    registry or lies inside it."""
+    if registry is not None:
+        root = registry.resolve()
+        there = dest.resolve()
+        if there == root or root.is_relative_to(there) or there.is_relative_to(root):
+            raise Conflict(
+                f"{dest}: refusing to write into the registry's own working tree ({root})",
+                "choose an -o directory outside the registry",
+                ref=str(dest),
+            )
+    if dest.is_dir() and (dest / ".git").exists():
+        raise Conflict(
+            f"{dest} holds a git repository (.git): refusing to replace it, even with --force",
+            "choose another -o directory",
+            ref=str(dest),
+        )
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())) and not force:
+        raise Conflict(
+            f"{dest} exists and is not empty",
+            "choose another -o directory, or pass --force to replace it",
+            ref=str(dest),
+        )
+
+
 def pull(
     rv: ResolvedVersion, dest: Path, force: bool = False, allow_deprecated: bool = False
 ) -> PullResult:
@@ -54,13 +81,8 @@ def pull(
             "pull another version, or pass --allow-deprecated if you really mean this one",
         )
     dest = dest.absolute()
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())) and not force:
-        raise Conflict(
-            f"{dest} exists and is not empty",
-            "choose another -o directory, or pass --force to replace it",
-            ref=str(dest),
-        )
     local_root = None if is_url(rv.repo) else Path(rv.repo)
+    _check_destination(dest, force, local_root)
     git = Git(rv.repo) if local_root is not None else fetch_tag(rv.repo, rv.tag)
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".gitreg-pull-", dir=dest.parent))

@@ -50,6 +50,7 @@ class ReleaseResult:
     created: list[PlannedTag] = field(default_factory=list)
     pushed: bool = False
     attempts: int = 1
+    remade: list[str] = field(default_factory=list)  # local-only tags dropped and made again
 
 
 class _StageHistory:
@@ -354,11 +355,11 @@ def release(
     attempt = 0
     while True:
         attempt += 1
-        if push:
-            _sync(git, remote)
+        dropped = _sync(git, remote) if push else []
         with Registry.open(root, ref) as reg:
             planned = plan(reg, approvals)
             result = ReleaseResult(ref=ref, commit=reg.commit, created=planned, attempts=attempt)
+        result.remade = dropped
         if not planned:
             result.pushed = push
             return result

@@ -7,6 +7,7 @@ first use.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from gitreg.model import layout, tags, yamlio
 from gitreg.model.semver import is_semver
 from gitreg.store import dvcconfig, refs
 from gitreg.store.git import Git
-from gitreg.store.remote import fetch_tag, is_url, remote_tags
+from gitreg.store.remote import check_repo, fetch_tag, is_url, remote_tags
 from gitreg.store.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -106,6 +107,13 @@ def _artifacts(data: Any, path: str, name: str, version: str) -> list[tuple[str,
                 path, f"artifacts[{i}]", f"needs path under {root}/, an md5 and a size >= 0"
             )
         out.append((a["path"], a["md5"], a["size"]))
+    names = [p.rsplit("/", 1)[-1] for p, _, _ in out]
+    if len(set(names)) != len(names):
+        raise ManifestError.single(
+            path,
+            "artifacts",
+            "two artifacts share a file name: pull would write one over the other",
+        )
     return out
 
 
@@ -182,12 +190,16 @@ def read_release(
     )
 
 
+_BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+
+
 def main_branch(snap: Snapshot) -> str:
     """`main_branch` of gitreg.yaml at the snapshot's commit (default main), without pydantic."""
     data = snap.read(layout.CONFIG_FILE)
     cfg = yamlio.load(data, layout.CONFIG_FILE) if data else None
     branch = cfg.get("main_branch") if isinstance(cfg, dict) else None
-    return branch if isinstance(branch, str) and branch and not branch.startswith("-") else "main"
+    ok = isinstance(branch, str) and _BRANCH.match(branch) is not None
+    return branch if ok and isinstance(branch, str) else "main"
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,7 @@ class Found:
 
 def find_release(ref: str, repo: str = ".") -> Found:
     """The tag that answers `name@version|latest|stage` in a local registry or a URL."""
+    repo = check_repo(repo)
     name, what = split_ref(ref)
     if is_url(repo):
         listed = remote_tags(repo, name)

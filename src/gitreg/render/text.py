@@ -173,11 +173,17 @@ def version_diff(d: VersionDiff) -> str:
 
 def release(r: ReleaseResult) -> str:
     if not r.created:
-        return f"Nothing to release: the tags already match {r.ref} ({r.commit[:12]})."
+        pushed = " on the remote too" if r.pushed else ""
+        return f"Nothing to release: the tags already match {r.ref} ({r.commit[:12]}){pushed}."
     lines = [f"{'Created and pushed' if r.pushed else 'Created'} {len(r.created)} tag(s):"]
     for t in r.created:
         extra = ", ".join(f"{k}: {v}" for k, v in t.trailers.items() if k != "Promoted-in" and v)
         lines.append(f"  {t.name}  -> {t.commit[:12]}  {extra}".rstrip())
+    if r.remade:
+        lines.append(
+            f"  ({len(r.remade)} of them replace tags an earlier run left local only: "
+            f"{', '.join(r.remade)})"
+        )
     if not r.pushed:
         lines.append("Push them with: gitreg release --push (or git push --atomic origin TAG...)")
     return "\n".join(lines)

@@ -139,13 +139,22 @@ def copy_cache(src_root: Path, dst_root: Path) -> int:
 
 
 def fetch_outputs(project: Path, pointers: list[str], remote: str | None = None) -> None:
-    """`dvc pull` of the given pointer files in a (scm-less) DVC project directory."""
+    """`dvc fetch` then `dvc checkout` of the pointer files in a (scm-less) DVC project.
+
+    Between the two, every directory listing (`.dir` object) DVC fetched is checked: an
+    entry whose path would climb out of its directory refuses the whole download before
+    anything is written outside the project's cache.
+    """
     from dvc.exceptions import DvcException
 
+    targets = [str(project / p) for p in pointers]
     with _quiet_dvc():
         repo = _repo(project)
         try:
-            repo.pull(targets=[str(project / p) for p in pointers], remote=remote)
+            repo.fetch(targets=targets, remote=remote)
+            for pointer in pointers:
+                check_listing(project, pointer)
+            repo.checkout(targets=targets)
         except (DvcException, OSError) as e:
             raise ArtifactError(
                 f"DVC could not download the artifacts: {e}",
@@ -156,3 +165,34 @@ def fetch_outputs(project: Path, pointers: list[str], remote: str | None = None)
             ) from e
         finally:
             repo.close()
+
+
+def check_listing(project: Path, pointer: str) -> None:
+    """Refuse a directory artifact whose listing names a path outside the directory."""
+    import json
+    import posixpath
+
+    md5, _ = dvc_pointer((project / pointer).read_bytes(), pointer)
+    if not md5.endswith(".dir"):
+        return
+    listing = cache_dir(project) / "files" / "md5" / md5[:2] / md5[2:]
+    try:
+        entries = json.loads(listing.read_text())
+    except (OSError, ValueError):
+        return  # not fetched: DVC's own error follows
+    for entry in entries if isinstance(entries, list) else []:
+        rel = entry.get("relpath") if isinstance(entry, dict) else None
+        ok = (
+            isinstance(rel, str)
+            and rel
+            and not rel.startswith("/")
+            and "\\" not in rel
+            and posixpath.normpath(rel) == rel
+            and rel.split("/")[0] != ".."
+        )
+        if not ok:
+            raise ArtifactError(
+                f"{pointer}: the directory listing {md5} names {str(rel)[:80]!r}, a path "
+                "outside the artifact's directory: refused, nothing was written",
+                "the DVC remote holds a hostile or corrupt listing; do not deploy it",
+            )

@@ -10,15 +10,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from gitreg.errors import UsageError
+from gitreg.errors import NotFound, RegistryError
 from gitreg.model import tags
 from gitreg.store.git import Git
+
+SCHEMES = ("https://", "ssh://", "git://", "file://")
+# what git may speak for a URL gitreg was given (no ext::, fd::, or other transports)
+PROTOCOLS = {"GIT_ALLOW_PROTOCOL": "https:ssh:git:file", "GIT_PROTOCOL_FROM_USER": "0"}
+_SCP = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^:]")
 
 
 def is_url(repo: str) -> bool:
@@ -27,10 +33,35 @@ def is_url(repo: str) -> bool:
 
 
 def check_url(url: str) -> str:
-    """`url`, refused when git could read it as an option."""
+    """`url`, if gitreg may hand it to git: https, ssh, git, file or scp-like; never a
+    string git could read as an option or a transport that runs a command (`ext::`)."""
+    bad = None
     if url.startswith("-"):
-        raise UsageError(f"--repo {url!r}: a repository URL may not start with '-'")
+        bad = "may not start with '-'"
+    elif "::" in url.split("://")[0]:
+        bad = "names a git transport (such as ext::) that is not allowed"
+    elif any(ord(c) < 32 for c in url):
+        bad = "holds a control character"
+    elif not (url.startswith(SCHEMES) or _SCP.match(url)):
+        bad = "is not an https://, ssh://, git://, file:// or user@host:path URL"
+    if bad:
+        raise RegistryError(f"--repo {url!r}: refused: a repository URL {bad}")
     return url
+
+
+def check_repo(repo: str) -> str:
+    """`repo` as given to `--repo`/`-C` or `Registry.open`: a URL gitreg accepts
+    (`check_url`), or a local directory that exists."""
+    if is_url(repo) or repo.startswith("-") or "::" in repo:
+        return check_url(repo)
+    if not Path(repo).is_dir():
+        raise NotFound(
+            f"{repo}: no such directory",
+            "pass -C PATH to an existing registry repository, or a git URL",
+            kind="directory",
+            name=repo,
+        )
+    return repo
 
 
 def cache_root() -> Path:
@@ -76,6 +107,7 @@ def remote_tags(url: str, name: str) -> list[tags.Tag]:
     out = Git(".").run(
         ["ls-remote", "--tags", "--", check_url(url), *patterns],
         hint=f"check that {url} is a git repository you can read",
+        env=PROTOCOLS,
     )
     direct: dict[str, str] = {}
     peeled: dict[str, str] = {}
@@ -117,6 +149,7 @@ def fetch_tag(url: str, tag: str) -> Git:
                 git.run(
                     ["fetch", "--quiet", *depth, "--no-tags", "--", url, spec],
                     hint=f"check that {url} is reachable",
+                    env=PROTOCOLS,
                 )
     return git
 
@@ -133,6 +166,7 @@ def fetch_branch(url: str, branch: str) -> tuple[Git, str]:
         git.run(
             ["fetch", "--quiet", *deepen, "--no-tags", "--", url, f"+refs/heads/{branch}:{ref}"],
             hint=f"check that {url} is reachable and has a branch {branch!r}",
+            env=PROTOCOLS,
         )
     return git, git.commit_of(ref)
 
@@ -142,11 +176,14 @@ def fetch_model_tags(url: str, name: str) -> Git:
     (for a verification that compares a tag with its model's others)."""
     repo = _cache_repo(check_url(url))
     git = Git(repo)
-    specs = [f"+refs/tags/{p}:refs/tags/{p}" for p in tags.model_patterns(name)]
+    # a glob matches nothing without an error, where an exact name that is missing fails
+    globs = [p if "*" in p else f"{p}*" for p in tags.model_patterns(name)]
+    specs = [f"+refs/tags/{p}:refs/tags/{p}" for p in globs]
     with _locked(repo / "gitreg.lock"):
         depth = ["--depth=1"] if _shallow(git) else []
         git.run(
             ["fetch", "--quiet", *depth, "--no-tags", "--", url, *specs],
             hint=f"check that {url} is reachable",
+            env=PROTOCOLS,
         )
     return git

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gitreg.errors import GitError
 from gitreg.store.git import Git, spawn
 
 
@@ -51,13 +52,29 @@ class BlobReader:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(spec.encode() + b"\n")
         proc.stdin.flush()
-        header = proc.stdout.readline().decode().rstrip("\n")
-        if not header or header.endswith(" missing") or header.endswith(" ambiguous"):
+        header = proc.stdout.readline().decode("utf-8", "replace").rstrip("\n")
+        if header.endswith(" missing") or header.endswith(" ambiguous"):
             return None
+        if not header:  # cat-file died: a corrupt object, never "no such file"
+            self.close_broken()
+            raise GitError(
+                ["cat-file", "--batch"],
+                f"could not read {spec}: the object is corrupt or unreadable",
+                "run `git fsck` in the registry; restore the object from a good clone",
+            )
         _, otype, size = header.rsplit(" ", 2)
         data = proc.stdout.read(int(size))
-        proc.stdout.read(1)
+        if len(data) != int(size) or proc.stdout.read(1) != b"\n":
+            self.close_broken()
+            raise GitError(["cat-file", "--batch"], f"could not read {spec}: truncated object")
         return otype, data
+
+    def close_broken(self) -> None:
+        """Forget a cat-file process that died; the next read starts a new one."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter shutdown, nothing to do
