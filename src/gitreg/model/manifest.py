@@ -272,7 +272,10 @@ class VersionManifest(_Manifest):
     @field_validator("created")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError(f"{value.isoformat()} is out of range once in UTC") from None
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -135,9 +135,13 @@ class Junction(Expr):
 
 
 def _number(x: Any) -> float | None:
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return float(x)
-    return float(x) if isinstance(x, str) and _NUMBER.fullmatch(x) else None
+    """`x` as a float, None if it is not a number (or too large for one)."""
+    try:
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            return float(x)
+        return float(x) if isinstance(x, str) and _NUMBER.fullmatch(x) else None
+    except OverflowError:
+        return None
 
 
 def _text(x: Any) -> str:
@@ -147,9 +151,10 @@ def _text(x: Any) -> str:
 def _compare(field: str, item: Any, op: str, v: Value) -> bool | None:
     op = "=" if op == "IN" else op
     if field.startswith("metrics."):
-        if isinstance(item, bool) or not isinstance(item, (int, float)) or v.number is None:
+        number = None if isinstance(item, bool) else _number(item)
+        if not isinstance(item, (int, float)) or number is None or v.number is None:
             return None
-        return _ORDER[op](float(item), v.number)
+        return _ORDER[op](number, v.number)
     a = _number(item)
     if field.startswith("params.") and a is not None and v.number is not None:
         return _ORDER[op](a, v.number)
@@ -172,7 +177,8 @@ class LikePattern:
 
     def fullmatch(self, text: str) -> bool:
         fold = str.casefold if self.ignore_case else str
-        atoms = tuple(a if not a else fold(a) for a in self.atoms)
+        # a letter may fold to several ("ß" -> "ss"): fold, then split into single characters
+        atoms = tuple(c for a in self.atoms for c in ([a] if not a else list(fold(a))))
         t = fold(text)
         i = j = 0
         star, mark = -1, 0

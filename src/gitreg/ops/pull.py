@@ -40,6 +40,22 @@ def _project(git: Git, rv: ResolvedVersion, where: Path, local_root: Path | None
     return dvc_project(git, where, rv.commit, pointers, local_root)
 
 
+def _sweep(parent: Path) -> None:
+    """Remove the work folders of earlier pulls whose process is gone (a kill -9 leaves one
+    beside the destination); a pull still running keeps its own."""
+    for work in parent.glob(".gitreg-pull-*"):
+        try:
+            pid = int((work / "pid").read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or too new to say
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(work, ignore_errors=True)
+        except PermissionError:
+            continue  # another user's live process
+
+
 def _check_destination(dest: Path, force: bool, registry: Path | None) -> None:
     """Refuse a destination whose replacement would lose work: a non-empty folder (unless
     `force`), and never, even with `force`, a git working tree or a folder that holds the
@@ -85,7 +101,9 @@ def pull(
     _check_destination(dest, force, local_root)
     git = Git(rv.repo) if local_root is not None else fetch_tag(rv.repo, rv.tag)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(dest.parent)
     work = Path(tempfile.mkdtemp(prefix=".gitreg-pull-", dir=dest.parent))
+    (work / "pid").write_text(str(os.getpid()))
     try:
         project = work / "project"
         pointers = _project(git, rv, project, local_root)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitreg.errors import CheckFailed
+from gitreg.errors import CheckFailed, NotFound
 from gitreg.model import layout, tags, yamlio
 from gitreg.registry.released import (
     Found,
@@ -21,10 +21,17 @@ from gitreg.registry.released import (
     find_release,
     main_branch,
     read_found,
+    split_ref,
 )
 from gitreg.store import refs, signing
 from gitreg.store.git import Git
-from gitreg.store.remote import fetch_branch, fetch_model_tags, is_url, remote_tags
+from gitreg.store.remote import (
+    check_repo,
+    fetch_branch,
+    fetch_model_tags,
+    is_url,
+    remote_tags,
+)
 from gitreg.store.snapshot import Snapshot
 
 # every kind of problem a tag can have (docs/deploy.md lists them with their messages)
@@ -39,6 +46,7 @@ KINDS = (
     "contradicts-trailers",
     "content-differs",
     "out-of-order",
+    "stale",
     "unsigned",
 )
 
@@ -260,6 +268,7 @@ def verify(found: Found) -> None:
             )
         tip = tip_or_none
     problems = _checked(git, found.tag.name, listed, tip, branch)
+    problems += _stale(git, tip, found)
     if problems:
         raise CheckFailed(
             f"{found.tag.name}: refused by --verify: " + "; ".join(problems),
@@ -267,10 +276,68 @@ def verify(found: Found) -> None:
         )
 
 
+def _stale(git: Git, tip: str, found: Found) -> list[str]:
+    """A stage answered from tags that main no longer says: tags deleted on the remote (a
+    silent rollback), or a release that has not run since the change merged."""
+    if found.stage is None:
+        return []
+    from gitreg.registry.reader import stages_at  # pydantic: only when a tag is checked
+
+    with Snapshot(git, tip, "main") as snap:
+        now = stages_at(snap, tip, found.name).get(found.stage)
+    if now == found.version:
+        return []
+    return [
+        f"main says {found.stage}={now or 'nothing'}, the tags say {found.version}: a "
+        "release tag was deleted, or the release of that change has not run yet"
+    ]
+
+
+def _unreleased_holder(ref: str, repo: str, err: NotFound) -> CheckFailed | None:
+    """When no tag holds a stage, whether main says someone does: the holder's tags were
+    deleted (or not released yet), and a deploy must not read "nobody" as the truth."""
+    name, stage = split_ref(ref)
+    if err.kind != "stage":
+        return None
+    if is_url(repo):
+        git, tip = fetch_branch(repo, "main")
+        with Snapshot(git, tip, "main") as snap:
+            branch = main_branch(snap)
+        if branch != "main":
+            git, tip = fetch_branch(repo, branch)
+    else:
+        git = Git(repo)
+        with Snapshot.at(git, "HEAD") as snap:
+            branch = main_branch(snap)
+        found = git.rev_parse(f"refs/heads/{branch}") or git.rev_parse(
+            f"refs/remotes/origin/{branch}"
+        )
+        if found is None:
+            return None
+        tip = found
+    from gitreg.registry.reader import stages_at  # pydantic: only when a tag is checked
+
+    with Snapshot(git, tip, branch) as snap:
+        now = stages_at(snap, tip, name).get(stage)
+    if now is None:
+        return None
+    return CheckFailed(
+        f"{name}#{stage}: refused by --verify: main says {stage}={now}, but no release tag "
+        "says who holds it: a release tag was deleted, or the release has not run yet",
+        "do not deploy; run `gitreg doctor` on the registry, then `gitreg release --push`",
+    )
+
+
 def resolve_verified(ref: str, repo: str) -> ResolvedVersion:
     """The released version `ref` names, its tag checked before anything of it is read."""
     from dataclasses import replace
 
-    found = find_release(ref, repo)
+    try:
+        found = find_release(ref, repo)
+    except NotFound as e:
+        refused = _unreleased_holder(ref, check_repo(repo), e)
+        if refused is not None:
+            raise refused from e
+        raise
     verify(found)
     return replace(read_found(found), verified=True)

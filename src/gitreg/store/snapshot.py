@@ -118,8 +118,26 @@ class Snapshot:
     def at(cls, git: Git, ref: str = "HEAD") -> Snapshot:
         return cls(git, git.commit_of(ref), ref)
 
+    def _get(self, commit: str, path: str) -> tuple[str, bytes] | None:
+        """The object at `commit:path`, None if the tree has no such entry. An entry the
+        tree lists but whose object cannot be read is corrupt: an error, never "absent"
+        (cat-file says "missing" for both)."""
+        got = self._reader.read(f"{commit}:{path}")
+        if got is not None or not path:
+            return got
+        parent, _, name = path.rpartition("/")
+        tree = self._reader.read(f"{commit}:{parent}" if parent else f"{commit}^{{tree}}")
+        listed = parse_tree(tree[1]) if tree is not None and tree[0] == "tree" else []
+        if any(e.name == name for e in listed):
+            raise GitError(
+                ["cat-file", "--batch"],
+                f"could not read {path} at {commit[:12]}: the object is corrupt or unreadable",
+                "run `git fsck` in the registry; restore the object from a good clone",
+            )
+        return None
+
     def read(self, path: str) -> bytes | None:
-        got = self._reader.read(f"{self.commit}:{path}")
+        got = self._get(self.commit, path)
         if got is None or got[0] != "blob":
             return None
         return got[1]
@@ -134,13 +152,13 @@ class Snapshot:
 
     def read_at(self, commit: str, path: str) -> bytes | None:
         """A blob at another commit, through the same cat-file process."""
-        got = self._reader.read(f"{commit}:{path}")
+        got = self._get(commit, path)
         if got is None or got[0] != "blob":
             return None
         return got[1]
 
     def exists(self, path: str) -> bool:
-        return self._reader.read(f"{self.commit}:{path}") is not None
+        return self._get(self.commit, path) is not None
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
         return {p: self.read(p) for p in paths}
