@@ -15,6 +15,13 @@ if ! command -v git >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# the dev setup also needs ssh-keygen (signed release tags) for its tests
+if [ "${1:-}" = "dev" ] && ! command -v ssh-keygen >/dev/null 2>&1; then
+  echo "setup: installing openssh-client (ssh-keygen, for signed tags)" >&2
+  if command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq openssh-client) >/dev/null
+  fi
+fi
 if [ ! -x "$venv/bin/python" ]; then
   echo "setup: creating $venv" >&2
   python3 -m venv "$venv"
