@@ -155,3 +155,43 @@ def test_like_is_linear(registered: Registry) -> None:
     start = time.monotonic()
     res = registered.run("list", "--filter", "name LIKE '%a%a%a%a%a%a%a%a%a%a%a%a%a%a%b'")
     assert res.code == 0 and time.monotonic() - start < 5
+
+
+def test_a_pointer_that_names_another_path_is_refused(released: Registry, tmp_path: Path) -> None:
+    """A `.dvc` pointer whose output climbs out: DVC would write outside the pull's folder."""
+    pointer = released.path / "models/churn/artifacts/1.0.0/model.pkl.dvc"
+    pointer.write_text(pointer.read_text().replace("path: model.pkl", "path: ../../../escaped"))
+    released.commit_all("a hostile pointer")
+    released.git("tag", "-f", "-a", "-m", "x", "churn@v1.0.0", "HEAD")
+    dest = tmp_path / "out"
+    res = released.run("pull", "churn@1.0.0", "-o", str(dest), "--no-verify")
+    assert res.code == 3 and "not 'model.pkl'" in res.err
+    assert not dest.exists() and not list(tmp_path.rglob("escaped"))
+
+
+def test_a_killed_fetch_leaves_no_wedged_lock(released: Registry, tmp_path: Path) -> None:
+    """The cache lock is an flock on an open file: the kernel drops it when its holder dies."""
+    import signal
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    env = {"GITREG_CACHE_DIR": str(cache)}
+    url = released.origin.as_uri()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\nfrom gitreg.store import remote\n"
+         "repo = remote._cache_repo(sys.argv[1])\n"
+         "with remote._locked(repo / 'gitreg.lock'):\n    print('held', flush=True)\n"
+         "    time.sleep(60)\n", url],
+        stdout=subprocess.PIPE, text=True, env={**__import__("os").environ, **env},
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    start = time.monotonic()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GITREG_CACHE_DIR", str(cache))
+        res = released.run("resolve", "churn@staging", "--repo", url)
+    assert res.code == 0, res.err
+    assert time.monotonic() - start < 30

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gitreg.errors import ArtifactError, NotFound
-from gitreg.model import layout
+from gitreg.model import layout, yamlio
 from gitreg.store import dvcconfig
 from gitreg.store.dvc import cache_dir
 from gitreg.store.files import md5_file
@@ -50,6 +50,25 @@ def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
         )
 
 
+def _check_pointer(data: bytes, pointer: str, label: str) -> None:
+    """A `.dvc` pointer must name the artifact it sits beside (`model.pkl.dvc` -> outs
+    path `model.pkl`): any other path would make DVC write somewhere else, even outside."""
+    obj = yamlio.load(data, f"{pointer}@{label}")
+    outs = obj.get("outs") if isinstance(obj, dict) else None
+    path = (
+        outs[0].get("path")
+        if isinstance(outs, list) and outs and isinstance(outs[0], dict)
+        else None
+    )
+    expected = pointer.rsplit("/", 1)[-1].removesuffix(".dvc")
+    if path != expected:
+        raise ArtifactError(
+            f"{pointer} at {label}: its output path is {str(path)[:80]!r}, not {expected!r}, "
+            "the artifact it sits beside: refused, nothing was written",
+            "a .dvc pointer must name the file next to it; run `gitreg validate`",
+        )
+
+
 def _copy_pointers(
     git: Git, where: Path, config_commit: str, pointers: Sequence[tuple[str, str, str]]
 ) -> tuple[bytes, list[str]]:
@@ -62,6 +81,8 @@ def _copy_pointers(
             if commit not in snaps:
                 snaps[commit] = Snapshot(git, commit, label)
             data = snaps[commit].read(pointer)
+            if data is not None:
+                _check_pointer(data, pointer, label)
             if data is None:
                 raise NotFound(
                     f"{pointer}: missing at {label}",
