@@ -21,16 +21,19 @@ import numpy as np
 import pytest
 import skops.io
 import yaml
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from conftest import FAKE_TOKEN as TOKEN
 from conftest import Registry, copy_registry, isolate, run
 from fakegithub import FakeGitHub
 from gitreg.errors import ArtifactError, UnsafeModelError
-from gitreg.evaluation import builtin, loading, runner
+from gitreg.evaluation import allowlist, builtin, loading, runner, sandbox
 from gitreg.model.gate import NO_BASELINE, decide
 from gitreg.model.manifest import MetricPolicy
 from gitreg.render.gate import MARKER
@@ -343,14 +346,16 @@ def promote_on_branch(
 def test_command_failures_are_failed_verdicts(
     tmp_path: Path, code: str, timeout: int, returncode: int | None, reason: str
 ) -> None:
+    box = sandbox.Sandbox(tmp_path, tmp_path / "candidate")
+    output = box.writable / "metrics.json"
     argv = runner.fill(
         [PY, "-c", "import sys; OUT = sys.argv[1]; " + code, "{output}"],
         tmp_path / "m",
         tmp_path / "d",
-        tmp_path / "out.json",
+        output,
     )
     start = time.monotonic()
-    measured = runner.run(argv, "candidate", "1.1.0", tmp_path / "out.json", timeout, tmp_path)
+    measured = runner.run(argv, "candidate", "1.1.0", output, timeout, tmp_path, box)
     assert time.monotonic() - start < 4
     assert measured.error is not None and measured.error.startswith(reason), measured.error
     assert measured.log is not None and measured.log.returncode == returncode
@@ -381,27 +386,94 @@ def test_failing_command_end_to_end(scored: Registry) -> None:
     ]
 
 
-def test_command_contract(scored: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Placeholders filled in, no shell, by_slice read, secrets kept out of the environment."""
+FAKE_SECRETS = {
+    "GITHUB_TOKEN": TOKEN,
+    "GH_TOKEN": "ghp_y" + "2" * 36,
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+    "AZURE_STORAGE_KEY": "c2VjcmV0LWF6dXJlLXN0b3JhZ2Uta2V5",
+    "DVC_REMOTE_READ_SECRET": "dvc-remote-secret-5b1f",
+    "WEBDAV_PASSWORD": "webdav-password-0c9a",
+}
+
+
+def test_command_contract(
+    scored: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Placeholders filled in, no shell, by_slice read; the environment is an allow-list
+    (the command dumps it into its metric names) and no secret reaches the report."""
     script = (
         "import json, os, sys; model, data, out = sys.argv[1:4]; "
-        "leaked = [k for k in os.environ if 'TOKEN' in k]; "
         "print('args', sys.argv[4]); "
+        "env = {f'env {k}={v}': 1 for k, v in os.environ.items()}; "
         "json.dump({'f1': float(open(model).read()), 'rows': len(open(data).readlines()), "
-        "'leaked': len(leaked), 'by_slice': {'all': {'f1': 0.5}}}, open(out, 'w'))"
+        "**env, 'by_slice': {'all': {'f1': 0.5}}}, open(out, 'w'))"
     )
     command = [PY, "-c", script, "{model}", "{dataset}", "{output}", "$HOME;{x}"]
     set_policy(scored, {**SCORE_POLICY, "command": command})
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    res = scored.run("evaluate", "churn", "1.1.0", "--baseline", "production", "--json")
+    for name, value in FAKE_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    md, js = tmp_path / "report.md", tmp_path / "report.json"
+    res = scored.run(
+        "evaluate", "churn", "1.1.0", "--baseline", "production", "--json",
+        "--report-md", str(md), "--report-json", str(js),
+    )  # fmt: skip
     assert res.code == 0, res.err
     report = report_of(res.out)
     rows = verdicts(report)
     assert rows["f1"]["candidate"] == 0.95 and rows["f1"]["verdict"] == "pass"
-    assert rows["rows"]["candidate"] == 51 and rows["leaked"]["candidate"] == 0
+    assert rows["rows"]["candidate"] == 51
+    env = dict(m.removeprefix("env ").split("=", 1) for m in rows if m.startswith("env "))
+    assert set(env) == {
+        "PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "PYTHONHASHSEED",
+        "PYTHONDONTWRITEBYTECODE", "PYTHONNOUSERSITE", *sandbox.THREADS,
+        *(k for k in sandbox.PASSTHROUGH if k in os.environ),
+    }  # fmt: skip
+    assert env["HOME"] == "$TMP/candidate/home"
     assert report["logs"][-1]["stdout"] == "args $HOME;{x}\n"
     assert "$TMP/project/models/churn/artifacts/1.1.0/score.txt" in report["logs"][-1]["argv"]
     assert report["slices"]["all"][0]["verdict"] == "pass"
+    assert sandbox.note(SCORE_POLICY["timeout"]) in report["notes"]
+    texts = [res.out, md.read_text(), js.read_text()]
+    assert all(value not in text for value in FAKE_SECRETS.values() for text in texts)
+
+
+LEAK = (
+    "import json, sys; secret = open('leak.txt').read().strip(); "
+    "print('read', secret); sys.stderr.write('also ' + secret + '\\n'); "
+    "json.dump({'f1': 0.9, secret: 1.0}, open(sys.argv[1], 'w')); "
+    "sys.exit('failed with ' + secret if 'fail' in sys.argv else 0)"
+)
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["reports", "fails"])
+def test_secret_from_a_planted_file_is_redacted(
+    scored: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fails: bool
+) -> None:
+    """A command prints a secret it read from a file in the registry's tree: every copy in
+    the report (output tails, metric names, error) is `***`."""
+    secret = FAKE_SECRETS["DVC_REMOTE_READ_SECRET"]
+    monkeypatch.setenv("DVC_REMOTE_READ_SECRET", secret)
+    (scored.path / "leak.txt").write_text(secret + "\n")
+    command = [PY, "-c", LEAK, "{output}", *(["fail"] if fails else [])]
+    set_policy(scored, {**SCORE_POLICY, "command": command})
+    md, js = tmp_path / "report.md", tmp_path / "report.json"
+    res = scored.run(
+        "evaluate", "churn", "1.1.0", "--json", "--report-md", str(md), "--report-json", str(js)
+    )
+    assert res.code == (1 if fails else 0), res.err
+    texts = [res.out, md.read_text(), js.read_text()]
+    assert all(secret not in text for text in texts)
+    report = report_of(res.out)
+    assert report["logs"][-1]["stdout"] == "read ***\n"
+    assert report["logs"][-1]["stderr"].startswith("also ***\n")
+    if fails:
+        assert (
+            verdicts(report)["f1"]["reason"] == "not measured: exited with code 1: failed with ***"
+        )
+    else:
+        assert verdicts(report)["***"]["verdict"] == "info"
+    assert "***" in md.read_text()
 
 
 # --- promotions in a pull request ---------------------------------------------------------------
@@ -555,7 +627,9 @@ def test_malicious_files_refused_before_any_code_runs(tmp_path: Path) -> None:
     joblib.dump(
         {"weights": np.zeros(100), "hook": Evil(pwned)}, tmp_path / "evil-z.joblib", compress=3
     )
-    for name in ("evil.joblib", "evil-z.joblib"):
+    hidden = np.array([Evil(pwned)], dtype=object)  # the nested pickle of an object array
+    joblib.dump({"weights": hidden}, tmp_path / "evil-o.joblib", compress=3)
+    for name in ("evil.joblib", "evil-z.joblib", "evil-o.joblib"):
         assert "posix.system" not in " ".join(loading.check(tmp_path / name))
         with pytest.raises(UnsafeModelError, match=r"posix\.system \(not on the allow-list\)"):
             loading.load_model(tmp_path / name)
@@ -572,17 +646,169 @@ def test_registry_can_allow_more_imports(tmp_path: Path) -> None:
     path = save(Counter("aab"), tmp_path / "counts.pkl")
     with pytest.raises(UnsafeModelError, match=r"collections\.Counter \(not on the allow-list\)"):
         loading.load_model(path)
+    with pytest.raises(UnsafeModelError):  # entries are exact names: a package allows nothing
+        loading.load_model(path, ["collections"])
     assert loading.load_model(path, ["collections.Counter"]) == Counter("aab")
-    policy = loading.ImportPolicy.with_extra(["mypkg", "posix"])
+    policy = allowlist.ImportPolicy.with_extra(["mypkg.models.Net", "posix.system"])
     assert policy.problem("mypkg.models", "Net") is None
-    assert policy.problem("posix", "system", dangerous=True) == "picklescan flags it as dangerous"
-    assert policy.problem("numpy", "savetxt") == "it reads or writes files or runs code"
+    assert policy.problem("mypkg.models", "Other") == "not on the allow-list"
+    assert policy.problem("posix", "system", dangerous=True) is None  # exact: the user's call
+    assert policy.problem("os", "system", dangerous=True) == "picklescan flags it as dangerous"
+    assert policy.problem("numpy", "savetxt") == "not on the allow-list"
     assert (
         policy.problem("sklearn.base", "os.system")
         == "an attribute chain, which can reach anything"
     )
     assert policy.problem("numpy", "__builtins__") == "a dunder attribute"
     assert policy.problem("__builtin__", "set") is None  # protocol 2 names
+
+
+# --- safe loading: real models, and the callables they need ------------------------------------
+
+
+def categorical_iris() -> tuple[np.ndarray, np.ndarray]:
+    """Iris plus a text column, as an object array (what a ColumnTransformer gets)."""
+    x, y, _, _ = iris_split()
+    colour = np.array([("red", "green", "blue")[i % 3] for i in range(len(y))], dtype=object)
+    return np.column_stack([x.astype(object), colour]), y
+
+
+@pytest.fixture(scope="module")
+def real_models() -> dict[str, tuple[Any, np.ndarray]]:
+    """Fitted models of the kinds the allow-list was built from, with data to predict."""
+    x, y, _, _ = iris_split()
+    xc, yc = categorical_iris()
+    columns = ColumnTransformer(
+        [
+            ("numbers", StandardScaler(), [0, 1, 2, 3]),
+            ("colour", OneHotEncoder(handle_unknown="ignore"), [4]),
+        ]
+    )
+    pipeline = Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))])
+    return {
+        "logistic": (LogisticRegression(max_iter=1000).fit(x, y), x),
+        "forest": (RandomForestClassifier(n_estimators=10, random_state=0).fit(x, y), x),
+        "boosting": (GradientBoostingClassifier(n_estimators=10, random_state=0).fit(x, y), x),
+        "boosting-binary": (
+            GradientBoostingClassifier(n_estimators=10, random_state=0).fit(x[y < 2], y[y < 2]),
+            x,
+        ),
+        "pipeline": (pipeline.fit(xc, yc), xc),
+    }
+
+
+def dump(obj: Any, path: Path) -> Path:
+    """`obj` saved as `path` says: .pkl with pickle, .joblib with joblib, .z.joblib compressed."""
+    if path.name.endswith(".z.joblib"):
+        joblib.dump(obj, path, compress=3)
+    elif path.suffix == ".joblib":
+        joblib.dump(obj, path)
+    else:
+        save(obj, path)
+    return path
+
+
+@pytest.mark.parametrize("saved", ["model.pkl", "model.joblib", "model.z.joblib"])
+@pytest.mark.parametrize("kind", ["logistic", "forest", "boosting", "boosting-binary", "pipeline"])
+def test_real_models_load_and_predict(
+    real_models: dict[str, tuple[Any, np.ndarray]], kind: str, saved: str, tmp_path: Path
+) -> None:
+    model, x = real_models[kind]
+    loaded = loading.load_model(dump(model, tmp_path / saved))
+    assert type(loaded) is type(model)
+    assert (loaded.predict(x) == model.predict(x)).all()
+
+
+def test_numpy_and_scipy_objects_load(tmp_path: Path) -> None:
+    import scipy.sparse as sp
+
+    eye = np.eye(3)
+    objects = {
+        "csr": sp.csr_matrix(eye),
+        "csc": sp.csc_array(eye),
+        "coo": sp.coo_matrix(eye),
+        "lil": sp.lil_matrix(eye),
+        "texts": np.array(["a", "bc"], dtype=object),
+        "scalar": np.int64(7),
+        "random": np.random.RandomState(3),
+        "generator": np.random.default_rng(3),
+    }
+    for saved in ("objects.pkl", "objects.z.joblib"):
+        loaded = loading.load_model(dump(objects, tmp_path / saved))
+        for key in ("csr", "csc", "coo", "lil"):
+            assert (loaded[key].toarray() == eye).all(), key
+        assert list(loaded["texts"]) == ["a", "bc"] and loaded["scalar"] == 7
+        assert loaded["random"].rand() == np.random.RandomState(3).rand()
+        assert loaded["generator"].random() == np.random.default_rng(3).random()
+
+
+def crafted(module: str, name: str, *args: str) -> bytes:
+    """A pickle that calls `module.name(*args)` (protocol 0: GLOBAL, MARK, args, TUPLE, REDUCE)."""
+    strings = b"".join(b"V" + a.encode("raw_unicode_escape") + b"\n" for a in args)
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n(" + strings + b"tR."
+
+
+# (module, name, why the pickle is refused, why the unpickler refuses it when the scan is blind)
+NOT_LISTED = "not on the allow-list"
+DANGEROUS = "picklescan flags it as dangerous"
+REFUSED = {
+    "numpy.test": ("numpy", "test", NOT_LISTED, NOT_LISTED),
+    "numpy.rec.fromfile": ("numpy.rec", "fromfile", NOT_LISTED, NOT_LISTED),
+    "numpy.load": ("numpy", "load", NOT_LISTED, NOT_LISTED),
+    "numpy.testing": ("numpy.testing", "assert_equal", NOT_LISTED, NOT_LISTED),
+    "os.system": ("os", "system", DANGEROUS, NOT_LISTED),
+    "builtins.eval": ("builtins", "eval", DANGEROUS, NOT_LISTED),
+    "builtins.exec": ("builtins", "exec", DANGEROUS, NOT_LISTED),
+    "builtins.getattr": ("builtins", "getattr", DANGEROUS, NOT_LISTED),
+    "builtins.__import__": ("builtins", "__import__", "a dunder attribute", "a dunder attribute"),
+    "operator.attrgetter": ("operator", "attrgetter", DANGEROUS, NOT_LISTED),
+    "functools.partial": ("functools", "partial", DANGEROUS, NOT_LISTED),
+    "sklearn.utils._testing": (
+        "sklearn.utils._testing",
+        "MinimalClassifier",
+        "a test, mocking or data-loading helper",
+        "a test, mocking or data-loading helper",
+    ),
+    "sklearn function": (
+        "sklearn.base",
+        "clone",
+        None,
+        f"{NOT_LISTED}, and not a scikit-learn estimator class",
+    ),
+    "sklearn module": ("sklearn", "base", None, "a module"),
+    "attribute chain": ("sklearn.base", "os.system", "an attribute chain", "an attribute chain"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_crafted_pickles_are_refused(case: str, tmp_path: Path) -> None:
+    """Each global the allow-list refuses, called by a crafted pickle: refused by the scan
+    (picklescan first) and, where the scan is blind (a compressed joblib file), by the
+    unpickler, before anything is called."""
+    from joblib.numpy_pickle_utils import _write_fileobject
+
+    module, name, scanned, loaded = REFUSED[case]
+    planted = tmp_path / "planted.npy"
+    np.save(planted, np.arange(3))
+    body = crafted(module, name, str(planted))
+    plain = tmp_path / "model.pkl"
+    plain.write_bytes(body)
+    if scanned is None:  # allowed by its name: the unpickler looks at what it resolves to
+        assert loading.check(plain) == [f"{module}.{name}"]
+    else:
+        with pytest.raises(UnsafeModelError) as err:
+            loading.check(plain)
+        assert err.value.refused[0][1].startswith(scanned)
+    packed = tmp_path / "model.joblib"
+    with _write_fileobject(str(packed), compress=("zlib", 3)) as fh:
+        fh.write(body)
+    assert loading.check(packed) == []  # picklescan cannot read it
+    for path in (plain, packed):
+        with pytest.raises(UnsafeModelError) as err:
+            loading.load_model(path)
+        (refused,) = err.value.refused
+        assert refused[0] == f"{module}.{name}"
+        assert refused[1].startswith(scanned if path == plain and scanned else loaded), refused
 
 
 def test_other_formats(tmp_path: Path) -> None:
@@ -616,3 +842,70 @@ def test_builtin_metrics_match_sklearn(fitted: LogisticRegression, tmp_path: Pat
     assert set(result["by_slice"]) == {"region=north", "region=south"}
     assert builtin.main([*args, "--target", "label"]) == 2
     assert builtin.main(args) == 2  # region is not a feature the model knows
+
+
+def builtin_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Run the built-in evaluator in-process; it must fail: its one line of stderr."""
+    assert builtin.main(list(args)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_label_is_never_a_feature(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model trained with the label as a feature would score 1.0: it fails instead."""
+    write_holdout(tmp_path / "holdout.csv")
+    x, y, _, _ = iris_split()
+    cheat = LogisticRegression(max_iter=1000).fit(np.column_stack([x, y]), y)
+    cheat.feature_names_in_ = np.array(["f0", "f1", "f2", "f3", "target"], dtype=object)
+    data = ["--dataset", str(tmp_path / "holdout.csv"), "--output", str(tmp_path / "out.json")]
+    data += ["--slice", "region"]
+    err = builtin_error(capsys, "--model", str(save(cheat, tmp_path / "cheat.pkl")), *data)
+    assert "the model takes the label column 'target' as a feature" in err
+    del cheat.feature_names_in_  # without names: it expects 5 columns, the label is not one
+    err = builtin_error(capsys, "--model", str(save(cheat, tmp_path / "cheat2.pkl")), *data)
+    assert "the model expects 5 features; the data set has 4 columns" in err
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_errors_never_echo_the_data(
+    fitted: LogisticRegression, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Messages name columns only if they look like names, a few at a time, and never
+    show a value of the data set or a string from the model file."""
+    holdout = tmp_path / "holdout.csv"
+    write_holdout(holdout)
+    rows = holdout.read_text().splitlines()
+    rows[5] = "jane@example.com," + rows[5].split(",", 1)[1]  # a value that is not a number
+    (tmp_path / "leaky.csv").write_text("\n".join(rows) + "\n")
+    out = ["--output", str(tmp_path / "out.json"), "--slice", "region"]
+    model = save(fitted, tmp_path / "model.pkl")
+    err = builtin_error(
+        capsys, "--model", str(model), "--dataset", str(tmp_path / "leaky.csv"), *out
+    )
+    assert err == "error: column 'f0' is not numeric (row 5); use evaluation.command\n"
+    leaked = "root:x:0:0:root:/root:/bin/bash"  # as if the pickle had read /etc/passwd
+    fitted_named = LogisticRegression(max_iter=1000).fit(*iris_split()[:2])
+    names = [leaked, *(f"g{i}" for i in range(11))]
+    fitted_named.feature_names_in_ = np.array(names, dtype=object)
+    named = save(fitted_named, tmp_path / "named.pkl")
+    err = builtin_error(capsys, "--model", str(named), "--dataset", str(holdout), *out)
+    assert err == (
+        "error: the data set lacks 12 of the model's feature columns: <a name not shown>, "
+        "'g0', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6' and 4 more\n"
+    )
+    data = ["--dataset", str(holdout), *out, "--slice", leaked]  # a slice the data lacks
+    err = builtin_error(capsys, "--model", str(model), *data)
+    assert leaked not in err and "has no column <a name not shown>" in err
+
+
+def test_refused_names_are_not_echoed(tmp_path: Path) -> None:
+    """The names a pickle imports are its author's text: shown only if they look like names."""
+    path = tmp_path / "model.pkl"
+    path.write_bytes(crafted("x" * 200, "root:x:0:0:root:/root:/bin/bash"))
+    with pytest.raises(UnsafeModelError) as err:
+        loading.load_model(path)
+    assert (
+        err.value.message
+        == "model.pkl: refused to load, it imports <a name not shown> (not on the allow-list)"
+    )

@@ -3,6 +3,10 @@
 `gitreg evaluate` runs it as `python -m gitreg.evaluation.builtin` (see `runner`), so the
 candidate model is loaded outside the process that holds the registry and any token.
 It imports neither pydantic nor DVC.
+
+The label column is never given to the model, and what it writes on stderr (which the
+report shows) names columns only through `disclosure.names` and shows foreign errors only
+through `disclosure.message`: never values from the data set or the model file.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.errors import GitregError
-from gitreg.evaluation import runner
+from gitreg.evaluation import disclosure, runner
 
 BUILTIN_METRICS = ("accuracy", "precision", "recall", "f1")
 
@@ -52,45 +56,78 @@ def _features(model: Any, header: list[str], target: str, slices: list[str]) -> 
         if names is not None
         else [c for c in header if c != target and c not in slices]
     )
+    if target in columns:
+        raise GitregError(
+            f"the model takes the label column {disclosure.name(target)} as a feature; the "
+            "built-in evaluator never gives the model the label (retrain it without)"
+        )
     missing = [c for c in columns if c not in header]
     if missing:
-        raise ValueError(f"the data set lacks the model's feature columns {missing}")
+        raise GitregError(
+            f"the data set lacks {len(missing)} of the model's feature columns: "
+            f"{disclosure.names(missing)}"
+        )
     expected = getattr(model, "n_features_in_", None)
     if isinstance(expected, int) and expected != len(columns):
-        raise ValueError(
+        raise GitregError(
             f"the model expects {expected} features; the data set has {len(columns)} columns "
-            f"besides the target and the slices: {', '.join(columns)}"
+            f"besides the target and the slices: {disclosure.names(columns)}"
         )
     return columns
+
+
+def _read(dataset: Path, target: str, slices: list[str]) -> tuple[list[str], list[dict[str, str]]]:
+    with dataset.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    for column in [target, *slices]:
+        if column not in header:
+            raise GitregError(
+                f"{disclosure.name(dataset.name)} has no column {disclosure.name(column)} "
+                f"(columns: {disclosure.names(header)})"
+            )
+    if not rows:
+        raise GitregError(f"{disclosure.name(dataset.name)} has no rows")
+    return header, rows
+
+
+def _matrix(rows: list[dict[str, str]], columns: list[str]) -> Any:
+    import numpy as np
+
+    out = np.empty((len(rows), len(columns)))
+    for i, row in enumerate(rows):
+        for j, column in enumerate(columns):
+            try:
+                out[i, j] = float(row[column])
+            except (TypeError, ValueError):  # the value itself is never shown
+                raise GitregError(
+                    f"column {disclosure.name(column)} is not numeric (row {i + 1}); "
+                    "use evaluation.command"
+                ) from None
+    return out
+
+
+def _predict(model: Any, features: Any) -> list[str]:
+    try:
+        return [_label(p) for p in model.predict(features)]
+    except Exception as e:  # whatever the model raises, shown safely
+        raise GitregError(f"the model's predict() failed: {disclosure.message(e)}") from None
 
 
 def builtin_metrics(
     model_path: Path, dataset: Path, target: str, slices: list[str], allowed: list[str]
 ) -> dict[str, Any]:
     """Accuracy and macro precision, recall and F1 of a classifier on a CSV, and by slice."""
-    import numpy as np
-
     from gitreg.evaluation.loading import load_model
 
-    with dataset.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header, rows = list(reader.fieldnames or []), list(reader)
-    for column in [target, *slices]:
-        if column not in header:
-            raise ValueError(f"{dataset.name} has no column {column!r} (columns: {header})")
-    if not rows:
-        raise ValueError(f"{dataset.name} has no rows")
+    header, rows = _read(dataset, target, slices)
     model = load_model(model_path, allowed)
     if not callable(getattr(model, "predict", None)):
-        raise ValueError(
-            f"{model_path.name} holds a {type(model).__name__}, which has no predict()"
+        kind = disclosure.name(type(model).__name__)
+        raise GitregError(
+            f"{disclosure.name(model_path.name)} holds a {kind}, which has no predict()"
         )
-    columns = _features(model, header, target, slices)
-    try:
-        features = np.array([[float(row[c]) for c in columns] for row in rows])
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"a feature is not numeric ({e}); use evaluation.command") from None
-    pred = [_label(p) for p in model.predict(features)]
+    pred = _predict(model, _matrix(rows, _features(model, header, target, slices)))
     truth = [_label(row[target]) for row in rows]
     result: dict[str, Any] = _scores(truth, pred)
     by_slice: dict[str, dict[str, float]] = {}
@@ -116,12 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runner.require_builtin()
         result = builtin_metrics(args.model, args.dataset, args.target, args.slices, args.allow)
-    except GitregError as e:
+    except GitregError as e:  # ours: messages built to be shown in the report
         hint = f" ({e.hint})" if e.hint else ""
         sys.stderr.write(f"error: {e.message}{hint}\n")
         return 2
-    except (ValueError, OSError, UnicodeDecodeError) as e:
-        sys.stderr.write(f"error: {e}\n")
+    except Exception as e:  # anything else, shown without its details
+        sys.stderr.write(f"error: {disclosure.message(e)}\n")
         return 2
     args.output.write_text(json.dumps(result, indent=2))
     return 0

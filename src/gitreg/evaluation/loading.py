@@ -2,105 +2,51 @@
 
 A pickle is a program: loading one calls whatever functions it names. So a pickle (or a
 joblib file, which is a pickle) is first scanned with picklescan, statically, and refused if
-it names a global outside the allow-list (`ImportPolicy`); then it is loaded through an
-unpickler whose `find_class` enforces the same list, so what a static scan cannot see (the
-tail of a joblib file behind raw array bytes, a compressed file) is still checked before
-anything is imported. skops files are checked with skops' own `get_untrusted_types`; ONNX
-files hold no code and are run by onnxruntime.
+it names a global the allow-list does not allow (`allowlist.ImportPolicy`: exact callables,
+and scikit-learn estimator classes); then it is loaded through an unpickler whose
+`find_class` enforces the same list before the import and checks what the import returned,
+so what a static scan cannot see (the tail of a joblib file behind raw array bytes, a
+compressed file, the nested pickle of an object array) is still checked before anything is
+called. skops files are checked with skops' own `get_untrusted_types` and the same list;
+ONNX files hold no code and are run by onnxruntime.
 
-The allow-list is coarse (package prefixes), so it is a barrier, not a sandbox: that is why
-the evaluate workflow runs with no secrets (docs/evaluation.md).
+The allow-list is a barrier, and the evaluator's sandbox (`sandbox.py`) the second wall:
+that is also why the evaluate workflow runs with no secrets (docs/evaluation.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import pickle
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any
 
 from gitreg.errors import ArtifactError, UnsafeModelError
+from gitreg.evaluation import disclosure
+from gitreg.evaluation.allowlist import ImportPolicy
 from gitreg.store import formats
 
 INSTALL_HINT = "pip install 'gitreg[sklearn]'"
-
-# Module prefixes ("sklearn" allows sklearn.*) and exact globals ("builtins.dict").
-_HARMLESS_BUILTINS = (
-    "bool bytearray bytes complex dict float frozenset int list object range set slice str tuple"
-)
-_NUMPY_IO = (
-    "load save savez savez_compressed savetxt loadtxt genfromtxt fromfile fromregex memmap "
-    "DataSource ndarray.tofile ndarray.dump lib ctypeslib distutils f2py testing"
-)
-DEFAULT_ALLOWED: tuple[str, ...] = (
-    "sklearn",
-    "numpy",
-    "scipy",
-    *(f"builtins.{name}" for name in _HARMLESS_BUILTINS.split()),
-    "collections.OrderedDict",
-    "copyreg._reconstructor",
-    "_codecs.encode",
-    "joblib.numpy_pickle.NumpyArrayWrapper",
-)
-# Inside the allowed packages: functions that read or write files or run code.
-DENIED: tuple[str, ...] = (
-    *(f"numpy.{name}" for name in _NUMPY_IO.split()),
-    "scipy.io",
-    "scipy._lib",
-    "sklearn.datasets",
-    "sklearn.externals",
-    "sklearn.utils._testing",
-    "sklearn.utils._show_versions",
-)
-_PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
-
-
-def _matches(full: str, entries: Iterable[str]) -> bool:
-    return any(full == e or full.startswith(e + ".") for e in entries)
-
-
-@dataclass(frozen=True)
-class ImportPolicy:
-    """Which globals a pickle may import: the allow-list minus the deny-list."""
-
-    allowed: tuple[str, ...] = DEFAULT_ALLOWED
-    denied: tuple[str, ...] = DENIED
-
-    @classmethod
-    def with_extra(cls, extra: Iterable[str]) -> ImportPolicy:
-        """The default policy plus a registry's `allow_pickle_imports`."""
-        return cls(allowed=(*DEFAULT_ALLOWED, *extra))
-
-    def problem(self, module: str, name: str, dangerous: bool = False) -> str | None:
-        """Why `module.name` may not be imported, or None. An exact allow entry always wins."""
-        module = _PY2_MODULES.get(module, module)
-        full = f"{module}.{name}"
-        if full in self.allowed:
-            return None
-        if dangerous:
-            return "picklescan flags it as dangerous"
-        if "." in name:
-            return "an attribute chain, which can reach anything"
-        if any(part.startswith("__") for part in full.split(".")):
-            return "a dunder attribute"
-        if _matches(full, self.denied):
-            return "it reads or writes files or runs code"
-        if not _matches(full, self.allowed):
-            return "not on the allow-list"
-        return None
 
 
 def _refused(
     path: Path, refused: list[tuple[str, str]], shown: str | None = None
 ) -> UnsafeModelError:
+    refused = [(_shown_global(name), why) for name, why in refused]
     why = "a pickle runs code when loaded"
     if formats.file_format(path) == "skops":
         why = "skops does not trust these types"
     return UnsafeModelError(path, refused, why, shown or path.name)
+
+
+def _shown_global(full: str) -> str:
+    """A refused global's name as the report may show it: the pickle chose it."""
+    return (
+        full if disclosure.SAFE_NAME.fullmatch(full) and len(full) <= 120 else "<a name not shown>"
+    )
 
 
 @contextlib.contextmanager
@@ -172,19 +118,26 @@ def check(path: Path, extra_allowed: Iterable[str] = (), shown: str | None = Non
 def _guard(
     policy: ImportPolicy, path: Path, resolve: Callable[[str, str], Any], module: str, name: str
 ) -> Any:
-    """find_class with the policy applied before the import and to what it returns."""
+    """find_class with the policy applied before the import and to what it returned."""
     why = policy.problem(module, name)
     if why:
         raise _refused(path, [(f"{module}.{name}", why)])
     obj = resolve(module, name)
-    if isinstance(obj, ModuleType):
-        raise _refused(path, [(f"{module}.{name}", "a module")])
-    origin, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    if isinstance(origin, str) and isinstance(qualname, str):
-        why = policy.problem(origin, qualname)
-        if why and f"{module}.{name}" not in policy.allowed:
-            raise _refused(path, [(f"{module}.{name} = {origin}.{qualname}", why)])
+    why = policy.problem_resolved(module, name, obj)
+    if why:
+        raise _refused(path, [(f"{module}.{name}", why)])
     return obj
+
+
+class _Nested(pickle._Unpickler):
+    """The nested pickle of a joblib object array, read with the outer file's guard."""
+
+    def __init__(self, file: IO[bytes], guard: Callable[[str, str], Any]) -> None:
+        super().__init__(file)
+        self.guard = guard
+
+    def find_class(self, module: str, name: str) -> Any:
+        return self.guard(module, name)
 
 
 def _load_pickle(path: Path, policy: ImportPolicy) -> Any:
@@ -196,11 +149,13 @@ def _load_pickle(path: Path, policy: ImportPolicy) -> Any:
         return Restricted(fh).load()
 
 
-def _load_joblib(path: Path, policy: ImportPolicy) -> Any:
+def _joblib_unpickler(path: Path, policy: ImportPolicy) -> Any:
+    """A joblib unpickler class under the policy, also for object arrays: older joblib
+    versions read their nested pickle with a plain `pickle.load`, so we read it here."""
     try:  # joblib has no public hook for the unpickler; its internals, checked here
-        from joblib.numpy_pickle import NumpyUnpickler  # type: ignore[import-untyped,unused-ignore]
-        from joblib.numpy_pickle_utils import (  # type: ignore[import-untyped,unused-ignore]
-            _validate_fileobject_and_memmap,
+        from joblib.numpy_pickle import (  # type: ignore[import-untyped,unused-ignore]
+            NumpyArrayWrapper,
+            NumpyUnpickler,
         )
     except ImportError as e:
         raise ArtifactError(
@@ -209,24 +164,62 @@ def _load_joblib(path: Path, policy: ImportPolicy) -> Any:
         ) from e
 
     class Restricted(NumpyUnpickler):  # type: ignore[misc]
+        dispatch = NumpyUnpickler.dispatch.copy()
+
         def find_class(self, module: str, name: str) -> Any:
             return _guard(policy, path, super().find_class, module, name)
 
+        def load_build(self) -> None:
+            state, wrapper = self.stack[-1], self.stack[-2] if len(self.stack) > 1 else None
+            if not isinstance(wrapper, NumpyArrayWrapper):
+                return NumpyUnpickler.load_build(self)  # type: ignore[no-any-return]
+            dtype = state.get("dtype") if isinstance(state, dict) else None
+            if not getattr(dtype, "hasobject", True):
+                return NumpyUnpickler.load_build(self)  # type: ignore[no-any-return]
+            pickle._Unpickler.load_build(self)  # type: ignore[attr-defined]
+            self.stack[-1] = _Nested(self.file_handle, self.find_class).load()
+            return None
+
+        dispatch[pickle.BUILD[0]] = load_build
+
+    return Restricted
+
+
+def _load_joblib(path: Path, policy: ImportPolicy) -> Any:
+    from joblib.numpy_pickle_utils import (  # type: ignore[import-untyped,unused-ignore]
+        _validate_fileobject_and_memmap,
+    )
+
+    restricted = _joblib_unpickler(path, policy)
     with path.open("rb") as fh, _validate_fileobject_and_memmap(fh, str(path), None) as opened:
         fobj: IO[bytes] | str = opened[0]
         if isinstance(fobj, str):
             raise ArtifactError(f"{path.name}: a joblib file older than joblib 0.10; re-save it")
         try:
-            unpickler = Restricted(str(path), fobj, ensure_native_byte_order=True)
+            unpickler = restricted(str(path), fobj, ensure_native_byte_order=True)
         except TypeError:  # joblib < 1.5
-            unpickler = Restricted(str(path), fobj)
+            unpickler = restricted(str(path), fobj)
         return unpickler.load()
+
+
+def _resolve(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
 
 
 def _load_skops(path: Path, extra_allowed: Iterable[str]) -> Any:
     import skops.io as sio  # type: ignore[import-untyped,unused-ignore]
 
-    return sio.load(path, trusted=check(path, extra_allowed))
+    policy = ImportPolicy.with_extra(extra_allowed)
+    trusted = check(path, extra_allowed)  # every untrusted type passes the name rules
+    for full in trusted:
+        module, _, name = full.rpartition(".")
+        try:
+            why = policy.problem_resolved(module, name, _resolve(module, name))
+        except (ImportError, AttributeError):
+            why = "cannot be imported here"
+        if why:
+            raise _refused(path, [(full, why)])
+    return sio.load(path, trusted=trusted)
 
 
 class OnnxModel:

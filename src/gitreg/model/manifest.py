@@ -106,8 +106,8 @@ class RegistryConfig(_Manifest):
     )
     allow_pickle_imports: list[Annotated[str, Field(pattern=PICKLE_IMPORT_RE)]] = Field(
         default_factory=list,
-        description="extra module prefixes or exact globals (module.name) that pickled models "
-        "may import, beyond the built-in allow-list of `gitreg evaluate`",
+        description="extra exact globals (module.name) that pickled models may import, "
+        "beyond the built-in allow-list of `gitreg evaluate` (a package name allows nothing)",
     )
 
     @field_validator("stages")

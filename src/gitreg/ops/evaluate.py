@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitreg.errors import ManifestError, RegistryError, UnsafeModelError, UsageError
-from gitreg.evaluation import runner
+from gitreg.evaluation import runner, sandbox
 from gitreg.evaluation.loading import check
 from gitreg.model import layout
 from gitreg.model.dvcfile import dvc_pointer
@@ -230,12 +230,14 @@ def _model_path(project: Path, vm: VersionManifest, builtin: bool) -> Path | str
 
 
 def _measure(
-    gate: Gate, role: str, vm: VersionManifest, dirs: tuple[Path, Path, Path]
+    gate: Gate, role: str, vm: VersionManifest, dirs: tuple[Path, Path, Path], root: Path
 ) -> Measurement:
     project, tree, dataset = dirs
     ev = gate.spec.evaluation
     assert ev is not None
-    output = project.parent / f"{role}-metrics.json"
+    work = project.parent
+    box = sandbox.Sandbox(work=work, writable=work / role, hidden=(root,))
+    output = box.writable / "metrics.json"
     model = _model_path(project, vm, builtin=ev.command is None)
     if isinstance(model, str):
         return Measurement(vm.version, error=model)
@@ -255,15 +257,13 @@ def _measure(
             return Measurement(vm.version, error=e.message)
         target = ev.target or "target"
         argv = runner.builtin_argv(model, dataset, output, target, ev.slices, gate.allowed)
-    measured = runner.run(argv, role, vm.version, output, ev.timeout, tree)
-    work = str(project.parent)  # temporary paths, shown as $TMP in the report
-    reason = measured.error.replace(work, "$TMP") if measured.error else None
-    if reason and ev.command is None:  # the built-in evaluator says "error: ..." and exits 2
-        reason = reason.replace("exited with code 2: error: ", "the built-in evaluator failed: ")
-    if measured.log is None:
+    measured = runner.run(argv, role, vm.version, output, ev.timeout, tree, box, ev.metrics)
+    if measured.error and ev.command is None:  # the built-in evaluator says "error: ..."
+        reason = measured.error.replace(
+            "exited with code 2: error: ", "the built-in evaluator failed: "
+        )
         return replace(measured, error=reason)
-    shown = [arg.replace(work, "$TMP") for arg in measured.log.argv]
-    return replace(measured, error=reason, log=replace(measured.log, argv=shown))
+    return measured
 
 
 def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
@@ -278,8 +278,11 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
         _export_tree(git, gate.policy[0], tree)
         dataset = _fetch(git, root, gate, project, tree)
         dirs = (project, tree, dataset)
-        base = _measure(gate, "baseline", gate.baseline, dirs) if gate.baseline else None
-        cand = _measure(gate, "candidate", gate.candidate, dirs)
+        base = _measure(gate, "baseline", gate.baseline, dirs, root) if gate.baseline else None
+        cand = _measure(gate, "candidate", gate.candidate, dirs, root)
+    notes = list(gate.notes)
+    if any(m is not None and m.log is not None for m in (base, cand)):
+        notes.append(sandbox.note(ev.timeout))
     return decide(
         gate.name,
         gate.stage,
@@ -289,5 +292,5 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
         base,
         gate.candidate.metrics.flat(),
         gate.baseline.metrics.flat() if gate.baseline else None,
-        list(gate.notes),
+        notes,
     )
