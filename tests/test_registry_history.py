@@ -144,3 +144,19 @@ def test_same_second_events_keep_log_order(registered: Registry, tmp_path: Path)
     order = [(e["kind"], e["version"]) for e in _history(registered, "--full")]
     assert order == [("registered", "1.0.0"), ("promoted", "1.0.0"), ("registered", "1.1.0")]
     assert [(e["kind"], e["version"]) for e in _history(registered)] == order
+
+
+def test_a_move_reads_as_one_promotion(registered: Registry, tmp_path: Path) -> None:
+    """Release writes the removal tag of the version that leaves; history shows the move
+    once, as the log does (`--full`)."""
+    registered.register("1.1.0", make_artifact(tmp_path / "v11" / "model.pkl", b"one-one"))
+    _commit_stages(registered, {"staging": "1.0.0"}, "promote 1.0.0")
+    _release(registered)
+    _commit_stages(registered, {"staging": "1.1.0"}, "move staging to 1.1.0")
+    _release(registered)
+    assert "churn#staging!#2" in registered.git("tag", "-l")
+    default, full = _history(registered), _history(registered, "--full")
+    kinds = [(e["kind"], e["version"], e["stage"]) for e in default]
+    assert kinds == [(e["kind"], e["version"], e["stage"]) for e in full]
+    assert ("demoted", "1.0.0", "staging") not in kinds
+    assert kinds[-1] == ("promoted", "1.1.0", "staging")

@@ -158,10 +158,15 @@ def _tag_events(reg: Registry, name: str, model_tags: list[tags.Tag]) -> list[Ev
     for record in out.split("\x1e")[1:]:
         commit, author, date, subject = record.strip("\n").split("\x1f")
         info[commit] = (author, date, subject)
+    # a move writes the removal tag of the version that left; the log reads it as one
+    # promotion, and so does the history
+    moves = {(t.parsed.stage, made.get(t.name)) for t in model_tags if t.parsed.kind == "assign"}
     keyed = []
     for t in model_tags:
         made_in = made.get(t.name)
         if made_in is None or made_in not in info:
+            continue
+        if t.parsed.kind == "unassign" and (t.parsed.stage, made_in) in moves:
             continue
         commit = made_in
         author, date, subject = info[commit]
