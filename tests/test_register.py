@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import Registry, make_artifact
@@ -332,3 +333,109 @@ def test_here_refuses_to_overwrite_uncommitted_edits(registered: Registry, train
     )
     assert res.code == 0, res.err
     assert dvc_yaml.read_text().endswith("# my uncommitted note\n")
+
+
+# --- what register reads: only what it was given -------------------------------------------
+
+
+def test_refuses_an_artifact_that_is_a_symlink(registry: Registry, tmp_path: Path) -> None:
+    """A training folder with `model.pkl -> ~/.aws/credentials`: nothing is read or pushed."""
+    secret = make_artifact(tmp_path / "home/.aws/credentials", b"aws_secret=xyz")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(secret, out / "model.pkl")
+    before = _state(registry)
+    res = registry.run(
+        "register", "churn", "--version", "1.0.0", "--artifact", str(out / "model.pkl")
+    )
+    assert res.code == 2, res.err
+    assert f"{out / 'model.pkl'} is a symbolic link (to {secret})" in res.err
+    assert "Traceback" not in res.err
+    assert _state(registry) == before
+    stored = {p.parent.name + p.name for p in registry.remote.rglob("*") if p.is_file()}
+    assert _md5(secret) not in stored
+
+
+def test_refuses_metrics_and_params_through_a_symlink(
+    registry: Registry, train: Path, tmp_path: Path
+) -> None:
+    secret = make_artifact(tmp_path / "secret.yaml", b"token: 1\n")
+    os.symlink(secret, tmp_path / "params.yaml")
+    link = str(tmp_path / "params.yaml")
+    artifact = str(train / "model.pkl")
+    res = registry.run(
+        "register", "churn", "--version", "1.0.0", "--artifact", artifact, "--params", link
+    )
+    assert res.code == 2, res.err
+    assert "--params" in res.err and "is a symbolic link" in res.err
+
+
+def _bundle(tmp_path: Path, links: dict[str, str]) -> Path:
+    d = tmp_path / "bundle"
+    make_artifact(d / "weights.bin", b"w" * 10)
+    make_artifact(d / "sub" / "config.json", b"{}")
+    for name, target in links.items():
+        os.symlink(target, d / name)
+    return d
+
+
+@pytest.mark.parametrize(
+    ("links", "needle"),
+    [
+        ({"a": "b", "b": "a"}, "is a symbolic link loop"),
+        ({"again": "."}, "links back to"),
+        ({"sub/up": ".."}, "links back to"),
+        ({"gone.bin": "missing.bin"}, "which does not exist"),
+        ({"etc": "/etc"}, "outside"),
+    ],
+    ids=["loop", "self", "parent", "dangling", "outside"],
+)
+def test_refuses_bad_links_in_a_directory_artifact(
+    registry: Registry, tmp_path: Path, links: dict[str, str], needle: str
+) -> None:
+    d = _bundle(tmp_path, links)
+    before = _state(registry)
+    res = registry.run("register", "churn", "--version", "1.0.0", "--artifact", str(d))
+    assert res.code == 2, res.err
+    assert needle in res.err and "Traceback" not in res.err
+    assert _state(registry) == before
+
+
+def test_refuses_a_pipe_in_a_directory_artifact(registry: Registry, tmp_path: Path) -> None:
+    """Copying a FIFO would wait for a writer forever."""
+    d = _bundle(tmp_path, {})
+    os.mkfifo(d / "pipe")
+    res = registry.run("register", "churn", "--version", "1.0.0", "--artifact", str(d))
+    assert res.code == 2, res.err
+    assert "not a regular file" in res.err
+
+
+def test_links_inside_a_directory_artifact_are_followed(registry: Registry, tmp_path: Path) -> None:
+    d = _bundle(tmp_path, {"best.bin": "weights.bin", "conf": "sub"})
+    res = registry.run("register", "churn", "--version", "1.0.0", "--artifact", str(d), "--here")
+    assert res.code == 0, res.err
+    m = yaml.safe_load((registry.path / "models/churn/versions/1.0.0.yaml").read_text())
+    assert m["artifacts"][0]["size"] == 10 + 10 + 2 + 2  # links are copied as their files
+    assert registry.run("validate").code == 0
+
+
+@pytest.mark.parametrize("name", ["churn\n", "a..b", "model.lock", "fraud.eu"])
+def test_refuses_names_git_or_gto_cannot_carry(registry: Registry, train: Path, name: str) -> None:
+    before = _state(registry)
+    res = registry.run(
+        "register", name, "--version", "1.0.0", "--artifact", str(train / "model.pkl")
+    )
+    assert res.code == 2, res.err
+    assert "is not a valid name" in res.err
+    assert _state(registry) == before
+
+
+def test_refuses_artifact_names_that_differ_only_in_case(
+    registry: Registry, tmp_path: Path
+) -> None:
+    a = make_artifact(tmp_path / "a" / "Model.pkl")
+    b = make_artifact(tmp_path / "b" / "model.pkl")
+    res = registry.run(
+        "register", "churn", "--version", "1.0.0", "--artifact", str(a), "--artifact", str(b)
+    )
+    assert res.code == 2 and "same file name (ignoring case)" in res.err

@@ -189,6 +189,7 @@ def test_a_killed_fetch_leaves_no_wedged_lock(released: Registry, tmp_path: Path
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     holder.send_signal(signal.SIGKILL)
     holder.wait(timeout=10)
+    holder.stdout.close()
     start = time.monotonic()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GITREG_CACHE_DIR", str(cache))

@@ -211,3 +211,75 @@ def test_branch_behind_its_base_is_judged_from_its_fork_point(
     res = registered.run("validate", "--base", "main")
     # staging holds 1.1.0 on the base now, so 1.0.0 may not enter production
     assert res.code == 1 and "('staging' held 1.1.0 there" in res.out, res.out
+
+
+def test_pointer_must_name_the_artifact_beside_it(registered: Registry) -> None:
+    pointer = registered.path / "models/churn/artifacts/1.0.0/model.pkl.dvc"
+    data = yaml.safe_load(pointer.read_text())
+    data["outs"][0]["path"] = "../../../../gitreg.yaml"
+    pointer.write_text(yaml.safe_dump(data))
+    registered.commit_all("point elsewhere")
+    res = registered.run("validate")
+    assert res.code == 1
+    assert (
+        "models/churn/artifacts/1.0.0/model.pkl.dvc: outs[0].path: '../../../../gitreg.yaml' "
+        "must be 'model.pkl': a pointer tracks the file it sits beside" in res.out
+    )
+
+
+def test_artifact_paths_are_unique_within_a_version(registered: Registry) -> None:
+    path = registered.path / "models/churn/versions/1.0.0.yaml"
+    manifest = yaml.safe_load(path.read_text())
+    first = manifest["artifacts"][0]
+    manifest["artifacts"] += [
+        {**first, "path": first["path"].replace("model.pkl", "MODEL.pkl")},
+        {**first, "path": first["path"] + "/inner.bin"},
+        dict(first),
+    ]
+    path.write_text(yaml.safe_dump(manifest))
+    registered.commit_all("the same artifact, thrice")
+    res = registered.run("validate")
+    assert res.code == 1
+    vfile = "models/churn/versions/1.0.0.yaml"
+    assert f"{vfile}: artifacts[1].path: 'models/churn/artifacts/1.0.0/MODEL.pkl' and " in res.out
+    assert "differ only in case" in res.out
+    assert f"{vfile}: artifacts[2].path: " in res.out and "overlaps" in res.out
+    assert f"{vfile}: artifacts[3].path: " in res.out and "is listed twice" in res.out
+
+
+def test_corrupt_stages_file_fails_with_and_without_base(registered: Registry) -> None:
+    registered.git("checkout", "-q", "-b", "pr")
+    cfg = registered.path / "gitreg.yaml"
+    cfg.write_text(cfg.read_text() + "# a config change: every model is checked\n")
+    (registered.path / "models/churn/stages.yaml").write_text(
+        "schema: gitreg/v1\nproduction: [1.0.0\n"
+    )
+    registered.commit_all("corrupt")
+    for args in (["--base", "main"], []):
+        res = registered.run("validate", *args)
+        assert res.code == 1, (args, res.out)
+        assert "models/churn/stages.yaml: invalid YAML" in res.out
+
+
+def test_corrupt_stages_file_on_the_base_holds_nothing(registered: Registry) -> None:
+    """A base whose stages.yaml does not parse (pushed past CI) gives no version a stage: a
+    pull request cannot use it to skip `requires`."""
+    (registered.path / "models/churn/stages.yaml").write_text("schema: gitreg/v1\nstaging: [\n")
+    registered.commit_all("broken on main")
+    registered.git("checkout", "-q", "-b", "pr")
+    _set_stages(registered, {"staging": "1.0.0", "production": "1.0.0"})
+    registered.commit_all("repair and promote")
+    res = registered.run("validate", "--base", "main")
+    assert res.code == 1
+    assert "production: churn@1.0.0 must hold 'staging' on the base" in res.out
+    assert "('staging' held nothing there" in res.out
+
+
+def test_warnings_are_printed_in_text(registered: Registry) -> None:
+    registered.git("checkout", "-q", "-b", "pr")
+    cfg = registered.path / "gitreg.yaml"
+    cfg.write_text(cfg.read_text().replace("    requires: staging\n", ""))
+    registered.commit_all("loosen")
+    res = registered.run("validate", "--base", "main")
+    assert res.code == 0
+    assert "warning: gitreg.yaml: stages.production.requires: rule change" in res.out

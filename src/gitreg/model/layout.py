@@ -12,15 +12,16 @@ MODELS_DIR = "models"
 DATA_DIR = "data"
 SCHEMA_ID = "gitreg/v1"
 
-NAME_PATTERN = r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?"
+# DESIGN's pattern, git's check-ref-format and GTO's grammar at once: GTO has no "."
+NAME_PATTERN = r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?"
 NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 MD5_PATTERN = r"^[0-9a-f]{32}(\.dir)?$"
 MD5_RE = re.compile(MD5_PATTERN)
 DVC_CONFIG = ".dvc/config"
 CODEOWNERS = ".github/CODEOWNERS"
 NAME_RULE = (
-    "lowercase letters, digits, '.', '_' and '-', 1-64 characters, "
-    "starting and ending with a letter or digit"
+    "lowercase letters, digits, '_' and '-', 1-64 characters, "
+    "starting and ending with a letter or digit (no '.': GTO and DVC could not read it)"
 )
 
 
@@ -28,7 +29,7 @@ def name_problem(name: str) -> str | None:
     """Why `name` is not a valid model or stage name, or None when it is."""
     if not name:
         return "a name may not be empty"
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         return f"{name!r} is not a valid name: use {NAME_RULE}"
     return None
 

@@ -2,7 +2,8 @@
 
 One loader (`parse`) for every kind: YAML through `yamlio.load`, then the pydantic model;
 every error is a `ManifestError` whose problems name the file and the field path. Also the
-cross-checks of a version manifest against where it lives, and the JSON Schemas.
+cross-checks of a version manifest against where it lives and against its `.dvc` pointers,
+and the JSON Schemas.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, yamlio
-from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
+from gitreg.model.dvcfile import dvc_pointer
+from gitreg.model.manifest import Artifact, ModelSpec, RegistryConfig, Stages, VersionManifest
 
 KINDS: dict[str, type[BaseModel]] = {
     "gitreg.yaml": RegistryConfig,
@@ -99,15 +101,48 @@ def version_path_problems(m: VersionManifest, path: str) -> list[Problem]:
                 Problem(path, "version", f"{m.version!r} does not match the file name {version!r}")
             )
     root = layout.artifacts_dir(m.name, m.version)
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for i, art in enumerate(m.artifacts):
+        where = f"artifacts[{i}].path"
         if not layout.is_inside(art.path, root):
-            problems.append(
-                Problem(path, f"artifacts[{i}].path", f"{art.path!r} must lie under {root}/")
-            )
-        if art.path in seen:
-            problems.append(Problem(path, f"artifacts[{i}].path", f"{art.path!r} is listed twice"))
-        seen.add(art.path)
+            problems.append(Problem(path, where, f"{art.path!r} must lie under {root}/"))
+        if art.path in seen.values():
+            problems.append(Problem(path, where, f"{art.path!r} is listed twice"))
+        elif art.path.casefold() in seen:
+            other = seen[art.path.casefold()]
+            msg = f"{art.path!r} and {other!r} differ only in case: one would overwrite the "
+            problems.append(Problem(path, where, msg + "other on macOS and Windows"))
+        for other in seen.values():
+            if art.path.startswith(other + "/") or other.startswith(art.path + "/"):
+                problems.append(Problem(path, where, f"{art.path!r} overlaps {other!r}"))
+        seen.setdefault(art.path.casefold(), art.path)
+    return problems
+
+
+def pointer_problems(path: str, i: int, art: Artifact, pointer: str, data: bytes) -> list[Problem]:
+    """Cross-checks of artifact `i` of the version manifest at `path` against its `.dvc`
+    pointer: the pointer tracks the file it sits beside (no `..`, no absolute path, no
+    `wdir`), with the manifest's md5 and size."""
+    try:
+        md5, size = dvc_pointer(data, pointer)
+    except ManifestError as e:
+        return e.problems
+    obj = yamlio.load(data, pointer)
+    beside = art.path.rsplit("/", 1)[-1]
+    named = obj["outs"][0].get("path")
+    problems = []
+    if named != beside:
+        msg = f"{named!r} must be {beside!r}: a pointer tracks the file it sits beside"
+        problems.append(Problem(pointer, "outs[0].path", msg + " (no '..', no absolute path)"))
+    if obj.get("wdir", ".") != ".":
+        msg = f"{obj['wdir']!r}: a pointer's paths are relative to its own folder; remove wdir"
+        problems.append(Problem(pointer, "wdir", msg))
+    if md5 != art.md5:
+        problems.append(Problem(path, f"artifacts[{i}].md5", f"{art.md5} but {pointer} says {md5}"))
+    if size is not None and size != art.size:
+        problems.append(
+            Problem(path, f"artifacts[{i}].size", f"{art.size} but {pointer} says {size}")
+        )
     return problems
 
 

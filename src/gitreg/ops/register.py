@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gitreg.errors import Conflict, ManifestError, RegistryError, UsageError
-from gitreg.model import layout, yamlio
+from gitreg.model import layout, rules, yamlio
 from gitreg.model.manifest import Framework, Lineage, ModelSpec, RunLineage, Stages, VersionManifest
 from gitreg.model.schema import validation_problems, version_path_problems
 from gitreg.registry.reader import Registry
@@ -94,33 +94,19 @@ def _usage(e: ValidationError, hint: str) -> UsageError:
     return UsageError("; ".join(f"{p.field}: {p.message}" for p in problems), hint)
 
 
-def _check_artifact(path: Path) -> None:
-    if not path.exists():
-        raise UsageError(f"--artifact {path}: no such file or directory")
-    if path.is_dir():
-        root = path.resolve()
-        for dirpath, dirs, files in os.walk(path):
-            for entry in [*dirs, *files]:
-                full = Path(dirpath) / entry
-                if full.is_symlink() and not full.resolve().is_relative_to(root):
-                    raise UsageError(
-                        f"--artifact {path}: {full} links to {full.resolve()}, outside {path}",
-                        "copy the file into the artifact directory, or remove the link",
-                    )
-
-
 def _plan_checks(reg: Registry, req: RegisterRequest) -> bool:
     """Refuse bad requests before any work. Returns True if the model is new."""
-    for problem in (layout.name_problem(req.name), layout.version_problem(req.version)):
+    name_problem = layout.name_problem(req.name) or rules.ref_name_problem(req.name)
+    for problem in (name_problem, layout.version_problem(req.version)):
         if problem:
             raise UsageError(problem)
     if not req.artifacts:
         raise UsageError("give at least one --artifact PATH")
-    names = [a.name for a in req.artifacts]
+    names = [a.name.casefold() for a in req.artifacts]
     if len(set(names)) != len(names):
-        raise UsageError("two --artifact paths have the same file name; rename one")
+        raise UsageError("two --artifact paths have the same file name (ignoring case); rename one")
     for a in req.artifacts:
-        _check_artifact(a)
+        inputs.check_artifact(a)
     new_model = not reg.has_model(req.name)
     if new_model:
         try:

@@ -3,6 +3,9 @@
 Without a base, the whole registry at the ref is checked. With a base (a pull request's
 target), only the models the diff touches are read, plus the rules that span commits:
 versions are immutable, one new version per model per merge, and `requires` between stages.
+Those rules are the base's: a pull request that edits gitreg.yaml, a model's evaluation
+policy or its evaluation data is judged by the rules it had, and each such edit is reported
+as a warning naming the CODEOWNERS (on the base) who must approve it.
 """
 
 from __future__ import annotations
@@ -12,12 +15,21 @@ from typing import Any
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, rules, tags
-from gitreg.model.dvcfile import dvc_pointer
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
-from gitreg.model.schema import parse, version_path_problems
+from gitreg.model.rules import ReviewWarning
+from gitreg.model.schema import parse, pointer_problems, version_path_problems
 from gitreg.registry.reader import Registry, stages_at
 from gitreg.store import refs
 from gitreg.store.snapshot import Snapshot
+
+NO_BASE_RULES = (
+    "the base has no readable gitreg.yaml, so no stage rule can judge this change; "
+    "fix gitreg.yaml on the base first"
+)
+UNDECLARED = (
+    "is not declared in gitreg.yaml on the base: a pull request cannot add a stage and use "
+    "it; merge the gitreg.yaml change first"
+)
 
 
 @dataclass
@@ -28,6 +40,7 @@ class ValidationReport:
     models: list[str] = field(default_factory=list)
     files: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[ReviewWarning] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -42,6 +55,7 @@ class ValidationReport:
             "models": self.models,
             "files": self.files,
             "problems": [asdict(p) for p in self.problems],
+            "warnings": [asdict(w) for w in self.warnings],
         }
 
 
@@ -49,9 +63,13 @@ class _Checker:
     def __init__(self, snap: Snapshot, report: ValidationReport) -> None:
         self.snap = snap
         self.report = report
+        self.specs: dict[str, ModelSpec] = {}
+        self.cfg: RegistryConfig | None = None
 
     def add(self, path: str, field_: str, message: str) -> None:
-        self.report.problems.append(Problem(path, field_, message))
+        problem = Problem(path, field_, message)
+        if problem not in self.report.problems:
+            self.report.problems.append(problem)
 
     def load(self, cls: type[Any], path: str) -> Any:
         data = self.snap.read(path)
@@ -71,11 +89,38 @@ class _Checker:
             self.add(layout.CONFIG_FILE, "", "missing: this is not a registry (run `gitreg init`)")
             return None
         cfg: RegistryConfig | None = self.load(RegistryConfig, layout.CONFIG_FILE)
+        for i, rule in enumerate(cfg.stages if cfg else []):
+            problem = rules.ref_name_problem(rule.name)
+            if problem:
+                self.add(layout.CONFIG_FILE, f"stages[{i}].name", problem)
+        self.cfg = cfg
         return cfg
+
+    def strays(self, names: set[str] | None = None) -> None:
+        """Entries of models/ that are not folders (`names`: only those)."""
+        for entry in self.snap.listdir(layout.MODELS_DIR):
+            if names is not None and entry.name not in names:
+                continue
+            if not entry.is_tree and not entry.name.startswith("."):
+                path = f"{layout.MODELS_DIR}/{entry.name}"
+                self.add(path, "", "unexpected file: models/ holds one directory per model")
+
+    def links(self, paths: list[str]) -> None:
+        """Symbolic links and submodules below `paths` (one `git ls-tree`): what a checkout
+        holds there is not the bytes that gitreg reads and checks."""
+        literal = [f":(literal){p}" for p in paths]
+        args = ["ls-tree", "-r", "-z", "--end-of-options", self.snap.commit, "--", *literal]
+        for record in self.snap.git.run_bytes(args).split(b"\0") if paths else []:
+            meta, _, name = record.partition(b"\t")
+            mode = meta.split(b" ", 1)[0]
+            if mode in (b"120000", b"160000"):
+                what = "a symbolic link" if mode == b"120000" else "a submodule"
+                path = name.decode("utf-8", "surrogateescape")
+                self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
 
     def model(self, name: str, cfg: RegistryConfig | None) -> dict[str, VersionManifest]:
         base = layout.model_dir(name)
-        problem = layout.name_problem(name)
+        problem = layout.name_problem(name) or rules.ref_name_problem(name)
         if problem:
             self.add(base, "", f"model directory name: {problem}")
         spec: ModelSpec | None = None
@@ -86,6 +131,8 @@ class _Checker:
             spec = self.load(ModelSpec, mfile)
             if spec is not None and spec.name != name:
                 self.add(mfile, "name", f"{spec.name!r} does not match the directory {name!r}")
+        if spec is not None:
+            self.specs[name] = spec
         if spec is not None and spec.evaluation is not None:
             ds = spec.evaluation.dataset
             if not (self.snap.exists(ds) or self.snap.exists(ds + ".dvc")):
@@ -124,15 +171,7 @@ class _Checker:
             if data is None:
                 self.add(path, f"artifacts[{i}].path", f"no DVC pointer {pointer} in the repo")
                 continue
-            try:
-                md5, size = dvc_pointer(data, pointer)
-            except ManifestError as e:
-                self.report.problems.extend(e.problems)
-                continue
-            if md5 != art.md5:
-                self.add(path, f"artifacts[{i}].md5", f"{art.md5} but {pointer} says {md5}")
-            if size is not None and size != art.size:
-                self.add(path, f"artifacts[{i}].size", f"{art.size} but {pointer} says {size}")
+            self.report.problems.extend(pointer_problems(path, i, art, pointer, data))
 
     def stages(
         self, name: str, cfg: RegistryConfig | None, versions: dict[str, VersionManifest]
@@ -144,6 +183,9 @@ class _Checker:
         if st is None:
             return
         for stage, version in st.mapping.items():
+            problem = rules.ref_name_problem(stage)
+            if problem:
+                self.add(sfile, stage, f"stage {problem}")
             if cfg is not None and cfg.stage(stage) is None:
                 known = ", ".join(cfg.stage_names)
                 self.add(sfile, stage, f"unknown stage (gitreg.yaml defines: {known})")
@@ -155,10 +197,13 @@ class _Checker:
                 self.add(sfile, stage, f"version {version} is {vm.status}; only active versions")
 
 
-def _touched_models(snap: Snapshot, base_commit: str) -> tuple[set[str], list[tuple[str, str]]]:
-    changes = snap.git.diff_names(base_commit, snap.commit, [layout.MODELS_DIR])
-    models = {p.split("/")[1] for _, p in changes if p.count("/") >= 2}
-    return models, changes
+def _quiet(cls: type[Any], snap: Snapshot, path: str) -> Any:
+    """A manifest at `snap`, or None if it is absent or does not parse."""
+    data = snap.read(path)
+    try:
+        return None if data is None else parse(cls, data, path)
+    except ManifestError:
+        return None
 
 
 def _check_diff(
@@ -168,6 +213,7 @@ def _check_diff(
     cfg: RegistryConfig | None,
     changes: list[tuple[str, str]],
 ) -> None:
+    """The rules between two commits; `cfg` is the base's gitreg.yaml: its rules judge."""
     added_versions: dict[str, list[str]] = {}
     for status, path in changes:
         kind = layout.classify(path)
@@ -176,17 +222,21 @@ def _check_diff(
         is_version = bool(kind and kind[0] == "version")
         only_status = is_version and status == "M"
         only_status = only_status and _only_status_changed(base_snap, checker.snap, path)
-        problem = rules.immutability_problem(status, path, only_status)
+        parts = path.split("/")
+        released = len(parts) > 4 and parts[2] == "artifacts" and status == "A"
+        released = released and base_snap.exists(layout.version_file(parts[1], parts[3]))
+        problem = rules.immutability_problem(status, path, only_status, released)
         if problem:
             checker.add(path, "", problem)
     for model, paths in added_versions.items():
         for path, problem in rules.one_version_per_merge(model, paths):
             checker.add(path, "", problem)
-    if cfg is None:
-        return
     for status, path in changes:
         kind = layout.classify(path)
         if not kind or kind[0] != "stages" or status == "D":
+            continue
+        if cfg is None:
+            checker.add(path, "", NO_BASE_RULES)
             continue
         _check_requires(checker, base_snap, tip, cfg, kind[1], path)
 
@@ -199,17 +249,28 @@ def _check_requires(
     model: str,
     path: str,
 ) -> None:
-    """Stages the branch changed (from its fork point) must be entered from their required
-    stage as the base holds it now (`rules.may_enter`)."""
+    """Stages the branch changed (from its fork point) must be declared on the base and be
+    entered from their required stage as the base holds it now (`rules.may_enter`).
+
+    A stages.yaml the base cannot parse reads as empty (no version holds a stage there,
+    the strictest reading); the ref's must parse (its problems are reported)."""
     old = stages_at(base_snap, base_snap.commit, model)
     now = stages_at(tip, tip.commit, model)
-    new = stages_at(checker.snap, checker.snap.commit, model)
+    try:
+        new = stages_at(checker.snap, checker.snap.commit, model, strict=True)
+    except ManifestError as e:
+        for p in e.problems:
+            checker.add(p.path, p.field, p.message)
+        return
     released = None
     for stage, version in new.items():
         if old.get(stage) == version:
             continue
         rule = cfg.stage(stage)
-        if rule is None or rule.requires is None:
+        if rule is None:
+            checker.add(path, stage, f"stage {stage!r} {UNDECLARED}")
+            continue
+        if rule.requires is None:
             continue
         held = now.get(rule.requires)
         if held != version and released is None:
@@ -227,14 +288,58 @@ def _check_requires(
 
 
 def _only_status_changed(base: Snapshot, head: Snapshot, path: str) -> bool:
-    old, new = base.read(path), head.read(path)
-    if old is None or new is None:
-        return False
-    try:
-        a, b = parse(VersionManifest, old, path), parse(VersionManifest, new, path)
-    except ManifestError:
-        return False
-    return rules.same_but_status(a, b)
+    a, b = _quiet(VersionManifest, base, path), _quiet(VersionManifest, head, path)
+    return a is not None and b is not None and rules.same_but_status(a, b)
+
+
+class _Reviews:
+    """Warnings for the changes that alter the rules, with their owners on the base."""
+
+    def __init__(self, checker: _Checker, fork: Snapshot, tip: Snapshot) -> None:
+        self.checker, self.fork, self.tip = checker, fork, tip
+        self.rules: RegistryConfig | None = _quiet(RegistryConfig, tip, layout.CONFIG_FILE)
+        found = (tip.read(f) for f in rules.CODEOWNERS_FILES)
+        self.codeowners = next((d.decode("utf-8", "replace") for d in found if d), "")
+
+    def warn(self, path: str, field_: str, what: str) -> None:
+        self.checker.report.warnings.append(rules.review(self.codeowners, path, field_, what))
+
+    def config(self) -> None:
+        old, new = _quiet(RegistryConfig, self.fork, layout.CONFIG_FILE), self.checker.cfg
+        if old is None or new is None:
+            self.warn(layout.CONFIG_FILE, "", "gitreg.yaml changed")
+            return
+        for field_, what in rules.config_changes(old, new):
+            self.warn(layout.CONFIG_FILE, field_, what)
+
+    def policies(self, models: list[str], changed: set[str]) -> None:
+        for name in models:
+            mfile = layout.model_file(name)
+            new = self.checker.specs.get(name)
+            if mfile in changed and new is not None:
+                what = rules.policy_change(_quiet(ModelSpec, self.fork, mfile), new)
+                if what:
+                    self.warn(mfile, "evaluation", what)
+
+    def files(self, changes: list[tuple[str, str]], models: list[str]) -> None:
+        """Changed files that rules read, at the base or here: the evaluation data of
+        `models` (or its .dvc pointer), the allowed signers of release tags."""
+        users: dict[str, set[str]] = {}
+        for name in models:
+            mfile = layout.model_file(name)
+            here = self.checker.specs.get(name) or _quiet(ModelSpec, self.checker.snap, mfile)
+            for spec in (here, _quiet(ModelSpec, self.tip, mfile)):
+                if spec is not None and spec.evaluation is not None:
+                    users.setdefault(spec.evaluation.dataset, set()).add(name)
+        watched = {ds: f"evaluation data of {', '.join(sorted(n))}" for ds, n in users.items()}
+        for cfg in (self.rules, self.checker.cfg):
+            if cfg is not None and cfg.signing is not None:
+                watched[cfg.signing.allowed_signers] = "allowed signers of release tags"
+        for status, path in changes:
+            what = rules.watched_change(path, watched)
+            if what:
+                verb = {"A": "added", "D": "deleted"}.get(status, "changed")
+                self.warn(path, "", f"{what} {verb}")
 
 
 def validate(reg: Registry, base: str | None = None) -> ValidationReport:
@@ -243,32 +348,47 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
     report = ValidationReport(ref=snap.ref, commit=snap.commit, base=base)
     checker = _Checker(snap, report)
     cfg = checker.config()
-    all_models = [e.name for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
+    all_models = sorted(e.name for e in snap.listdir(layout.MODELS_DIR) if e.is_tree)
     if base is None:
-        targets = all_models
-        for entry in snap.listdir(layout.MODELS_DIR):
-            if not entry.is_tree and not entry.name.startswith("."):
-                checker.add(
-                    f"{layout.MODELS_DIR}/{entry.name}",
-                    "",
-                    "unexpected file: models/ holds one directory per model",
-                )
-        for name in sorted(targets):
+        checker.strays()
+        checker.links([layout.MODELS_DIR])
+        for name in all_models:
             checker.model(name, cfg)
-        report.models = sorted(targets)
+        report.models = all_models
         return report
 
-    base_commit = reg.git.commit_of(base)
-    report.base = base_commit
-    # what the branch changed is measured from where it forked, so a branch that is behind
-    # its base is not blamed for what the base did since
-    fork = reg.git.merge_base(base_commit, snap.commit) or base_commit
-    touched, changes = _touched_models(snap, fork)
-    config_changed = bool(reg.git.diff_names(fork, snap.commit, [layout.CONFIG_FILE]))
-    targets = all_models if config_changed else sorted(m for m in touched if m in all_models)
-    for name in targets:
-        checker.model(name, cfg)
-    with Snapshot(reg.git, fork, base) as fork_snap, Snapshot(reg.git, base_commit, base) as tip:
-        _check_diff(checker, fork_snap, tip, cfg, changes)
-    report.models = sorted(targets)
+    report.base = reg.git.commit_of(base)
+    report.models = _check_change(reg, checker, base, report.base, all_models)
     return report
+
+
+def _check_change(
+    reg: Registry, checker: _Checker, base: str, base_commit: str, all_models: list[str]
+) -> list[str]:
+    """`validate --base`: the models the change touches, and the rules between commits (the
+    base's). Returns the models checked."""
+    snap = checker.snap
+    # what the branch changed is measured from where it forked, so a branch that is behind
+    # its base is not blamed for what the base did since; the rules are the base's own
+    fork = reg.git.merge_base(base_commit, snap.commit) or base_commit
+    every = reg.git.diff_names(fork, snap.commit)
+    changes = [(s, p) for s, p in every if p.startswith(layout.MODELS_DIR + "/")]
+    touched = {p.split("/")[1] for _, p in changes}
+    config_changed = any(p == layout.CONFIG_FILE for _, p in every)
+    targets = all_models if config_changed else sorted(touched & set(all_models))
+    checker.strays(touched)
+    checker.links(
+        [layout.MODELS_DIR] if config_changed else [f"{layout.MODELS_DIR}/{m}" for m in targets]
+    )
+    for name in targets:
+        checker.model(name, checker.cfg)
+    with Snapshot(reg.git, fork, base) as fork_snap, Snapshot(reg.git, base_commit, base) as tip:
+        reviews = _Reviews(checker, fork_snap, tip)
+        _check_diff(checker, fork_snap, tip, reviews.rules, changes)
+        if config_changed:
+            reviews.config()
+        reviews.policies(targets, {p for _, p in changes})
+        # data outside models/ may be any model's; inside, only a touched model's
+        outside = any(not p.startswith(layout.MODELS_DIR + "/") for _, p in every)
+        reviews.files(every, all_models if outside else targets)
+    return targets

@@ -50,6 +50,7 @@ def registration(r: Registration) -> str:
 
 def validation(report: ValidationReport) -> str:
     lines = [str(p) for p in report.problems]
+    lines += [f"warning: {w}" for w in report.warnings]
     scope = f"{len(report.models)} model(s), {report.files} file(s)"
     if report.base:
         scope += f", change from {report.base[:12]}"

@@ -128,7 +128,7 @@ class Snapshot:
         parent, _, name = path.rpartition("/")
         tree = self._reader.read(f"{commit}:{parent}" if parent else f"{commit}^{{tree}}")
         listed = parse_tree(tree[1]) if tree is not None and tree[0] == "tree" else []
-        if any(e.name == name for e in listed):
+        if any(e.name == name and e.mode != "160000" for e in listed):  # not a submodule
             raise GitError(
                 ["cat-file", "--batch"],
                 f"could not read {path} at {commit[:12]}: the object is corrupt or unreadable",
