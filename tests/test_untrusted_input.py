@@ -196,3 +196,36 @@ def test_a_killed_fetch_leaves_no_wedged_lock(released: Registry, tmp_path: Path
         res = released.run("resolve", "churn@staging", "--repo", url)
     assert res.code == 0, res.err
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../outside", "../sub/../../x"])
+def test_an_evaluated_tree_with_a_link_out_is_refused(tmp_path: Path, target: str) -> None:
+    """evaluate exports the PR's tree: a link that leaves it is exit 3, never exit 4."""
+    from gitreg.ops.evaluate import _export_tree
+    from gitreg.store.git import Git
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", str(repo))
+    (repo / "ok.txt").write_text("fine")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "evil").symlink_to(target)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a link out")
+    with pytest.raises(RegistryError, match="a link or path that leaves it"):
+        _export_tree(Git(repo), "HEAD", tmp_path / "tree")
+    assert not (tmp_path / "tree" / "ok.txt").exists()
+
+
+def test_an_evaluated_tree_with_links_inside_exports(tmp_path: Path) -> None:
+    from gitreg.ops.evaluate import _export_tree
+    from gitreg.store.git import Git
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", str(repo))
+    (repo / "data").mkdir()
+    (repo / "data" / "a.csv").write_text("x\n1\n")
+    (repo / "link.csv").symlink_to("data/a.csv")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a link inside")
+    _export_tree(Git(repo), "HEAD", tmp_path / "tree")
+    assert (tmp_path / "tree" / "link.csv").read_text() == "x\n1\n"

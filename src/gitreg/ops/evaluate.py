@@ -14,6 +14,7 @@ model, absent from the base, brings its own policy (the report says so).
 from __future__ import annotations
 
 import io
+import posixpath
 import tarfile
 import tempfile
 from dataclasses import dataclass, replace
@@ -170,14 +171,34 @@ def _gate_change(
 
 
 def _export_tree(git: Git, commit: str, dest: Path) -> None:
-    """The files of `commit` in `dest`, from git objects (git archive), not a checkout."""
+    """The files of `commit` in `dest`, from git objects (git archive), not a checkout.
+
+    A tree is a PR's: a link that is absolute or climbs out of the tree is refused (exit 3)
+    before anything is written, whatever the Python's tarfile filters can do.
+    """
     data = git.run_bytes(["archive", "--format=tar", "--end-of-options", commit])
     dest.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(dest, filter="data")
-        else:  # pragma: no cover - Python without the extraction filters
-            tar.extractall(dest)  # our own git objects
+        for member in tar.getmembers():
+            target = posixpath.normpath(
+                posixpath.join(posixpath.dirname(member.name), member.linkname)
+            )
+            leaves = member.issym() and (
+                member.linkname.startswith("/") or target.split("/")[0] == ".."
+            )
+            if leaves or member.islnk() or not layout.is_repo_path(member.name.rstrip("/")):
+                raise RegistryError(
+                    f"the tree at {commit[:12]} holds {member.name!r}, a link or path that "
+                    "leaves it: refused, nothing was evaluated",
+                    "remove the link from the pull request",
+                )
+        try:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(dest, filter="data")
+            else:  # pragma: no cover - Python without the extraction filters
+                tar.extractall(dest)  # every member was checked above
+        except tarfile.TarError as e:
+            raise RegistryError(f"the tree at {commit[:12]} cannot be exported: {e}") from e
 
 
 def _fetch(git: Git, root: Path, gate: Gate, project: Path, tree: Path) -> Path:
