@@ -221,7 +221,11 @@ def _tag_times(git: Git, planned: list[PlannedTag]) -> list[str]:
     who, stamp, zone = ident.rsplit(" ", 2)
     now = int(stamp)
     newest: dict[str, int] = {}
-    for model, tags_of in refs.by_model(git).items():
+    models = sorted({t.name.split("@")[0].split("#")[0] for t in planned})
+    # the models this run tags; the whole namespace in one pass when they are many
+    grouped = refs.by_model(git) if len(models) > 20 else {}
+    for model in models:
+        tags_of = grouped.get(model, []) if grouped else refs.model_tags(git, model)
         times = [int(datetime.fromisoformat(t.date).timestamp()) for t in tags_of if t.date]
         newest[model] = max(times, default=0)
     out = []
