@@ -284,6 +284,14 @@ class Registry:
         return self.git("rev-parse", "HEAD")
 
 
+def set_stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
+    """Commit models/churn/stages.yaml saying `mapping` on the current branch (as a merged
+    promotion would); the commit."""
+    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
+    (reg.path / "models/churn/stages.yaml").write_text(text)
+    return reg.commit_all(message)
+
+
 def _takes_repo(args: tuple[str, ...]) -> bool:
     return bool(args) and args[0] not in ("init", "schema")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Registry, copy_registry, git, make_artifact
+from conftest import set_stages as _stages
 
 TIMEOUT = 120
 V1 = b"\x80\x04K\x01."  # conftest's `train` model: churn@1.0.0
@@ -68,12 +69,6 @@ def _end(proc: subprocess.Popen[str]) -> str:
 
 def _url(tmp: Path) -> dict[str, str]:
     return {**os.environ, "GITREG_CACHE_DIR": str(tmp / "cache")}
-
-
-def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
-    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
-    (reg.path / "models/churn/stages.yaml").write_text(text)
-    return reg.commit_all(message)
 
 
 def _tags(url: str) -> list[str]:

@@ -7,12 +7,7 @@ from typing import Any
 import pytest
 
 from conftest import Registry
-
-
-def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
-    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
-    (reg.path / "models/churn/stages.yaml").write_text(text)
-    return reg.commit_all(message)
+from conftest import set_stages as _stages
 
 
 def _tag(reg: Registry, name: str, commit: str, **trailers: str) -> None:

@@ -8,18 +8,13 @@ from pathlib import Path
 import pytest
 
 from conftest import Registry, git, make_artifact, run
+from conftest import set_stages as _stages
 from gitreg.errors import ArtifactError
 from gitreg.store.dvcproject import verify_output
 
 V1_BYTES = b"\x80\x04K\x01."  # conftest's `train` model: churn@1.0.0
 V11_BYTES = b"model one-one"
 SCP_URL = "git@github.com:acme/models.git"
-
-
-def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
-    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
-    (reg.path / "models/churn/stages.yaml").write_text(text)
-    return reg.commit_all(message)
 
 
 @pytest.fixture

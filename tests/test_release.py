@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Registry, git
+from conftest import set_stages as _stages
 from fakegithub import FakeGitHub
-
-
-def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
-    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
-    (reg.path / "models/churn/stages.yaml").write_text(text)
-    return reg.commit_all(message)
 
 
 def _remote_tags(reg: Registry) -> list[str]:

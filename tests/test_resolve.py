@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Registry, git, make_artifact, run, tool_path
+from conftest import set_stages as _stages
 from gitreg import Registry as Api
-
-
-def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
-    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
-    (reg.path / "models/churn/stages.yaml").write_text(text)
-    return reg.commit_all(message)
 
 
 @pytest.fixture

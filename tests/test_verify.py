@@ -10,14 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Registry, git, make_artifact
-
-STAGES = "models/churn/stages.yaml"
-
-
-def _stages(reg: Registry, mapping: dict[str, str], message: str) -> str:
-    text = "schema: gitreg/v1\n" + "".join(f"{k}: {v}\n" for k, v in mapping.items())
-    (reg.path / STAGES).write_text(text)
-    return reg.commit_all(message)
+from conftest import set_stages as _stages
 
 
 def _tag(reg: Registry, name: str, commit: str, **trailers: str) -> None:
