@@ -289,8 +289,24 @@ def card(ref_: str, ref: str, repo: str, as_json: bool) -> None:
     type=click.Choice(["gitreg.yaml", "model.yaml", "stages.yaml", "version.yaml"]),
     help="Only this manifest kind.",
 )
-def schema(kind: str | None) -> None:
-    """Print the JSON Schema of the manifests (all kinds, keyed by file name)."""
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write one file per kind into DIR (`model.schema.json`, ...) instead of printing.",
+)
+def schema(kind: str | None, output: Path | None) -> None:
+    """Print the JSON Schema of the manifests (all kinds, keyed by file name).
+
+    With -o DIR, write <kind>.schema.json files, whose `$id` is their own file name.
+    """
     from gitreg.model.schema import schema_json
 
-    click.echo(schema_json(kind))
+    if output is None:
+        click.echo(schema_json(kind))
+        return
+    from gitreg.ops.schema import write_schemas
+
+    written = write_schemas(output, [kind] if kind else None)
+    click.echo("\n".join(f"wrote {output / f}" for f in written.files))

@@ -37,14 +37,24 @@ def _check_version(value: str) -> str:
 
 
 def _check_relpath(value: str) -> str:
-    if not value or value.startswith("/") or "\\" in value or ".." in value.split("/"):
+    if not layout.RELPATH_RE.fullmatch(value):
         raise ValueError(f"{value!r} must be a relative path inside the repository, without '..'")
     return value
 
 
-Name = Annotated[str, AfterValidator(_check_name)]
-SemVer = Annotated[str, AfterValidator(_check_version)]
-RelPath = Annotated[str, AfterValidator(_check_relpath)]
+# the validators give the messages; the JSON Schema gets the same patterns (for editors)
+NAME_JSON = layout.json_pattern(layout.NAME_PATTERN)
+Name = Annotated[str, AfterValidator(_check_name), Field(json_schema_extra={"pattern": NAME_JSON})]
+SemVer = Annotated[
+    str,
+    AfterValidator(_check_version),
+    Field(json_schema_extra={"pattern": layout.VERSION_PATTERN}),
+]
+RelPath = Annotated[
+    str,
+    AfterValidator(_check_relpath),
+    Field(json_schema_extra={"pattern": layout.RELPATH_PATTERN}),
+]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Md5 = Annotated[str, Field(pattern=layout.MD5_PATTERN)]
 Schema = Literal["gitreg/v1"]
@@ -213,6 +223,9 @@ class CodeLineage(_Strict):
 
 
 class DataLineage(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["md5"]}, {"required": ["rev"]}]}
+    )
     name: str
     path: str
     md5: Md5 | None = None
@@ -289,7 +302,11 @@ class VersionManifest(_Manifest):
 class Stages(BaseModel):
     """stages.yaml: `{stage: version}` beside `schema: gitreg/v1`."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        json_schema_extra={"propertyNames": {"pattern": NAME_JSON}},
+    )
     __pydantic_extra__: dict[str, SemVer] = Field(init=False)
     schema_: Schema = Field(alias="schema")
 
