@@ -157,21 +157,30 @@ def _open_registration_pr(root: Path, result: Registration, base: str, as_json: 
 
 @click.command()
 @click.option("--base", metavar="REF", help="Also check the change from REF (a PR's base).")
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Check what the index holds (what `git commit` would record), e.g. in pre-commit.",
+)
 @ref_option
 @repo_option
 @json_option
-def validate(base: str | None, ref: str, repo: str, as_json: bool) -> None:
+def validate(base: str | None, staged: bool, ref: str, repo: str, as_json: bool) -> None:
     """Check every manifest, artifact pointer and stage rule; exit 1 on any problem.
 
     With --base, check only the models the change touches, and the rules that span
     commits: versions are immutable, one new version per model per merge, and a version
     enters a stage with `requires` only if it held the required stage on the base.
+
+    With --staged, check the index instead of --ref: unstaged edits do not count.
     """
     from gitreg.ops.validate import validate as run
     from gitreg.registry.reader import Registry
     from gitreg.render import text
 
-    with Registry.open(repo, ref) as reg:
+    if staged and ref != "HEAD":
+        raise UsageError("--staged checks the index; it cannot be combined with --ref")
+    with Registry.staged(repo) if staged else Registry.open(repo, ref) as reg:
         report = run(reg, base)
     emit(as_json, report, lambda: text.validation(report))
     if not report.ok:
