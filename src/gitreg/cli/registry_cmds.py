@@ -273,23 +273,35 @@ def diff(name: str, v1: str, v2: str, ref: str, repo: str, as_json: bool) -> Non
 
 @click.command()
 @click.argument("ref_", metavar="NAME[@VERSION]")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["hf", "md", "json"]),
+    default="hf",
+    show_default=True,
+    help="hf: a Hugging Face README.md (YAML front matter, then Markdown); md: the "
+    "Markdown alone; json: the data (as --json).",
+)
 @ref_option
 @repo_option
 @json_option
-def card(ref_: str, ref: str, repo: str, as_json: bool) -> None:
+def card(ref_: str, format_: str, ref: str, repo: str, as_json: bool) -> None:
     """Show a model card: model.yaml's card and evaluation policy with one version's facts.
 
     Without @VERSION: the version in the highest stage that holds one (production before
-    staging), else the latest. The Markdown can be pasted into a README or a PR.
+    staging), else the latest. The sections follow Mitchell et al., "Model Cards for Model
+    Reporting"; the hf format adds the Hugging Face metadata (license, library_name, tags,
+    datasets, model-index), so the output can be a Hub README.md as it is.
     """
     from gitreg.ops.card import build_card
     from gitreg.registry.reader import Registry
-    from gitreg.render.card import render_markdown
+    from gitreg.render.card import render_hf, render_markdown
 
     name, version = split_ref(ref_)
     with Registry.open(repo, ref) as reg:
         mc = build_card(reg, name, version)
-    emit(as_json, mc, lambda: render_markdown(mc).rstrip("\n"))
+    render = render_hf if format_ == "hf" else render_markdown
+    emit(as_json or format_ == "json", mc, lambda: render(mc).rstrip("\n"))
 
 
 @click.command()

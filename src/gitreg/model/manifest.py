@@ -149,12 +149,32 @@ class RegistryConfig(_Manifest):
 
 
 class Card(_Strict):
+    """The model card's text (the sections of Mitchell et al., "Model Cards for Model
+    Reporting") and the Hugging Face metadata that `gitreg card` writes as front matter."""
+
+    details: str | None = Field(
+        default=None, description="who made it and when, model type, paper or citation, contact"
+    )
     intended_use: str | None = None
     out_of_scope: str | None = None
-    limitations: str | None = None
+    factors: str | None = Field(
+        default=None, description="groups, instruments and environments performance may vary across"
+    )
+    limitations: str | None = Field(default=None, description="caveats and recommendations")
     ethical_considerations: str | None = None
     training_data: str | None = None
     evaluation_data: str | None = None
+    license: str | None = Field(
+        default=None,
+        description="license id as the Hugging Face Hub names it (apache-2.0, mit, other)",
+    )
+    library_name: str | None = Field(
+        default=None, description="Hugging Face library_name (default: the version's framework)"
+    )
+    datasets: list[str] = Field(
+        default_factory=list,
+        description="training data sets as Hugging Face ids (default: the version's lineage)",
+    )
 
 
 class MetricPolicy(_Strict):
