@@ -146,3 +146,37 @@ def test_pre_commit_try_repo(registered: Registry, tmp_path: Path) -> None:
     assert proc.returncode == 0, out
     assert "gitreg validate (staged)" in out and "Passed" in out, out
     assert "version: v1.1.0" in (registered.path / VERSION_FILE).read_text()  # restored
+
+
+def test_installed_hook_refuses_git_commit_a(registered: Registry, tmp_path: Path) -> None:
+    """The hook installed by `pre-commit install` from this repository (at its HEAD), run
+    by a real `git commit -a`: git stages into a temporary index (GIT_INDEX_FILE), and that
+    is the one checked; a commit of a good staged change beside a bad unstaged one passes."""
+    if not (PROJECT / ".git").exists():
+        pytest.skip(f"{PROJECT} is not a git checkout: pre-commit clones it")
+    exe = tool_path("pre-commit")
+    rev = git(PROJECT, "rev-parse", "HEAD")
+    config = {"repos": [{"repo": str(PROJECT), "rev": rev, "hooks": [{"id": "gitreg-validate"}]}]}
+    (registered.path / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    registered.commit_all("pre-commit config")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    subprocess.run([exe, "install"], cwd=registered.path, env=env, check=True, capture_output=True)
+
+    def commit(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = ["git", "commit", "-m", "change", *args]
+        return subprocess.run(argv, cwd=registered.path, env=env, capture_output=True, text=True)
+
+    head = git(registered.path, "rev-parse", "HEAD")
+    _bad_version(registered)
+    proc = commit("-a")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{VERSION_FILE}: version: 'v1.1.0'" in proc.stdout + proc.stderr
+    assert git(registered.path, "rev-parse", "HEAD") == head  # nothing was committed
+
+    spec = registered.path / "models/churn/model.yaml"
+    spec.write_text(spec.read_text().replace("description: ", "description: x", 1))
+    registered.git("add", "models/churn/model.yaml")
+    proc = commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert git(registered.path, "diff", "--name-only") == VERSION_FILE  # still unstaged
