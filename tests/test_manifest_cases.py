@@ -7,8 +7,9 @@ CLI, with a real DVC pointer), committed, and checked through the CLI:
   so) exits 3 and names the file on stderr; never a traceback;
 - valid cases: `validate` exits 0;
 - `gitreg schema` (JSON Schema, Draft 2020-12) accepts every valid manifest and rejects, at
-  the same field, the invalid cases marked `# jsonschema: reject`; for every other invalid
-  case it is asserted that the JSON Schema does NOT catch it, so no case goes unchecked.
+  the same field, the invalid cases marked `# jsonschema: reject`; every other invalid
+  single-file case is listed in BEYOND_SCHEMA with the reason, and the JSON Schema must not
+  catch it, so no case goes unchecked; the real check-jsonschema CLI agrees.
 
 The base registry is built once per module (with its own HOME, git config and dates, as the
 autouse `isolated` fixture does per test), then copied per case.
@@ -20,6 +21,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,9 +30,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from conftest import Registry, Result, git, isolate, make_artifact, run, run_process
+from conftest import Registry, Result, git, isolate, make_artifact, run, run_process, tool_path
 from gitreg.errors import ManifestError
 from gitreg.model import layout, yamlio
+from gitreg.model.schema import schema_file_name
 
 CASES_DIR = Path(__file__).parent / "data" / "manifests"
 HEADER_RE = re.compile(rb"^# ([a-z][a-z-]*):(?: (.*))?$")
@@ -432,7 +435,8 @@ def validators() -> dict[str, Draft202012Validator]:
     for kind, schema in schemas.items():
         Draft202012Validator.check_schema(schema)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-        out[kind] = Draft202012Validator(schema)
+        # formats asserted, as check-jsonschema and editors do (date-time: rfc3339-validator)
+        out[kind] = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return out
 
 
@@ -482,35 +486,160 @@ def test_json_schema_rejects_schema_error_case(
     kind, data = got
     errors = list(all_errors(validators[kind].iter_errors(data)))
     assert errors, f"{case.target}: JSON Schema accepts what gitreg refuses"
-    # at the same field: the field itself, or its parent for unknown/missing fields
+    # at the same field: the field itself, or its parent for unknown/missing fields and
+    # bad keys (propertyNames); anywhere for a problem of the whole file
     want = field_path(case.expect)
     paths = {tuple(e.absolute_path) for e in errors}
-    assert tuple(want) in paths or (
-        tuple(want[:-1]) in paths
-        and any(e.validator in ("additionalProperties", "required") for e in errors)
+    at_parent = [e for e in errors if tuple(e.absolute_path) == tuple(want[:-1])]
+    assert (
+        not want
+        or tuple(want) in paths
+        or any(e.validator in ("additionalProperties", "required") for e in at_parent)
+        # the key itself (propertyNames), compared whole: field_path splits `../x` at dots
+        or any(e.instance in (want[-1], case.expect) for e in at_parent)
     ), f"wanted an error at {want}, got {sorted(map(str, paths))}"
 
 
-def test_json_schema_verdicts_are_declared(validators: dict[str, Draft202012Validator]) -> None:
-    """Every invalid case the JSON Schema catches is marked `reject`; the rest are listed here.
+# Invalid single-file cases that no JSON Schema can reject, each with the reason: they need
+# other files or the file's place, span items of a list, or are below or beside what JSON
+# holds. Every other single-file case is marked `# jsonschema: reject`. The schema must
+# accept each listed case that loads, so a mark cannot go stale when the schema improves.
+OTHER_FILES = "needs other files of the registry"
+PLACE = "needs the file's place in the repository (a schema sees the content, not the path)"
+ACROSS = "a rule between items of a list (JSON Schema has no unique-by-field or order)"
+JSON_KEYS = "an int YAML key: JSON keys are strings, the schema sees '1'"
+NON_FINITE = "NaN or infinity: JSON has neither, a validator sees a float"
+INT_FLOAT = "5.0 is an integer to JSON Schema; gitreg wants a YAML int"
+RESERVED = "a reserved stage name, refused by gitreg.yaml's own stage rules"
+NOT_LOADED = "not YAML a schema validator can read: gitreg's safe loader refuses it first"
+NOT_MANIFEST = "not a manifest: no schema describes it (a .dvc pointer, a stray file, a folder)"
+BEYOND_SCHEMA: dict[str, str] = {
+    "model-dataset-not-in-repo": OTHER_FILES,
+    "stages-unknown-stage": OTHER_FILES,
+    "stages-unregistered-version": OTHER_FILES,
+    "version-artifact-md5-mismatch": OTHER_FILES,
+    "version-artifact-no-pointer": OTHER_FILES,
+    "version-artifact-size-mismatch": OTHER_FILES,
+    "model-name-mismatch": PLACE,
+    "version-name-mismatch": PLACE,
+    "version-version-mismatch": PLACE,
+    "version-artifact-other-model": PLACE,
+    "version-artifact-other-version": PLACE,
+    "version-artifact-outside-models": PLACE,
+    "version-artifact-prefix-sibling": PLACE,
+    "version-artifact-dot-segment": PLACE,
+    "config-duplicate-stage": ACROSS,
+    "config-requires-later-stage": ACROSS,
+    "config-requires-unknown-stage": ACROSS,
+    "version-artifact-listed-twice": ACROSS,
+    "config-stage-named-schema": RESERVED,
+    "model-labels-int-key": JSON_KEYS,
+    "stages-name-int": JSON_KEYS,
+    "model-metric-min-nan": NON_FINITE,
+    "version-by-slice-nan": NON_FINITE,
+    "version-metric-inf": NON_FINITE,
+    "version-metric-nan": NON_FINITE,
+    "version-artifact-size-float": INT_FLOAT,
+    **dict.fromkeys(
+        [
+            "config-empty", "config-invalid-syntax", "config-not-utf8", "model-alias-bomb",
+            "model-alias-recursive", "model-bad-base64", "model-bad-int-tag",
+            "model-deep-nesting", "model-multiple-documents", "model-not-utf8",
+            "model-nul-byte", "model-python-name", "model-python-object",
+            "model-python-os-system", "model-yaml-directive", "stages-comments-only",
+            "stages-duplicate-key", "stages-empty", "stages-invalid-syntax",
+            "stages-tab-indent", "stages-unhashable-key", "version-created-bad-day",
+            "version-created-bad-month", "version-duplicate-key", "version-invalid-syntax",
+        ],
+        NOT_LOADED,
+    ),
+    **dict.fromkeys(
+        [
+            "models-stray-file", "version-stray-file", "pointer-bad-md5",
+            "pointer-duplicate-key", "pointer-size-string", "pointer-two-outs",
+        ],
+        NOT_MANIFEST,
+    ),
+}  # fmt: skip
+SINGLE_FILE = [c for c in INVALID if c.files[0].source.parent == CASES_DIR / "invalid"]
 
-    The unmarked ones need gitreg's own checks (names, SemVer, paths, cross-file rules, YAML
-    safety): this test fails if the schema starts catching one, so the marks stay honest.
-    """
-    undeclared, beyond_schema = [], []
+
+def test_json_schema_verdicts_are_declared(validators: dict[str, Draft202012Validator]) -> None:
+    """Every invalid single-file case is marked `reject` or listed in BEYOND_SCHEMA with its
+    reason, not both; the listed ones that load are accepted by the schema (else mark them)."""
+    unexplained = [c.name for c in SINGLE_FILE if c.jsonschema != "reject"]
+    unexplained = [n for n in unexplained if n not in BEYOND_SCHEMA]
+    assert not unexplained, f"mark these `# jsonschema: reject` or list them: {unexplained}"
+    both = [c.name for c in INVALID if c.jsonschema == "reject" and c.name in BEYOND_SCHEMA]
+    assert not both, f"marked `reject` and listed in BEYOND_SCHEMA: {both}"
+    stale = [n for n in BEYOND_SCHEMA if n not in {c.name for c in SINGLE_FILE}]
+    assert not stale, f"no such single-file case: {stale}"
+    caught = []
     for case in INVALID:
         got = _schema_target(case)
         if got is None:
+            if case.name in BEYOND_SCHEMA:
+                assert BEYOND_SCHEMA[case.name] in (NOT_LOADED, NOT_MANIFEST), case.name
             continue
         kind, data = got
-        rejected = not validators[kind].is_valid(data)
-        if rejected and case.jsonschema != "reject":
-            undeclared.append(case.name)
-        if not rejected:
-            beyond_schema.append(case.name)
-    assert not undeclared, f"mark these `# jsonschema: reject`: {undeclared}"
-    assert len(REJECTED) >= 20
-    assert beyond_schema  # listed for the record: gitreg-only rules
+        if case.jsonschema != "reject" and not validators[kind].is_valid(data):
+            caught.append(case.name)
+    assert not caught, f"the schema rejects these now: mark them `# jsonschema: reject`: {caught}"
+    assert len(REJECTED) >= 60
+
+
+@pytest.fixture(scope="module")
+def schema_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The files `gitreg schema -o DIR` writes, one per kind."""
+    out = tmp_path_factory.mktemp("schemas")
+    res = run("schema", "-o", str(out))
+    assert res.code == 0, res.err
+    return out
+
+
+def _check_jsonschema(schema: Path, files: list[Path]) -> dict[str, list[str]]:
+    """The real check-jsonschema CLI over `files`: file name -> its error paths."""
+    exe = tool_path("check-jsonschema")
+    args = [exe, "--schemafile", str(schema), "-o", "json", *map(str, files)]
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=files[0].parent)
+    report = json.loads(proc.stdout)
+    assert not report.get("parse_errors"), report["parse_errors"]
+    assert proc.returncode == (1 if report["errors"] else 0), proc.stdout + proc.stderr
+    found: dict[str, list[str]] = {}
+    for err in report["errors"]:
+        found.setdefault(Path(err["filename"]).name, []).append(err["path"])
+    return found
+
+
+def _by_kind(cases: list[Case], where: Path) -> dict[str, list[Path]]:
+    """Each case's manifest written to `where` as `<case>.yaml`, grouped by kind."""
+    files: dict[str, list[Path]] = {}
+    for case in cases:
+        for f in case.files:
+            kind = manifest_kind(f.target)
+            if kind is None or (not case.valid and f.target != case.target):
+                continue
+            out = where / f"{case.name}-{f.source.stem}.yaml"
+            out.write_bytes(f.body)
+            files.setdefault(kind, []).append(out)
+    return files
+
+
+def test_check_jsonschema_cli_agrees(schema_dir: Path, tmp_path: Path) -> None:
+    """check-jsonschema, given the files of `gitreg schema -o`, rejects every case marked
+    `reject` (at some field) and accepts every manifest of the valid cases."""
+    for kind, files in _by_kind(REJECTED, _mkdir(tmp_path / "invalid")).items():
+        found = _check_jsonschema(schema_dir / schema_file_name(kind), files)
+        missed = [f.name for f in files if f.name not in found]
+        assert not missed, f"check-jsonschema accepts what gitreg refuses: {missed}"
+    for kind, files in _by_kind(VALID, _mkdir(tmp_path / "valid")).items():
+        found = _check_jsonschema(schema_dir / schema_file_name(kind), files)
+        assert not found, f"check-jsonschema rejects valid manifests: {found}"
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
 
 
 def test_case_registry_is_deterministic(base: Registry) -> None:

@@ -157,21 +157,30 @@ def _open_registration_pr(root: Path, result: Registration, base: str, as_json: 
 
 @click.command()
 @click.option("--base", metavar="REF", help="Also check the change from REF (a PR's base).")
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Check what the index holds (what `git commit` would record), e.g. in pre-commit.",
+)
 @ref_option
 @repo_option
 @json_option
-def validate(base: str | None, ref: str, repo: str, as_json: bool) -> None:
+def validate(base: str | None, staged: bool, ref: str, repo: str, as_json: bool) -> None:
     """Check every manifest, artifact pointer and stage rule; exit 1 on any problem.
 
     With --base, check only the models the change touches, and the rules that span
     commits: versions are immutable, one new version per model per merge, and a version
     enters a stage with `requires` only if it held the required stage on the base.
+
+    With --staged, check the index instead of --ref: unstaged edits do not count.
     """
     from gitreg.ops.validate import validate as run
     from gitreg.registry.reader import Registry
     from gitreg.render import text
 
-    with Registry.open(repo, ref) as reg:
+    if staged and ref != "HEAD":
+        raise UsageError("--staged checks the index; it cannot be combined with --ref")
+    with Registry.staged(repo) if staged else Registry.open(repo, ref) as reg:
         report = run(reg, base)
     emit(as_json, report, lambda: text.validation(report))
     if not report.ok:
@@ -264,23 +273,35 @@ def diff(name: str, v1: str, v2: str, ref: str, repo: str, as_json: bool) -> Non
 
 @click.command()
 @click.argument("ref_", metavar="NAME[@VERSION]")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["hf", "md", "json"]),
+    default="hf",
+    show_default=True,
+    help="hf: a Hugging Face README.md (YAML front matter, then Markdown); md: the "
+    "Markdown alone; json: the data (as --json).",
+)
 @ref_option
 @repo_option
 @json_option
-def card(ref_: str, ref: str, repo: str, as_json: bool) -> None:
+def card(ref_: str, format_: str, ref: str, repo: str, as_json: bool) -> None:
     """Show a model card: model.yaml's card and evaluation policy with one version's facts.
 
     Without @VERSION: the version in the highest stage that holds one (production before
-    staging), else the latest. The Markdown can be pasted into a README or a PR.
+    staging), else the latest. The sections follow Mitchell et al., "Model Cards for Model
+    Reporting"; the hf format adds the Hugging Face metadata (license, library_name, tags,
+    datasets, model-index), so the output can be a Hub README.md as it is.
     """
     from gitreg.ops.card import build_card
     from gitreg.registry.reader import Registry
-    from gitreg.render.card import render_markdown
+    from gitreg.render.card import render_hf, render_markdown
 
     name, version = split_ref(ref_)
     with Registry.open(repo, ref) as reg:
         mc = build_card(reg, name, version)
-    emit(as_json, mc, lambda: render_markdown(mc).rstrip("\n"))
+    render = render_hf if format_ == "hf" else render_markdown
+    emit(as_json or format_ == "json", mc, lambda: render(mc).rstrip("\n"))
 
 
 @click.command()
@@ -289,8 +310,24 @@ def card(ref_: str, ref: str, repo: str, as_json: bool) -> None:
     type=click.Choice(["gitreg.yaml", "model.yaml", "stages.yaml", "version.yaml"]),
     help="Only this manifest kind.",
 )
-def schema(kind: str | None) -> None:
-    """Print the JSON Schema of the manifests (all kinds, keyed by file name)."""
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write one file per kind into DIR (`model.schema.json`, ...) instead of printing.",
+)
+def schema(kind: str | None, output: Path | None) -> None:
+    """Print the JSON Schema of the manifests (all kinds, keyed by file name).
+
+    With -o DIR, write <kind>.schema.json files, whose `$id` is their own file name.
+    """
     from gitreg.model.schema import schema_json
 
-    click.echo(schema_json(kind))
+    if output is None:
+        click.echo(schema_json(kind))
+        return
+    from gitreg.ops.schema import write_schemas
+
+    written = write_schemas(output, [kind] if kind else None)
+    click.echo("\n".join(f"wrote {output / f}" for f in written.files))

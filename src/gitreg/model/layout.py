@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from gitreg.model.semver import is_semver
+from gitreg.model.semver import SEMVER_PATTERN, is_semver
 
 CONFIG_FILE = "gitreg.yaml"
 MODELS_DIR = "models"
@@ -17,12 +17,23 @@ NAME_PATTERN = r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?"
 NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 MD5_PATTERN = r"^[0-9a-f]{32}(\.dir)?$"
 MD5_RE = re.compile(MD5_PATTERN)
+VERSION_PATTERN = SEMVER_PATTERN
+# a relative path inside the repository: not empty, no leading '/', no '\\', no '..' segment.
+# Written for Python's re and ECMA-262 alike (JSON Schema `pattern`): `[\s\S]` is any
+# character, `(?![\s\S])` the end of the text.
+RELPATH_PATTERN = r"^(?!/)(?![\s\S]*\\)(?!(?:[\s\S]*/)?\.\.(?:/|(?![\s\S])))[\s\S]+$"
+RELPATH_RE = re.compile(RELPATH_PATTERN)
 DVC_CONFIG = ".dvc/config"
 CODEOWNERS = ".github/CODEOWNERS"
 NAME_RULE = (
     "lowercase letters, digits, '_' and '-', 1-64 characters, "
     "starting and ending with a letter or digit (no '.': GTO and DVC could not read it)"
 )
+
+
+def json_pattern(pattern: str) -> str:
+    """An unanchored pattern (NAME_PATTERN) anchored for a JSON Schema `pattern`."""
+    return pattern if pattern.startswith("^") else f"^{pattern}$"
 
 
 def name_problem(name: str) -> str | None:

@@ -37,14 +37,24 @@ def _check_version(value: str) -> str:
 
 
 def _check_relpath(value: str) -> str:
-    if not value or value.startswith("/") or "\\" in value or ".." in value.split("/"):
+    if not layout.RELPATH_RE.fullmatch(value):
         raise ValueError(f"{value!r} must be a relative path inside the repository, without '..'")
     return value
 
 
-Name = Annotated[str, AfterValidator(_check_name)]
-SemVer = Annotated[str, AfterValidator(_check_version)]
-RelPath = Annotated[str, AfterValidator(_check_relpath)]
+# the validators give the messages; the JSON Schema gets the same patterns (for editors)
+NAME_JSON = layout.json_pattern(layout.NAME_PATTERN)
+Name = Annotated[str, AfterValidator(_check_name), Field(json_schema_extra={"pattern": NAME_JSON})]
+SemVer = Annotated[
+    str,
+    AfterValidator(_check_version),
+    Field(json_schema_extra={"pattern": layout.VERSION_PATTERN}),
+]
+RelPath = Annotated[
+    str,
+    AfterValidator(_check_relpath),
+    Field(json_schema_extra={"pattern": layout.RELPATH_PATTERN}),
+]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Md5 = Annotated[str, Field(pattern=layout.MD5_PATTERN)]
 Schema = Literal["gitreg/v1"]
@@ -139,12 +149,32 @@ class RegistryConfig(_Manifest):
 
 
 class Card(_Strict):
+    """The model card's text (the sections of Mitchell et al., "Model Cards for Model
+    Reporting") and the Hugging Face metadata that `gitreg card` writes as front matter."""
+
+    details: str | None = Field(
+        default=None, description="who made it and when, model type, paper or citation, contact"
+    )
     intended_use: str | None = None
     out_of_scope: str | None = None
-    limitations: str | None = None
+    factors: str | None = Field(
+        default=None, description="groups, instruments and environments performance may vary across"
+    )
+    limitations: str | None = Field(default=None, description="caveats and recommendations")
     ethical_considerations: str | None = None
     training_data: str | None = None
     evaluation_data: str | None = None
+    license: str | None = Field(
+        default=None,
+        description="license id as the Hugging Face Hub names it (apache-2.0, mit, other)",
+    )
+    library_name: str | None = Field(
+        default=None, description="Hugging Face library_name (default: the version's framework)"
+    )
+    datasets: list[str] = Field(
+        default_factory=list,
+        description="training data sets as Hugging Face ids (default: the version's lineage)",
+    )
 
 
 class MetricPolicy(_Strict):
@@ -213,6 +243,9 @@ class CodeLineage(_Strict):
 
 
 class DataLineage(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["md5"]}, {"required": ["rev"]}]}
+    )
     name: str
     path: str
     md5: Md5 | None = None
@@ -289,7 +322,11 @@ class VersionManifest(_Manifest):
 class Stages(BaseModel):
     """stages.yaml: `{stage: version}` beside `schema: gitreg/v1`."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        json_schema_extra={"propertyNames": {"pattern": NAME_JSON}},
+    )
     __pydantic_extra__: dict[str, SemVer] = Field(init=False)
     schema_: Schema = Field(alias="schema")
 

@@ -146,13 +146,19 @@ def pointer_problems(path: str, i: int, art: Artifact, pointer: str, data: bytes
     return problems
 
 
+def schema_file_name(kind: str) -> str:
+    """`model.yaml` -> `model.schema.json`: the file of a kind's JSON Schema, and its `$id`."""
+    return kind.removesuffix(".yaml") + ".schema.json"
+
+
 def json_schemas() -> dict[str, Any]:
     """The JSON Schema of every manifest kind, keyed by file name."""
     out: dict[str, Any] = {}
     for kind, cls in KINDS.items():
         schema = cls.model_json_schema(by_alias=True)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["$id"] = f"https://gitreg.dev/schema/v1/{kind.replace('.yaml', '.json')}"
+        # the file `gitreg schema -o DIR` writes, relative: see gitreg.model.editors
+        schema["$id"] = schema_file_name(kind)
         out[kind] = schema
     return out
 

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 
-_SEMVER = re.compile(
+# also the JSON Schema `pattern` of versions (layout.VERSION_PATTERN): ECMA-262 reads it alike
+SEMVER_PATTERN = (
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
+_SEMVER = re.compile(SEMVER_PATTERN)
 
 
 def is_semver(text: str) -> bool:

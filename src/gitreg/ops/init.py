@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from gitreg.errors import RegistryError
-from gitreg.model import layout
+from gitreg.model import editors, layout
 from gitreg.store import dvc
 from gitreg.store.git import Git
 from gitreg.version import __version__
@@ -78,6 +78,17 @@ def _files(owners: list[str], pip_spec: str, github_repo: str | None) -> dict[st
         )
         files[f".github/workflows/{wf}"] = text
     return files
+
+
+def _editor_files(path: Path, files: dict[str, str]) -> dict[str, str]:
+    """The JSON Schemas in schemas/, the VS Code mapping to them (unless the repository has
+    its own .vscode/settings.json, left as it is), a modeline atop gitreg.yaml."""
+    out = {f"{editors.SCHEMA_DIR}/{n}": t for n, t in editors.schema_files().items()}
+    if not (path / editors.VSCODE_SETTINGS).exists():
+        out[editors.VSCODE_SETTINGS] = editors.vscode_settings()
+    config = layout.CONFIG_FILE
+    out[config] = editors.modeline(config, "gitreg.yaml") + files[config]
+    return out
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -166,6 +177,7 @@ def init_registry(
     spec = pip_spec or f"gitreg=={__version__}"
     remote_url = remote or str(default_remote(path))
     files = _files(owners or [], spec, github_repo)
+    files.update(_editor_files(path, files))
     existing = path.exists() and any(path.iterdir())
     if existing:
         commit = _add_to_existing(path, files, remote_url)

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from gitreg.model.query import Expr
 
 
+STAGED = "the index"  # the ref a staged registry names in messages
+
+
 def find_root(path: str | Path) -> Path:
     """The top of the git repository that contains the directory `path`."""
     where = Path(path)
@@ -82,6 +85,15 @@ class Registry:
                 "run `gitreg init` in it to add a registry (or commit gitreg.yaml first)",
             )
         return cls(top, snap)
+
+    @classmethod
+    def staged(cls, path: str | Path = ".") -> Registry:
+        """The registry as the index of the repository at `path` holds it (what `git commit`
+        would record, e.g. in a pre-commit hook), not HEAD nor the working tree."""
+        commit = Git(find_root(path)).index_commit()
+        reg = cls.open(path, commit)
+        reg.snapshot.ref = STAGED
+        return reg
 
     @property
     def git(self) -> Git:

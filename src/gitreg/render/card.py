@@ -1,19 +1,42 @@
-"""A model card as Markdown: model.yaml's card and policy with one version's facts."""
+"""A model card as Markdown, with or without Hugging Face front matter.
+
+The sections are those of Mitchell et al., "Model Cards for Model Reporting" (2019): model
+details, intended use, factors, metrics, evaluation data, training data, quantitative
+analyses, ethical considerations, caveats and recommendations; then the version's
+artifacts. `render_hf` puts the metadata of `ModelCard.metadata()` (license, library_name,
+tags, datasets, model-index) in front as YAML, as a Hugging Face README.md has it.
+"""
 
 from __future__ import annotations
 
+from gitreg.model import yamlio
 from gitreg.model.manifest import ModelSpec, VersionManifest
-from gitreg.ops.card import ModelCard
+from gitreg.ops.card import ModelCard, Results
 from gitreg.render.numbers import num
 
-CARD_SECTIONS = (
-    ("intended_use", "Intended use"),
-    ("out_of_scope", "Out of scope"),
-    ("limitations", "Limitations"),
-    ("ethical_considerations", "Ethical considerations"),
-    ("training_data", "Training data"),
-    ("evaluation_data", "Evaluation data"),
-)
+NOT_STATED = "_Not stated._"
+
+
+def _text(value: str | None) -> list[str]:
+    return [value.strip() if value and value.strip() else NOT_STATED]
+
+
+def _details(card: ModelCard) -> list[str]:
+    spec, vm = card.spec, card.version
+    facts = [("Owners", ", ".join(spec.owners)), ("Task", spec.task or "")]
+    if vm is not None:
+        held = [s for s, v in card.stages.items() if v == vm.version]
+        facts.append(("Version", vm.version + (f" ({', '.join(held)})" if held else "")))
+        facts.append(("Registered", f"{vm.created.strftime('%Y-%m-%d %H:%M UTC')} by {vm.author}"))
+        if vm.framework:
+            facts.append(("Framework", f"{vm.framework.name} {vm.framework.version or ''}"))
+    facts.append(("License", spec.card.license or ""))
+    facts.append(("Labels", ", ".join(f"{k}={v}" for k, v in spec.labels.items())))
+    facts.append(("Stages", ", ".join(f"{s}: {v}" for s, v in card.stages.items()) or "none"))
+    lines = [f"- {k}: {v.rstrip()}" for k, v in facts if v]
+    if spec.card.details:
+        lines += ["", spec.card.details.strip()]
+    return lines
 
 
 def _policy(spec: ModelSpec) -> list[str]:
@@ -28,38 +51,46 @@ def _policy(spec: ModelSpec) -> list[str]:
         for m, p in ev.metrics.items():
             cells = [num(x) if x is not None else "-" for x in (p.min, p.max, p.max_regression)]
             lines.append(f"| {m} | {p.goal} | {' | '.join(cells)} |")
-    if ev.slices:
-        lines += ["", "Reported by slice: " + ", ".join(f"`{s}`" for s in ev.slices) + "."]
     return lines
 
 
-def _version(vm: VersionManifest, stages: dict[str, str]) -> list[str]:
-    held = [s for s, v in stages.items() if v == vm.version]
-    lines = [
-        f"## Version {vm.version}" + (f" ({', '.join(held)})" if held else ""),
-        "",
-        f"- Status: {vm.status}",
-        f"- Registered: {vm.created.strftime('%Y-%m-%d %H:%M UTC')} by {vm.author}",
-    ]
+def _factors(spec: ModelSpec) -> list[str]:
+    lines = _text(spec.card.factors)
+    slices = spec.evaluation.slices if spec.evaluation else []
+    if slices:
+        lines += ["", "Reported by slice: " + ", ".join(f"`{s}`" for s in slices) + "."]
+    return lines
+
+
+def _data(text: str | None, where: list[str]) -> list[str]:
+    return [*_text(text), *(["", *where] if where else [])]
+
+
+def _analyses(results: Results | None, vm: VersionManifest | None) -> list[str]:
+    if results is None:
+        return ["No results: the version declares no metrics and the gate measured none."]
+    source = results.source + (f" ({results.url})" if results.url else "")
+    if results.kind == "measured":
+        said = f"Measured by the evaluation gate: {source}"
+    else:
+        said = source[:1].upper() + source[1:]
+    lines = [said + (f", on `{results.dataset}`." if results.dataset else ".")]
+    lines += ["", "| metric | value |", "|---|---:|"]
+    lines += [f"| {k} | {num(v)} |" for k, v in results.metrics.items()]
+    for slice_name, values in ((vm.metrics.by_slice or {}) if vm else {}).items():
+        shown = ", ".join(f"{k} {num(v)}" for k, v in values.items())
+        lines += ["", f"Declared by slice `{slice_name}`: {shown}"]
+    return lines
+
+
+def _version(vm: VersionManifest) -> list[str]:
+    lines = [f"## Version {vm.version}", "", f"- Status: {vm.status}"]
     if vm.description:
         lines.append(f"- Description: {vm.description}")
-    if vm.framework:
-        lines.append(f"- Framework: {vm.framework.name} {vm.framework.version or ''}".rstrip())
     if vm.lineage.code:
         lines.append(f"- Code: {vm.lineage.code.repo or '-'} @ `{vm.lineage.code.commit or '-'}`")
-    for d in vm.lineage.data:
-        lines.append(f"- Data: {d.name} (`{d.path}`, {d.md5 or d.rev})")
     if vm.lineage.run and (vm.lineage.run.url or vm.lineage.run.id):
         lines.append(f"- Run: {vm.lineage.run.url or vm.lineage.run.id}")
-    flat = vm.metrics.flat()
-    if flat:
-        lines += ["", "| metric | value |", "|---|---:|"]
-        lines += [f"| {k} | {num(v)} |" for k, v in flat.items()]
-    for slice_name, values in (vm.metrics.by_slice or {}).items():
-        lines += [
-            "",
-            f"By slice `{slice_name}`: " + ", ".join(f"{k} {num(v)}" for k, v in values.items()),
-        ]
     lines += ["", "| artifact | format | size | md5 |", "|---|---|---:|---|"]
     lines += [f"| `{a.path}` | {a.format or '-'} | {a.size} | `{a.md5}` |" for a in vm.artifacts]
     if vm.signature:
@@ -70,18 +101,36 @@ def _version(vm: VersionManifest, stages: dict[str, str]) -> list[str]:
 
 
 def render_markdown(card: ModelCard) -> str:
-    spec = card.spec
+    """The card's Markdown, without front matter."""
+    spec, vm = card.spec, card.version
     lines = [f"# Model card: {spec.name}", ""]
     if spec.description:
         lines += [spec.description, ""]
-    facts = [("Task", spec.task), ("Owners", ", ".join(spec.owners))]
-    facts.append(("Labels", ", ".join(f"{k}={v}" for k, v in spec.labels.items())))
-    facts.append(("Stages", ", ".join(f"{s}: {v}" for s, v in card.stages.items()) or "none"))
-    lines += [f"- {k}: {v}" for k, v in facts if v]
-    for key, title in CARD_SECTIONS:
-        text = getattr(spec.card, key)
-        lines += ["", f"## {title}", "", text.strip() if text else "_Not stated._"]
-    lines += ["", "## Evaluation policy", "", *_policy(spec)]
-    if card.version is not None:
-        lines += ["", *_version(card.version, card.stages)]
-    return "\n".join(lines) + "\n"
+    ev_where = [f"Data set: `{spec.evaluation.dataset}`"] if spec.evaluation else []
+    train_where = (
+        [f"- {d.name}: `{d.path}` ({d.md5 or d.rev})" for d in vm.lineage.data] if vm else []
+    )
+    sections = [
+        ("Model details", _details(card)),
+        ("Intended use", [*_text(spec.card.intended_use), "", "### Out-of-scope uses", "",
+                          *_text(spec.card.out_of_scope)]),
+        ("Factors", _factors(spec)),
+        ("Metrics", _policy(spec)),
+        ("Evaluation data", _data(spec.card.evaluation_data, ev_where)),
+        ("Training data", _data(spec.card.training_data, train_where)),
+        ("Quantitative analyses", _analyses(card.results, vm)),
+        ("Ethical considerations", _text(spec.card.ethical_considerations)),
+        ("Caveats and recommendations", _text(spec.card.limitations)),
+    ]  # fmt: skip
+    for title, body in sections:
+        lines += [f"## {title}", "", *body, ""]
+    if vm is not None:
+        lines += _version(vm)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render_hf(card: ModelCard) -> str:
+    """A Hugging Face README.md: the metadata as YAML front matter, then the Markdown."""
+    meta = card.metadata()
+    front = f"---\n{yamlio.dump(meta)}---\n\n" if meta else ""
+    return front + render_markdown(card)

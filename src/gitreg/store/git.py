@@ -36,6 +36,17 @@ _REPO_VARS = [
 ]
 
 
+# who made the throwaway commit of the index: not the user (no identity needed), fixed dates
+STAGED_IDENTITY = {
+    "GIT_AUTHOR_NAME": "gitreg",
+    "GIT_AUTHOR_EMAIL": "gitreg@localhost",
+    "GIT_AUTHOR_DATE": "1970-01-01T00:00:00Z",
+    "GIT_COMMITTER_NAME": "gitreg",
+    "GIT_COMMITTER_EMAIL": "gitreg@localhost",
+    "GIT_COMMITTER_DATE": "1970-01-01T00:00:00Z",
+}
+
+
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a git process: ours minus repository overrides, no prompts."""
     env = {k: v for k, v in os.environ.items() if k not in _REPO_VARS}
@@ -203,6 +214,27 @@ class Git:
             tree = self.run(["write-tree"], env=env).strip()
         args = ["commit-tree", tree, "-p", base, "-F", "-"]
         return self.run(args, input=message.encode()).strip()
+
+    def index_commit(self) -> str:
+        """A commit of what the index holds (what `git commit` would record), on top of HEAD.
+
+        `write-tree` and `commit-tree` only write objects: the index, the working tree and
+        every ref stay as they are, and the commit is garbage once nothing reads it. In a git
+        hook the index is the one git names in GIT_INDEX_FILE (`git commit -a` and
+        `git commit PATH` stage into a temporary index of their own).
+        """
+        env = dict(STAGED_IDENTITY)
+        index = os.environ.get("GIT_INDEX_FILE")
+        if index:
+            env["GIT_INDEX_FILE"] = os.path.abspath(index)
+        tree = self.run(
+            ["write-tree"],
+            env=env,
+            hint="the index has unmerged paths: resolve the conflicts and `git add` them",
+        ).strip()
+        head = self.rev_parse("HEAD")
+        args = ["commit-tree", tree, *(["-p", head] if head else [])]
+        return self.run(args, input=b"the index, for gitreg validate --staged\n", env=env).strip()
 
     def update_ref(self, ref: str, new: str, old: str, reason: str) -> None:
         """Move `ref` to `new` if it is at `old` ("" : it must not exist yet)."""
