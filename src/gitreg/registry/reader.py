@@ -73,15 +73,19 @@ class Registry:
     @classmethod
     def open(cls, path: str | Path = ".", ref: str = "HEAD") -> Registry:
         """Open the registry that contains `path`, reading it at `ref`."""
-        top = find_root(path)
-        snap = Snapshot.at(Git(top), ref)
+        return cls.from_git(Git(find_root(path)), ref)
+
+    @classmethod
+    def from_git(cls, git: Git, ref: str = "HEAD", shown: str | None = None) -> Registry:
+        """The registry in the repository `git` (bare, or a cache of a URL: `shown`)."""
+        snap = Snapshot.at(git, ref)
         if not snap.exists(layout.CONFIG_FILE):
             snap.close()
             raise RegistryError(
-                f"{top}: no {layout.CONFIG_FILE} at {ref}: not a gitreg registry",
+                f"{shown or git.cwd}: no {layout.CONFIG_FILE} at {ref}: not a gitreg registry",
                 "run `gitreg init` in it to add a registry (or commit gitreg.yaml first)",
             )
-        return cls(top, snap)
+        return cls(Path(git.cwd), snap)
 
     @property
     def git(self) -> Git:
@@ -176,6 +180,18 @@ class Registry:
             )
         vm: VersionManifest = self._load(VersionManifest, path)
         return vm
+
+    def resolve_ref(self, name: str, what: str | None) -> str | None:
+        """The version `name@what` means at this ref (stages.yaml, not tags; see
+        `tags.pick_unreleased`); None for None."""
+        if what is None:
+            return None
+        from gitreg.model.tags import pick_unreleased
+
+        self._require_model(name)
+        return pick_unreleased(
+            name, what, self.versions(name), self.stages(name), self.config.stage_names
+        )
 
     def summary(self, name: str) -> ModelSummary:
         spec = self.model(name)
