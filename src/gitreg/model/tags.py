@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from gitreg.errors import NotFound, RegistryError, UsageError
-from gitreg.model.layout import NAME_PATTERN, name_problem
+from gitreg.model.layout import NAME_PATTERN, name_problem, version_problem
 from gitreg.model.semver import is_semver, latest
 
 Kind = Literal["register", "deprecate", "assign", "unassign", "simple", "retire"]
@@ -69,6 +69,8 @@ def pick_unreleased(
     if what in stages:
         return stages[what]
     held = ", ".join(f"{s}={v}" for s, v in stages.items()) or "none"
+    if what not in known_stages and re.match(r"v?[0-9]", what):
+        raise UsageError(version_problem(what) or f"{what!r} is not a version")
     if what in known_stages:
         message = f"{name}@{what}: no version holds stage {what!r} (stages held: {held})"
     else:
