@@ -66,7 +66,7 @@ def test_search_versions_mlflow_fields_and_forms(many: Registry) -> None:
     assert found("run_id IS NOT NULL") == ["churn@1.1.0"]
     assert found("version_number = '1.1.0'") == ["churn@1.1.0"]
     assert found("version = '1.0.0'") == ["churn@1.0.0"]
-    assert found('tags."cost center" = \'ml\'') == ["fraud@0.1.0"]
+    assert found("tags.\"cost center\" = 'ml'") == ["fraud@0.1.0"]
     assert found("tags.`cost center` IS NOT NULL") == ["fraud@0.1.0"]
     assert found("source_path LIKE 'models/churn/artifacts/1.1.0/%'") == ["churn@1.1.0"]
     assert found("stage = 'staging'") == ["churn@1.0.0"]
@@ -89,7 +89,9 @@ def test_order_by_and_max_results(many: Registry) -> None:
     res = many.run("list", "--max-results", "0")
     assert res.code == 2 and "--max-results" in res.err
     text = many.run("search-versions", "metrics.f1 > 0.9")
-    assert text.code == 0 and "churn" in text.out and "1.0.0" in text.out and "fraud" not in text.out
+    assert (
+        text.code == 0 and "churn" in text.out and "1.0.0" in text.out and "fraud" not in text.out
+    )
 
 
 def test_a_field_that_exists_nowhere_is_an_error_not_an_empty_answer(many: Registry) -> None:
@@ -117,7 +119,7 @@ def test_the_api_takes_the_filter_string(many: Registry) -> None:
             ("churn", "1.1.0"),
         ]
         assert rows[0].stages == ["staging"]
-        with pytest.raises(UsageError, match="metrics.nope"):
+        with pytest.raises(UsageError, match=r"metrics\.nope"):
             reg.find("metrics.nope > 1")
 
 
@@ -135,7 +137,7 @@ RECORD: dict[str, Any] = {"name": "churn", "run_id": None, "stages": [], "tags.c
         ("metrics.f1 IS NULL", True),  # missing is NULL
         ("name IS NOT NULL", True),
         ("NOT name IS NULL", True),
-        ('tags."cost center" = \'ml\'', True),
+        ("tags.\"cost center\" = 'ml'", True),
         ("tags.`cost center` = 'ml'", True),
         ("current_stage IS NULL", True),
     ],
