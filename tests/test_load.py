@@ -53,9 +53,10 @@ def _entries(tmp_path: Path) -> list[Path]:
 
 
 def test_one_call_load_from_a_url_returns_the_estimator(live: Registry, tmp_path: Path) -> None:
-    import gitreg
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
+
+    import gitreg
 
     model = gitreg.load("churn@production", repo=live.origin.as_uri())
     assert isinstance(model, LogisticRegression) and model.C == 1.0
