@@ -46,9 +46,16 @@ class Registry(Protocol):
         """`name@1.3.0`, `name@latest` or `name@<stage>`, from release tags."""
         ...
 
-    def pull(self, ref: str | ModelVersion, dest: str | Path, force: bool = False) -> PullResult:
+    def pull(
+        self,
+        ref: str | ModelVersion,
+        dest: str | Path,
+        force: bool = False,
+        allow_deprecated: bool = False,
+    ) -> PullResult:
         """Download a version's artifacts into `dest` through DVC, md5-verified, atomically;
-        a ref (`name@production`) is resolved first, its tag verified."""
+        a ref (`name@production`) is resolved first, its tag verified. A deprecated version
+        is refused unless `allow_deprecated`."""
         ...
 
     def load(self, ref: str, extra_allowed: Iterable[str] = ()) -> Any:
@@ -103,11 +110,13 @@ def _resolve(ref: str, repo: str, verify: bool) -> ModelVersion:
     return resolve(ref, repo, verify=verify)
 
 
-def _pull(repo: str, mv: str | ModelVersion, dest: str | Path, force: bool) -> PullResult:
+def _pull(
+    repo: str, mv: str | ModelVersion, dest: str | Path, force: bool, allow_deprecated: bool
+) -> PullResult:
     from gitreg.ops.pull import pull
 
     rv = _resolve(mv, repo, verify=True) if isinstance(mv, str) else mv
-    return pull(rv, Path(dest), force=force)
+    return pull(rv, Path(dest), force=force, allow_deprecated=allow_deprecated)
 
 
 def load(
@@ -176,8 +185,14 @@ class RemoteRegistry:
     def resolve(self, ref: str, verify: bool = False) -> ModelVersion:
         return _resolve(ref, self.url, verify)
 
-    def pull(self, ref: str | ModelVersion, dest: str | Path, force: bool = False) -> PullResult:
-        return _pull(self.url, ref, dest, force)
+    def pull(
+        self,
+        ref: str | ModelVersion,
+        dest: str | Path,
+        force: bool = False,
+        allow_deprecated: bool = False,
+    ) -> PullResult:
+        return _pull(self.url, ref, dest, force, allow_deprecated)
 
     def load(self, ref: str, extra_allowed: Iterable[str] = ()) -> Any:
         return load(ref, self.url, extra_allowed=extra_allowed)
@@ -234,8 +249,14 @@ class LocalRegistry:
     def resolve(self, ref: str, verify: bool = False) -> ModelVersion:
         return _resolve(ref, str(self.root), verify)
 
-    def pull(self, ref: str | ModelVersion, dest: str | Path, force: bool = False) -> PullResult:
-        return _pull(str(self.root), ref, dest, force)
+    def pull(
+        self,
+        ref: str | ModelVersion,
+        dest: str | Path,
+        force: bool = False,
+        allow_deprecated: bool = False,
+    ) -> PullResult:
+        return _pull(str(self.root), ref, dest, force, allow_deprecated)
 
     def load(self, ref: str, extra_allowed: Iterable[str] = ()) -> Any:
         return load(ref, str(self.root), extra_allowed=extra_allowed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout
@@ -19,9 +19,6 @@ from gitreg.model.semver import latest, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot
-
-if TYPE_CHECKING:
-    from gitreg.model.query import Expr
 
 
 def find_root(path: str | Path) -> Path:
@@ -209,25 +206,6 @@ class Registry:
 
     def summaries(self) -> list[ModelSummary]:
         return [self.summary(n) for n in self.model_names() if self.has_model(n)]
-
-    def find(self, stage: str | None = None, where: Expr | None = None) -> list[ModelSummary]:
-        """Models holding `stage` and matching a `--filter` expression (model/query.py).
-
-        The latest version's manifest is read only when the expression asks for its fields.
-        """
-        from gitreg.model.records import model_record, needs_version_fields
-
-        models = [m for m in self.summaries() if stage is None or stage in m.stages]
-        if where is None:
-            return models
-        deep = needs_version_fields(where)
-        return [
-            m
-            for m in models
-            if where.matches(
-                model_record(m, self.version(m.name, m.latest) if deep and m.latest else None)
-            )
-        ]
 
     def dvc_remote_url(self) -> str | None:
         """URL of the registry's DVC remote, from .dvc/config at this commit (no DVC import)."""
