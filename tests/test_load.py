@@ -122,6 +122,9 @@ def test_pull_by_ref_and_history(live: Registry, tmp_path: Path) -> None:
         result = reg.pull("churn@staging", tmp_path / "out")
         assert result.resolved.version == "1.1.0" and result.files == ["model.pkl"]
         assert (tmp_path / "out" / "model.pkl").is_file()
+        assert [m.name for m in reg.find("name = 'churn' AND version = '1.1.0'")] == ["churn"]
+        found = reg.find_versions("stage = 'production'")
+        assert [v.manifest.version for v in found] == ["1.0.0"]
         kinds = [(e.kind, e.version) for e in reg.history("churn")]
         assert ("registered", "1.0.0") in kinds and ("promoted", "1.1.0") in kinds
     with Api.open(str(live.path)) as local:
