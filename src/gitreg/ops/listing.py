@@ -1,4 +1,4 @@
-"""`gitreg list` and `gitreg show`: the models of a registry, one model, one version."""
+"""`gitreg list`, `search-versions` and `show`: searches, one model, one version."""
 
 from __future__ import annotations
 
