@@ -110,6 +110,9 @@ def test_evaluate_parses_name_at_ref(staged: Registry) -> None:
     assert res.code == 2 and "give the version once" in res.err
     res = staged.run("evaluate", "churn")
     assert res.code == 2 and "which version?" in res.err
+    for args in (["churn", "production"], ["churn@latest"]):  # resolved, then the gate runs
+        res = staged.run("evaluate", *args)
+        assert res.code == 3 and "no `evaluation` section" in res.err, (args, res.err)
 
 
 @pytest.mark.parametrize("kind", ["url", "bare"])
