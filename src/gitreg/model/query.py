@@ -20,9 +20,9 @@ Grammar (keywords are case-insensitive; NOT binds tighter than AND, AND tighter 
     number     := [-+] digits [. digits] [e [-+] digits]
 
 Any part of a field may be backquoted or, after the dot, double-quoted: metrics.`f1 macro`,
-tags."cost center". `tags.*` is
-MLflow's word for our `labels.*`. LIKE and ILIKE take SQL's `%` (any run) and `_` (one
-character); ILIKE ignores case.
+tags."cost center". `tags.*` is MLflow's word for our `labels.*`. LIKE and ILIKE take
+SQL's `%` (any run) and `_` (one character); ILIKE ignores case. Which records a search
+matches (a model with one of its versions, or each version) is `gitreg.model.search`.
 
 Semantics over a flat record (`model_record`, `version_record`):
 - metrics.* compare as numbers; a record value that is not a number never matches.

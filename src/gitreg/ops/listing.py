@@ -41,11 +41,6 @@ class VersionView:
         return version_data(self)
 
 
-def list_models(reg: Registry, stage: str | None, filter_: str | None) -> list[ModelSummary]:
-    """Models holding `stage` (if given) that match the `--filter` expression (if given)."""
-    return search_models(reg, filter_, stage=stage)
-
-
 def search_models(
     reg: Registry,
     filter_: str | None = None,
@@ -67,8 +62,10 @@ def search_models(
             (m, rows) for m, rows in zip(models, joined, strict=True) if matches_model(where, rows)
         ]
         models, joined = [m for m, _ in picked], [rows for _, rows in picked]
-    if keys:  # a model sorts by its latest version's fields (its last row)
-        models = ordered(models, [rows[-1] for rows in joined], keys)
+    if keys:  # a model sorts by its latest version's fields
+        latest = [next((r for r in rows if r.get("version") == m.latest), rows[-1])
+                  for m, rows in zip(models, joined, strict=True)]  # fmt: skip
+        models = ordered(models, latest, keys)
     return limited(models, max_results)
 
 
