@@ -14,6 +14,8 @@ import pytest
 
 from conftest import Registry, set_stages
 from gitreg.errors import CheckFailed, UnsafeModelError
+from gitreg.store import modelcache
+from gitreg.store.modelcache import Entry
 
 sklearn = pytest.importorskip("sklearn", reason="the [sklearn] extra is needed to train")
 
@@ -64,12 +66,12 @@ def test_one_call_load_from_a_url_returns_the_estimator(live: Registry, tmp_path
     assert (model.predict(x) == y).mean() > 0.9
     staging = gitreg.load("churn@staging", repo=live.origin.as_uri())
     assert staging.C == 0.01
-    # two versions, two entries named by content (each artifact's md5), nothing half-made
+    # two versions, two entries named by content (their artifacts' md5), nothing half-made
     resolved = [
         gitreg.Registry.open(str(live.path)).resolve(f"churn@{v}") for v in ("1.0.0", "1.1.0")
     ]
-    md5s = sorted(rv.artifacts[0].md5 for rv in resolved)
-    assert [p.name for p in _entries(tmp_path)] == md5s
+    keys = sorted(modelcache.key([Entry("model.pkl", rv.artifacts[0].md5, 0)]) for rv in resolved)
+    assert [p.name for p in _entries(tmp_path)] == keys
 
 
 def test_a_second_load_reads_the_cache_and_checks_it(live: Registry, tmp_path: Path) -> None:

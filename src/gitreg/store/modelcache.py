@@ -3,9 +3,10 @@
     <cache>/models/<key>/<artifact file names>
 
 `<cache>` is gitreg's cache (`GITREG_CACHE_DIR`, else `$XDG_CACHE_HOME/gitreg`, else
-`~/.cache/gitreg`; `store.remote.cache_root`). `<key>` is the artifact's md5 when a version
-has one artifact, else the md5 of its sorted `file-name md5` lines: two versions (or two
-registries) with the same bytes share one entry, and an entry never changes once written.
+`~/.cache/gitreg`; `store.remote.cache_root`). `<key>` is the md5 of the version's sorted
+`file-name md5` lines (the file name matters: it decides how the file is loaded): two
+versions, or two registries, with the same files share one entry, and an entry never
+changes once written.
 
 Safe under concurrency without locks: each loader pulls into a folder of its own beside
 the entries and renames it into place; the rename is atomic, so a reader sees a whole entry
@@ -43,8 +44,7 @@ def models_root() -> Path:
 
 
 def key(entries: Sequence[Entry]) -> str:
-    if len(entries) == 1:
-        return entries[0].md5.removesuffix(".dir")
+    """The md5 of the sorted `file-name md5` lines: the same files under the same names."""
     lines = sorted(f"{e.name} {e.md5}\n" for e in entries)
     return hashlib.md5("".join(lines).encode()).hexdigest()
 
