@@ -1,6 +1,9 @@
 """gitreg: a GitOps model registry in a plain Git repository.
 
 ```python
+import gitreg
+model = gitreg.load("churn@production", repo="https://github.com/acme/models.git")
+
 from gitreg import Registry
 reg = Registry.open("path/to/registry")
 reg.version("churn", "1.0.0").metrics
@@ -14,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from gitreg.version import __version__
 
 if TYPE_CHECKING:
-    from gitreg.api import ModelVersion, Registry
+    from gitreg.api import ModelVersion, Registry, load
 
-__all__ = ["ModelVersion", "Registry", "__version__"]
+__all__ = ["ModelVersion", "Registry", "__version__", "load"]
 
 
 def __getattr__(name: str) -> Any:
     # Imported on first use, so `gitreg --help` does not pay for the core.
-    if name in ("Registry", "ModelVersion"):
+    if name in ("Registry", "ModelVersion", "load"):
         from gitreg import api
 
         return getattr(api, name)

@@ -58,11 +58,13 @@ class UsageError(GitregError):
 class QueryError(UsageError):
     """A --filter expression that does not parse; names the column and draws a caret."""
 
-    def __init__(self, text: str, pos: int, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, text: str, pos: int, message: str, hint: str | None = None, option: str = "--filter"
+    ) -> None:
         self.text, self.column = text, pos + 1
         shown = text.replace("\t", " ").replace("\n", " ")
         caret = f"\n  {shown}\n  {' ' * pos}^"
-        super().__init__(f"--filter: {message} at column {pos + 1}{caret}", hint)
+        super().__init__(f"{option}: {message} at column {pos + 1}{caret}", hint)
 
 
 class NotFound(GitregError):

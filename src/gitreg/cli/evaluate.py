@@ -19,7 +19,7 @@ COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies over 65,536 characters
 
 
 @click.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, metavar="NAME[@VERSION|@latest|@STAGE]")
 @click.argument("version", required=False)
 @click.option(
     "--baseline",
@@ -86,8 +86,7 @@ def evaluate(
 
         summary = evaluate_changed(repo, base, ref)
     else:
-        if not name or not version:
-            raise UsageError("give NAME VERSION, or --changed --base REF")
+        name, version = _candidate(name, version, repo, ref)
         if base:
             raise UsageError("--base goes with --changed")
         from gitreg.ops.evaluate import evaluate_version
@@ -105,3 +104,19 @@ def evaluate(
     emit(as_json, summary, lambda: rendered.text(summary))
     if not summary.passed:
         raise CheckFailed("the evaluation gate failed", reported=True)
+
+
+def _candidate(name: str | None, what: str | None, repo: str, ref: str) -> tuple[str, str]:
+    """NAME VERSION or NAME@VERSION; a stage or `latest` read at --ref."""
+    from gitreg.cli.options import split_ref
+    from gitreg.registry.reader import Registry
+
+    if not name:
+        raise UsageError("give NAME VERSION (or NAME@VERSION), or --changed --base REF")
+    model, what = split_ref(name, what)
+    if what is None:
+        raise UsageError(f"{name!r}: which version? give NAME@VERSION or NAME VERSION")
+    with Registry.open(repo, ref) as reg:
+        version = reg.resolve_ref(model, what)
+    assert version is not None  # `what` was given
+    return model, version

@@ -53,7 +53,23 @@ def emit(as_json: bool, result: Any, text: Callable[[], str]) -> None:
     click.echo(to_json(result) if as_json else safe_text(text()))
 
 
-def split_ref(ref: str) -> tuple[str, str | None]:
-    """NAME[@VERSION] -> (name, version or None)."""
-    name, _, version = ref.partition("@")
-    return name, (version or None)
+def split_ref(ref: str, what: str | None = None) -> tuple[str, str | None]:
+    """NAME[@REF], or NAME and a separate REF -> (name, ref or None), by the one grammar
+    (`gitreg.model.tags.split_ref`); REF is a version, `latest` or a stage."""
+    from gitreg.model.tags import split_ref as parse
+
+    return parse(ref, what, required=False)
+
+
+def read_repo_option(f: F) -> F:
+    """-C/--repo for read commands: a path, a bare repository or a git URL."""
+    return click.option(
+        "-C",
+        "--repo",
+        "repo",
+        default=".",
+        show_default=True,
+        metavar="PATH|URL",
+        help="The registry: a working tree, a bare repository or a git URL "
+        "(read through gitreg's fetch cache, no clone).",
+    )(f)

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gitreg.cli.options import emit, json_option, ref_option, repo_option, split_ref
+from gitreg.cli.options import (
+    emit,
+    json_option,
+    read_repo_option,
+    ref_option,
+    repo_option,
+    split_ref,
+)
+from gitreg.cli.search import search_options, show_versions
 from gitreg.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:
@@ -194,41 +202,60 @@ def validate(base: str | None, staged: bool, ref: str, repo: str, as_json: bool)
     "filter_",
     metavar="EXPR",
     help="MLflow search syntax plus OR and parentheses, e.g. "
-    "\"tags.team = 'growth' AND metrics.f1 > 0.9\" (metrics of the latest version).",
+    "\"tags.team = 'growth' AND metrics.f1 > 0.9\": a model matches when it does with one "
+    "of its versions (docs/search.md).",
 )
+@click.option("--versions", is_flag=True, help="One row per matching version (= search-versions).")
+@search_options
 @ref_option
-@repo_option
+@read_repo_option
 @json_option
-def list_(stage: str | None, filter_: str | None, ref: str, repo: str, as_json: bool) -> None:
-    """List the models: latest version, stages, description."""
-    from gitreg.ops.listing import list_models
-    from gitreg.registry.reader import Registry
+def list_(
+    stage: str | None,
+    filter_: str | None,
+    versions: bool,
+    order_by: tuple[str, ...],
+    max_results: int | None,
+    ref: str,
+    repo: str,
+    as_json: bool,
+) -> None:
+    """List the models: latest version, stages, description (--versions: every version)."""
+    from gitreg.ops.listing import search_models
+    from gitreg.registry.opening import open_for_reading
     from gitreg.render import text
 
-    with Registry.open(repo, ref) as reg:
-        models = list_models(reg, stage, filter_)
+    if versions:
+        show_versions(repo, ref, filter_, order_by, max_results, stage, as_json)
+        return
+    with open_for_reading(repo, ref) as reg:
+        models = search_models(reg, filter_, order_by, max_results, stage)
     emit(as_json, models, lambda: text.model_list(models, stage))
 
 
 @click.command()
-@click.argument("ref_", metavar="NAME[@VERSION]")
+@click.argument("ref_", metavar="NAME[@VERSION|@latest|@STAGE]")
 @ref_option
-@repo_option
+@read_repo_option
 @json_option
 def show(ref_: str, ref: str, repo: str, as_json: bool) -> None:
-    """Show a model (versions, stages) or one version's manifest."""
+    """Show a model (versions, stages) or one version's manifest.
+
+    A stage means the version stages.yaml gives it at --ref (not yet released perhaps;
+    `resolve` answers from release tags).
+    """
     from gitreg.ops.listing import show as do_show
-    from gitreg.registry.reader import Registry
+    from gitreg.registry.opening import open_for_reading
     from gitreg.render import text
 
-    name, version = split_ref(ref_)
-    with Registry.open(repo, ref) as reg:
-        view = do_show(reg, name, version)
+    name, what = split_ref(ref_)
+    with open_for_reading(repo, ref) as reg:
+        view = do_show(reg, name, reg.resolve_ref(name, what))
     emit(as_json, view, lambda: text.shown(view))
 
 
 @click.command()
-@click.argument("name")
+@click.argument("ref_", metavar="NAME[@VERSION|@latest|@STAGE]")
 @click.option(
     "--full",
     is_flag=True,
@@ -236,43 +263,68 @@ def show(ref_: str, ref: str, repo: str, as_json: bool) -> None:
     "the last release (also shows changes overwritten before any release).",
 )
 @ref_option
-@repo_option
+@read_repo_option
 @json_option
-def history(name: str, full: bool, ref: str, repo: str, as_json: bool) -> None:
+def history(ref_: str, full: bool, ref: str, repo: str, as_json: bool) -> None:
     """What happened to a model: registrations, promotions, deprecations; who, when, which PR.
 
     Released events come from the release tags (PR and approvers from their trailers),
-    later ones from the log of the ref. --full walks the whole log instead.
+    later ones from the log of the ref. --full walks the whole log instead. With @VERSION
+    (or @latest, @STAGE at --ref): only the events of that version.
     """
     from gitreg.ops.history import history as events
-    from gitreg.registry.reader import Registry
+    from gitreg.registry.opening import open_for_reading
     from gitreg.render import text
 
-    with Registry.open(repo, ref) as reg:
-        items = events(reg, name, full=full)
+    name, what = split_ref(ref_)
+    with open_for_reading(repo, ref, tags_of=name) as reg:
+        items = events(reg, name, full=full, version=reg.resolve_ref(name, what))
     emit(as_json, items, lambda: text.events(items))
 
 
 @click.command()
-@click.argument("name")
-@click.argument("v1")
-@click.argument("v2")
+@click.argument("refs", nargs=-1, required=True, metavar="NAME@A NAME@B | NAME A B")
 @ref_option
-@repo_option
+@read_repo_option
 @json_option
-def diff(name: str, v1: str, v2: str, ref: str, repo: str, as_json: bool) -> None:
-    """Compare two versions of a model: metrics, params, artifacts, lineage."""
+def diff(refs: tuple[str, ...], ref: str, repo: str, as_json: bool) -> None:
+    """Compare two versions of a model: metrics, params, artifacts, lineage.
+
+    Each side is a version, `latest` or a stage (read at --ref): `gitreg diff churn@production
+    churn@staging`, `gitreg diff churn production 1.2.0`.
+    """
     from gitreg.ops.diff import diff as do_diff
-    from gitreg.registry.reader import Registry
+    from gitreg.registry.opening import open_for_reading
     from gitreg.render import text
 
-    with Registry.open(repo, ref) as reg:
-        d = do_diff(reg, name, v1, v2)
+    name, a, b = _two_sides(refs)
+    with open_for_reading(repo, ref) as reg:
+        va, vb = reg.resolve_ref(name, a), reg.resolve_ref(name, b)
+        assert va is not None and vb is not None  # both given
+        d = do_diff(reg, name, va, vb)
     emit(as_json, d, lambda: text.version_diff(d))
 
 
+def _two_sides(refs: tuple[str, ...]) -> tuple[str, str, str]:
+    """`NAME A B` or `NAME@A NAME@B` -> (name, a, b)."""
+    if len(refs) == 3:
+        sides = [split_ref(refs[0], refs[1]), split_ref(refs[0], refs[2])]
+    elif len(refs) == 2 and all("@" in r for r in refs):
+        sides = [split_ref(r) for r in refs]
+    else:
+        raise UsageError(
+            f"diff takes NAME A B or NAME@A NAME@B, got {' '.join(refs)!r}",
+            "e.g. gitreg diff churn 1.0.0 production, gitreg diff churn@1.0.0 churn@latest",
+        )
+    (name, a), (other, b) = sides
+    if name != other:
+        raise UsageError(f"diff compares versions of one model, not {name!r} and {other!r}")
+    assert a is not None and b is not None
+    return name, a, b
+
+
 @click.command()
-@click.argument("ref_", metavar="NAME[@VERSION]")
+@click.argument("ref_", metavar="NAME[@VERSION|@latest|@STAGE]")
 @click.option(
     "--format",
     "format_",
@@ -283,7 +335,7 @@ def diff(name: str, v1: str, v2: str, ref: str, repo: str, as_json: bool) -> Non
     "Markdown alone; json: the data (as --json).",
 )
 @ref_option
-@repo_option
+@read_repo_option
 @json_option
 def card(ref_: str, format_: str, ref: str, repo: str, as_json: bool) -> None:
     """Show a model card: model.yaml's card and evaluation policy with one version's facts.
@@ -294,12 +346,12 @@ def card(ref_: str, format_: str, ref: str, repo: str, as_json: bool) -> None:
     datasets, model-index), so the output can be a Hub README.md as it is.
     """
     from gitreg.ops.card import build_card
-    from gitreg.registry.reader import Registry
+    from gitreg.registry.opening import open_for_reading
     from gitreg.render.card import render_hf, render_markdown
 
-    name, version = split_ref(ref_)
-    with Registry.open(repo, ref) as reg:
-        mc = build_card(reg, name, version)
+    name, what = split_ref(ref_)
+    with open_for_reading(repo, ref) as reg:
+        mc = build_card(reg, name, reg.resolve_ref(name, what))
     render = render_hf if format_ == "hf" else render_markdown
     emit(as_json or format_ == "json", mc, lambda: render(mc).rstrip("\n"))
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from gitreg.cli.options import emit, json_option, repo_option
+from gitreg.cli.options import emit, json_option, repo_option, split_ref
+from gitreg.errors import UsageError
 
 if TYPE_CHECKING:
     from gitreg.model.plan import StagePlan
@@ -62,13 +63,13 @@ def _run(
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
+@click.argument("name", metavar="NAME[@VERSION|@latest|@STAGE]")
+@click.argument("version", required=False)
 @click.option("--to", "stage", required=True, metavar="STAGE", help="The stage to enter.")
 @change_options
 def promote(
     name: str,
-    version: str,
+    version: str | None,
     stage: str,
     open_pr: bool,
     push: bool,
@@ -78,49 +79,103 @@ def promote(
 ) -> None:
     """Move STAGE of model NAME to VERSION, as a branch editing one line of stages.yaml.
 
+    VERSION may be given as NAME@VERSION, and may be `latest` or a stage, read at the
+    base branch: `gitreg promote churn@staging --to production`.
+
     The branch is gitreg/promote/NAME/STAGE/VERSION; your working tree, index and
     current branch are not touched. A stage with `requires` takes only a version that
     holds the required stage on the base branch.
     """
     from gitreg.ops.stage_change import plan_promotion
 
+    model, what = _version_ref(name, version)
     _run(
-        repo, base_branch, push, open_pr, as_json, lambda r: plan_promotion(r, name, version, stage)
+        repo,
+        base_branch,
+        push,
+        open_pr,
+        as_json,
+        lambda r: plan_promotion(r, model, _at(r, model, what), stage),
     )
 
 
+def _version_ref(ref: str, version: str | None) -> tuple[str, str]:
+    """NAME VERSION or NAME@VERSION (either may be `latest` or a stage)."""
+    model, what = split_ref(ref, version)
+    if what is None:
+        raise UsageError(f"{ref!r}: which version? give NAME@VERSION or NAME VERSION")
+    return model, what
+
+
+def _at(reg: Registry, name: str, what: str) -> str:
+    version = reg.resolve_ref(name, what)
+    assert version is not None  # `what` was given
+    return version
+
+
 @click.command()
-@click.argument("name")
-@click.option("--from", "stage", required=True, metavar="STAGE", help="The stage to empty.")
+@click.argument("name", metavar="NAME[@STAGE]")
+@click.option("--from", "stage", metavar="STAGE", help="The stage to empty.")
 @change_options
 def demote(
-    name: str, stage: str, open_pr: bool, push: bool, base_branch: str, repo: str, as_json: bool
+    name: str,
+    stage: str | None,
+    open_pr: bool,
+    push: bool,
+    base_branch: str,
+    repo: str,
+    as_json: bool,
 ) -> None:
-    """Empty STAGE of model NAME, on a branch gitreg/demote/NAME/STAGE."""
+    """Empty STAGE of model NAME, on a branch gitreg/demote/NAME/STAGE (NAME@STAGE works too)."""
     from gitreg.ops.stage_change import plan_demotion
 
-    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_demotion(r, name, stage))
+    model, where = _stage_ref(name, stage, "--from")
+    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_demotion(r, model, where))
+
+
+def _stage_ref(ref: str, stage: str | None, option: str) -> tuple[str, str]:
+    """NAME with `option` STAGE, or NAME@STAGE."""
+    model, what = split_ref(ref, stage)
+    if what is None:
+        raise UsageError(f"which stage? give {model}@STAGE or {option} STAGE")
+    return model, what
 
 
 @click.command()
-@click.argument("name")
-@click.option("--stage", required=True, help="The stage to roll back.")
+@click.argument("name", metavar="NAME[@STAGE]")
+@click.option("--stage", help="The stage to roll back.")
 @change_options
 def rollback(
-    name: str, stage: str, open_pr: bool, push: bool, base_branch: str, repo: str, as_json: bool
+    name: str,
+    stage: str | None,
+    open_pr: bool,
+    push: bool,
+    base_branch: str,
+    repo: str,
+    as_json: bool,
 ) -> None:
-    """Put back the version STAGE held before its current one (from stages.yaml's history)."""
+    """Put back the version STAGE held before its current one (from stages.yaml's history).
+
+    NAME@STAGE works too.
+    """
     from gitreg.ops.stage_change import plan_rollback
 
-    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_rollback(r, name, stage))
+    model, where = _stage_ref(name, stage, "--stage")
+    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_rollback(r, model, where))
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
+@click.argument("name", metavar="NAME[@VERSION|@latest|@STAGE]")
+@click.argument("version", required=False)
 @change_options
 def deprecate(
-    name: str, version: str, open_pr: bool, push: bool, base_branch: str, repo: str, as_json: bool
+    name: str,
+    version: str | None,
+    open_pr: bool,
+    push: bool,
+    base_branch: str,
+    repo: str,
+    as_json: bool,
 ) -> None:
     """Mark NAME@VERSION deprecated: a branch changing only the `status` line of its manifest.
 
@@ -128,4 +183,12 @@ def deprecate(
     """
     from gitreg.ops.stage_change import plan_deprecation
 
-    _run(repo, base_branch, push, open_pr, as_json, lambda r: plan_deprecation(r, name, version))
+    model, what = _version_ref(name, version)
+    _run(
+        repo,
+        base_branch,
+        push,
+        open_pr,
+        as_json,
+        lambda r: plan_deprecation(r, model, _at(r, model, what)),
+    )

@@ -8,24 +8,29 @@ Grammar (keywords are case-insensitive; NOT binds tighter than AND, AND tighter 
     comparison := field ('=' | '!=' | '<>' | '<' | '<=' | '>' | '>=') value
                 | field [NOT] IN '(' value (',' value)* ')'
                 | field [NOT] (LIKE | ILIKE) string
+                | field IS [NOT] NULL
     field      := name | version | stage | stages | description | task | owner | owners
-                | status | framework | author | latest
+                | status | framework | author | latest | run_id | source_path | created
                 | tags.KEY | labels.KEY | metrics.NAME | params.NAME
+                  (MLflow's version_number, creation_timestamp, user_id, current_stage
+                   are other names of version, created, author, stages)
     value      := string | number
     string     := '...' | "..."   -- a doubled quote or \\' \\" \\\\ stands for itself; any
                                      other backslash is kept, so '50\\%' LIKE-matches "50%"
     number     := [-+] digits [. digits] [e [-+] digits]
 
-Any part of a field may be backquoted: metrics.`f1 macro`, tags.`cost center`. `tags.*` is
-MLflow's word for our `labels.*`. LIKE and ILIKE take SQL's `%` (any run) and `_` (one
-character); ILIKE ignores case.
+Any part of a field may be backquoted or, after the dot, double-quoted: metrics.`f1 macro`,
+tags."cost center". `tags.*` is MLflow's word for our `labels.*`. LIKE and ILIKE take
+SQL's `%` (any run) and `_` (one character); ILIKE ignores case. Which records a search
+matches (a model with one of its versions, or each version) is `gitreg.model.search`.
 
 Semantics over a flat record (`model_record`, `version_record`):
 - metrics.* compare as numbers; a record value that is not a number never matches.
 - params.* compare as numbers when both sides are numeric, else as strings.
 - version and latest order by SemVer; every other field compares as a string.
 - a field missing from the record makes its comparison false, whatever the operator
-  (so `NOT metrics.f1 > 0.9` holds for a model without the metric).
+  (so `NOT metrics.f1 > 0.9` holds for a model without the metric); `IS NULL` holds for a
+  missing field or an empty list, `IS NOT NULL` for any other.
 - list fields (stages, owners) match if any element does; `!=`, NOT IN and NOT LIKE hold
   when no element matches (`stage != 'production'`: not in production).
 """
@@ -41,16 +46,20 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from gitreg.errors import QueryError
+from gitreg.model.like import LikePattern, like_pattern
 from gitreg.model.semver import Version, is_semver
 
-_NAMES = "name version stage description task owner status framework author latest"
+_NAMES = "name version stage description task owner status framework author latest run_id"
 FIELDS = {f: {"stage": "stages", "owner": "owners"}.get(f, f) for f in _NAMES.split()}
-FIELDS |= {"stages": "stages", "owners": "owners"}
+FIELDS |= {"stages": "stages", "owners": "owners", "source_path": "source_path"}
+FIELDS |= {"created": "created", "version_number": "version", "creation_timestamp": "created"}
+FIELDS |= {"user_id": "author", "current_stage": "stages"}  # MLflow's names
 PREFIXES = ("tags", "labels", "metrics", "params")
-VERSION_FIELDS = frozenset({"status", "framework", "author"})
+VERSION_FIELDS = frozenset({"status", "framework", "author", "version", "run_id", "source_path"})
+VERSION_FIELDS |= {"created"}
 _VALID = ", ".join([*FIELDS, "tags.<key>", "labels.<key>", "metrics.<name>", "params.<name>"])
 _MAX_DEPTH = 100
-_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "ILIKE"})
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL"})
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }  # fmt: skip
@@ -58,7 +67,7 @@ _NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>'(?:[^'\\]|\\.|'')*'(?!')|"(?:[^"\\]|\\.|"")*"(?!"))
     |(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.`])
-    |(?P<ident>(?:[^\W\d]|`[^`]*`)(?:[\w.\-/:]|`[^`]*`)*)
+    |(?P<ident>(?:[^\W\d]|`[^`]*`)(?:[\w.\-/:]|`[^`]*`|(?<=\.)"[^"]*")*)
     |(?P<op>[=!<>~]+)|(?P<punct>[(),])|(?P<end>\Z))""",
     re.VERBOSE | re.DOTALL,
 )
@@ -85,13 +94,15 @@ class Expr(ABC):
 @dataclass(frozen=True)
 class Compare(Expr):
     field: str
-    op: str  # =, <, <=, >, >=, IN, LIKE or ILIKE; `negate` makes !=, NOT IN, NOT LIKE
+    op: str  # =, <, <=, >, >=, IN, LIKE, ILIKE or NULL; `negate`: !=, NOT IN, IS NOT NULL...
     values: tuple[Value, ...]
     negate: bool = False
     pattern: LikePattern | None = None
 
     def matches(self, record: Mapping[str, Any]) -> bool:
         value = record.get(self.field)
+        if self.op == "NULL":
+            return (value is None or value == []) != self.negate
         if value is None:
             return False
         if isinstance(value, (list, tuple)):
@@ -164,44 +175,6 @@ def _compare(field: str, item: Any, op: str, v: Value) -> bool | None:
     return _ORDER[op](text, v.text)
 
 
-ANY_RUN, ANY_ONE = None, ""  # LIKE's `%` and `_`; every other atom is one literal character
-
-
-@dataclass(frozen=True)
-class LikePattern:
-    """A SQL LIKE pattern (`%` any run, `_` one character, `\\%`/`\\_` themselves), matched in
-    O(len(text) x len(pattern)) at worst, never by backtracking regular expressions."""
-
-    atoms: tuple[str | None, ...]
-    ignore_case: bool
-
-    def fullmatch(self, text: str) -> bool:
-        fold = str.casefold if self.ignore_case else str
-        # a letter may fold to several ("ß" -> "ss"): fold, then split into single characters
-        atoms = tuple(c for a in self.atoms for c in ([a] if not a else list(fold(a))))
-        t = fold(text)
-        i = j = 0
-        star, mark = -1, 0
-        while i < len(t):
-            if j < len(atoms) and atoms[j] is not ANY_RUN and atoms[j] in (ANY_ONE, t[i]):
-                i, j = i + 1, j + 1
-            elif j < len(atoms) and atoms[j] is ANY_RUN:
-                star, mark, j = j, i, j + 1
-            elif star >= 0:
-                mark += 1
-                i, j = mark, star + 1
-            else:
-                return False
-        return all(a is ANY_RUN for a in atoms[j:])
-
-
-def _like(pattern: str, ignore_case: bool) -> LikePattern:
-    parts = re.findall(r"\\.|.", pattern, re.DOTALL)  # \% and \_ stand for themselves
-    wild = {"%": ANY_RUN, "_": ANY_ONE}
-    atoms = tuple(wild[p] if p in wild else p[-1] for p in parts)
-    return LikePattern(atoms, ignore_case)
-
-
 @dataclass(frozen=True)
 class _Token:
     kind: str  # str, num, ident, kw, op, (, ), ",", end
@@ -226,10 +199,10 @@ def _tokens(text: str) -> list[_Token]:
         if kind == "str":
             unquote = r"\\(['\"\\])|" + raw[0] * 2  # \' \" \\ and a doubled quote
             value = re.sub(unquote, lambda e: e.group(1) or e.group(0)[0], raw[1:-1])
-        elif kind == "ident" and "`" not in raw and raw.upper() in _KEYWORDS:
+        elif kind == "ident" and raw.upper() in _KEYWORDS:
             kind, value = "kw", raw.upper()
         elif kind == "ident":
-            value = re.sub(r"`([^`]*)`", r"\1", raw)
+            value = re.sub(r'`([^`]*)`|"([^"]*)"', lambda q: q.group(1) or q.group(2) or "", raw)
         elif kind == "punct":
             kind = raw
         out.append(_Token(kind, raw, value, m.start(m.lastgroup)))
@@ -251,8 +224,9 @@ def _bad_token(text: str, pos: int) -> NoReturn:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, option: str = "--filter") -> None:
         self.text, self.toks, self.i, self.depth = text, _tokens(text), 0, 0
+        self.option = option
 
     def accept(self, keyword: str) -> bool:
         found = self.toks[self.i].kind == "kw" and self.toks[self.i].value == keyword
@@ -265,7 +239,7 @@ class _Parser:
         return tok
 
     def error(self, tok: _Token, message: str, hint: str | None = None) -> QueryError:
-        return QueryError(self.text, tok.pos, message, hint)
+        return QueryError(self.text, tok.pos, message, hint, self.option)
 
     def parse(self) -> Expr:
         if self.toks[0].kind == "end":
@@ -310,6 +284,11 @@ class _Parser:
         if tok.kind != "ident":
             raise self.error(tok, f"expected a field, found {tok.describe()}", f"fields: {_VALID}")
         field = self.field(tok)
+        if self.accept("IS"):
+            negate = self.accept("NOT")
+            if not self.accept("NULL"):
+                raise self.error(self.toks[self.i], "expected NULL or NOT NULL after IS")
+            return Compare(field, "NULL", (), negate)
         negate, pattern = self.accept("NOT"), None
         op = self.take()
         values: tuple[Value, ...]
@@ -324,11 +303,12 @@ class _Parser:
             name, values = op.value, (self.value(op),)
             if not values[0].quoted:
                 raise self.error(self.toks[self.i - 1], f"{name} takes a quoted pattern")
-            pattern = _like(values[0].text, name == "ILIKE")
+            pattern = like_pattern(values[0].text, name == "ILIKE")
         else:
             found = f"unknown operator {op.text!r}" if op.kind in ("op", "ident") else None
             found = found or f"expected an operator after {tok.text!r}, found {op.describe()}"
-            raise self.error(op, found, "operators: = != < <= > >= [NOT] IN [NOT] LIKE [NOT] ILIKE")
+            hint = "operators: = != < <= > >= [NOT] IN [NOT] LIKE [NOT] ILIKE IS [NOT] NULL"
+            raise self.error(op, found, hint)
         if field.startswith("metrics."):
             if pattern is not None:
                 raise self.error(op, f"{field} is a number: {name} does not apply")
@@ -376,3 +356,16 @@ class _Parser:
 def parse(text: str) -> Expr:
     """Parse a --filter expression; raise QueryError (exit 2) naming the column."""
     return _Parser(text).parse()
+
+
+def field_name(text: str, option: str = "--filter") -> str:
+    """One field, as `--order-by` names it (`metrics.f1`, tags."cost center"), resolved to
+    its record key; QueryError for anything else."""
+    p = _Parser(text, option)
+    tok = p.take()
+    if tok.kind != "ident":
+        raise p.error(tok, f"expected a field, found {tok.describe()}", f"fields: {_VALID}")
+    name = p.field(tok)
+    if (rest := p.take()).kind != "end":
+        raise p.error(rest, f"expected one field, found {rest.describe()} after it")
+    return name

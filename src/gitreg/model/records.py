@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +23,13 @@ class ModelSummary:
 
 
 def needs_version_fields(expr: Expr) -> bool:
-    """Whether `expr` reads the latest version's manifest (metrics, params, status, ...)."""
-    return any(f in VERSION_FIELDS or f.startswith(("metrics.", "params.")) for f in expr.fields())
+    """Whether `expr` reads a version's manifest (metrics, params, status, ...)."""
+    return needs_version_fields_named(expr.fields())
+
+
+def needs_version_fields_named(fields: Iterable[str]) -> bool:
+    """Whether any of the record keys `fields` comes from a version's manifest."""
+    return any(f in VERSION_FIELDS or f.startswith(("metrics.", "params.")) for f in fields)
 
 
 def _flatten(prefix: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,6 +42,10 @@ def _flatten(prefix: str, data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _version_fields(m: VersionManifest) -> dict[str, Any]:
     return {
+        "version": m.version,
+        "created": m.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "run_id": m.lineage.run.id if m.lineage.run else None,
+        "source_path": [a.path for a in m.artifacts],
         "status": m.status,
         "framework": m.framework.name if m.framework else None,
         "author": m.author,
@@ -62,11 +71,16 @@ def model_record(summary: ModelSummary, latest: VersionManifest | None = None) -
     return record
 
 
-def version_record(manifest: VersionManifest, stages_held: list[str]) -> dict[str, Any]:
-    """One version as a flat record; `stages_held` are the stages that point at it."""
+def version_record(
+    manifest: VersionManifest, stages_held: list[str], summary: ModelSummary | None = None
+) -> dict[str, Any]:
+    """One version as a flat record; `stages_held` are the stages that point at it. With its
+    model's `summary`, the model's fields too (labels, owners, task, latest), so a version
+    search can ask for `tags.team`; `description` stays the version's."""
+    model = {k: v for k, v in model_record(summary).items() if k != "stages"} if summary else {}
     return {
+        **model,
         "name": manifest.name,
-        "version": manifest.version,
         "description": manifest.description,
         "stages": list(stages_held),
         **_version_fields(manifest),

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gitreg.errors import NotFound, RegistryError
-from gitreg.model.layout import NAME_PATTERN
+from gitreg.errors import NotFound, RegistryError, UsageError
+from gitreg.model.layout import NAME_PATTERN, name_problem, version_problem
 from gitreg.model.semver import is_semver, latest
 
 Kind = Literal["register", "deprecate", "assign", "unassign", "simple", "retire"]
@@ -28,6 +28,59 @@ _TAG_RE = re.compile(
     rf"|#(?P<stage>{_NAME})(?P<un>!)?#(?P<n>[1-9][0-9]*)"
     rf"|#(?P<simple>{_NAME})!?)$"  # GTO's simple notation (`gto assign --simple`)
 )
+
+
+REF_FORMS = "NAME@VERSION, NAME@latest or NAME@STAGE"
+
+
+def split_ref(ref: str, what: str | None = None, required: bool = True) -> tuple[str, str | None]:
+    """The one parser of model refs: `NAME@WHAT`, or `NAME` and a separate `what` (the
+    `gitreg diff churn production 1.2.0` form) -> (name, what); what is a version (a
+    leading `v` dropped), `latest` or a stage, or None when not `required` and not given."""
+    name, sep, inline = ref.partition("@")
+    if sep and what is not None:
+        raise UsageError(f"{ref!r} and {what!r}: give the version once, as {ref} or {name} {what}")
+    what = inline if sep else what
+    if sep and (not name or not inline):
+        raise UsageError(f"{ref!r}: expected {REF_FORMS}", "e.g. churn@1.3.0, churn@latest")
+    problem = name_problem(name)
+    if problem:
+        raise UsageError(problem)
+    if what is None or what == "":
+        if required:
+            raise UsageError(f"{ref!r}: expected {REF_FORMS}", "e.g. churn@1.3.0, churn@latest")
+        return name, None
+    return name, what.removeprefix("v") if is_semver(what.removeprefix("v")) else what
+
+
+def pick_unreleased(
+    name: str, what: str, versions: list[str], stages: dict[str, str], known_stages: list[str]
+) -> str:
+    """The version `name@what` means in a registry read at a ref (not its tags): a version
+    as written, `latest` (highest non-prerelease, else highest), or the version stages.yaml
+    gives the stage. The released twin is `pick`."""
+    if is_semver(what):
+        return what
+    if what == "latest":
+        found = latest(versions) or (versions[-1] if versions else None)
+        if found is None:
+            raise NotFound(f"{name}@latest: the model has no versions", kind="version", name=name)
+        return found
+    if what in stages:
+        return stages[what]
+    held = ", ".join(f"{s}={v}" for s, v in stages.items()) or "none"
+    if what not in known_stages and re.match(r"v?[0-9]", what):
+        raise UsageError(version_problem(what) or f"{what!r} is not a version")
+    if what in known_stages:
+        message = f"{name}@{what}: no version holds stage {what!r} (stages held: {held})"
+    else:
+        message = (
+            f"{name}@{what}: {what!r} is neither a version, `latest` nor a stage "
+            f"(stages: {', '.join(known_stages) or 'none'}; held: {held})"
+        )
+    raise NotFound(
+        message, "`gitreg show NAME` lists versions and stages", kind="stage", name=f"{name}@{what}"
+    )
 
 
 def registration(name: str, version: str) -> str:

@@ -1,12 +1,20 @@
-"""`gitreg list` and `gitreg show`: the models of a registry, one model, one version."""
+"""`gitreg list`, `search-versions` and `show`: searches, one model, one version."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gitreg.model.manifest import ModelSpec, VersionManifest
 from gitreg.model.query import parse
-from gitreg.model.records import ModelSummary
+from gitreg.model.records import (
+    ModelSummary,
+    model_record,
+    needs_version_fields_named,
+    version_record,
+)
+from gitreg.model.search import check_fields, limited, matches_model, ordered, parse_order_by
 from gitreg.registry.reader import Registry
 
 
@@ -33,10 +41,66 @@ class VersionView:
         return version_data(self)
 
 
-def list_models(reg: Registry, stage: str | None, filter_: str | None) -> list[ModelSummary]:
-    """Models holding `stage` (if given) that match the `--filter` expression (if given)."""
+def search_models(
+    reg: Registry,
+    filter_: str | None = None,
+    order_by: Sequence[str] = (),
+    max_results: int | None = None,
+    stage: str | None = None,
+) -> list[ModelSummary]:
+    """Models matching `filter_`, by the rule of `gitreg.model.search` (the model with one
+    of its versions), sorted by `order_by` (default by name), at most `max_results`."""
     where = parse(filter_) if filter_ is not None else None
-    return reg.find(stage, where)
+    keys = parse_order_by(order_by)
+    models = [m for m in reg.summaries() if stage is None or stage in m.stages]
+    wanted = (where.fields() if where else set()) | {k.field for k in keys}
+    deep = needs_version_fields_named(wanted)
+    joined = [_joined(reg, m, deep) for m in models]
+    check_fields(wanted, [r for rows in joined for r in rows], "model or version")
+    if where is not None:
+        picked = [
+            (m, rows) for m, rows in zip(models, joined, strict=True) if matches_model(where, rows)
+        ]
+        models, joined = [m for m, _ in picked], [rows for _, rows in picked]
+    if keys:  # a model sorts by its latest version's fields
+        latest = [next((r for r in rows if r.get("version") == m.latest), rows[-1])
+                  for m, rows in zip(models, joined, strict=True)]  # fmt: skip
+        models = ordered(models, latest, keys)
+    return limited(models, max_results)
+
+
+def _joined(reg: Registry, m: ModelSummary, deep: bool) -> list[dict[str, Any]]:
+    """The model's records: joined with each version (ascending) if `deep`, else alone."""
+    if not deep or not m.versions:
+        return [model_record(m)]
+    return [model_record(m, reg.version(m.name, v)) for v in m.versions]
+
+
+def search_versions(
+    reg: Registry,
+    filter_: str | None = None,
+    order_by: Sequence[str] = (),
+    max_results: int | None = None,
+    stage: str | None = None,
+) -> list[VersionView]:
+    """Every version of every model matching `filter_` (its fields and its model's), sorted
+    by `order_by` (default by name, then SemVer), at most `max_results`."""
+    where = parse(filter_) if filter_ is not None else None
+    keys = parse_order_by(order_by)
+    views, records = [], []
+    for m in reg.summaries():
+        for v in m.versions:
+            held = [s for s, held_v in m.stages.items() if held_v == v]
+            if stage is not None and stage not in held:
+                continue
+            vm = reg.version(m.name, v)
+            views.append(VersionView(vm, held))
+            records.append(version_record(vm, held, m))
+    check_fields((where.fields() if where else set()) | {k.field for k in keys}, records, "version")
+    if where is not None:
+        kept = [(v, r) for v, r in zip(views, records, strict=True) if where.matches(r)]
+        views, records = [v for v, _ in kept], [r for _, r in kept]
+    return limited(ordered(views, records, keys) if keys else views, max_results)
 
 
 def show(reg: Registry, name: str, version: str | None) -> ModelView | VersionView:

@@ -83,6 +83,16 @@ def _check_destination(dest: Path, force: bool, registry: Path | None) -> None:
         )
 
 
+def refuse_deprecated(rv: ResolvedVersion, allow_deprecated: bool = False) -> None:
+    """CheckFailed for a deprecated version, unless `allow_deprecated`."""
+    if rv.status == "deprecated" and not allow_deprecated:
+        raise CheckFailed(
+            f"{rv.name}@{rv.version} is deprecated ({rv.tag}; deprecated in "
+            f"{(rv.deprecated_by or '?')[:12]}): refusing to pull it",
+            "pull another version, or pass --allow-deprecated if you really mean this one",
+        )
+
+
 def pull(
     rv: ResolvedVersion, dest: Path, force: bool = False, allow_deprecated: bool = False
 ) -> PullResult:
@@ -90,12 +100,7 @@ def pull(
 
     A deprecated version is refused (CheckFailed) unless `allow_deprecated`.
     """
-    if rv.status == "deprecated" and not allow_deprecated:
-        raise CheckFailed(
-            f"{rv.name}@{rv.version} is deprecated ({rv.tag}; deprecated in "
-            f"{(rv.deprecated_by or '?')[:12]}): refusing to pull it",
-            "pull another version, or pass --allow-deprecated if you really mean this one",
-        )
+    refuse_deprecated(rv, allow_deprecated)
     dest = dest.absolute()
     local_root = None if is_url(rv.repo) else Path(rv.repo)
     _check_destination(dest, force, local_root)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout
@@ -19,10 +19,6 @@ from gitreg.model.semver import latest, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot
-
-if TYPE_CHECKING:
-    from gitreg.model.query import Expr
-
 
 STAGED = "the index"  # the ref a staged registry names in messages
 
@@ -76,15 +72,19 @@ class Registry:
     @classmethod
     def open(cls, path: str | Path = ".", ref: str = "HEAD") -> Registry:
         """Open the registry that contains `path`, reading it at `ref`."""
-        top = find_root(path)
-        snap = Snapshot.at(Git(top), ref)
+        return cls.from_git(Git(find_root(path)), ref)
+
+    @classmethod
+    def from_git(cls, git: Git, ref: str = "HEAD", shown: str | None = None) -> Registry:
+        """The registry in the repository `git` (bare, or a cache of a URL: `shown`)."""
+        snap = Snapshot.at(git, ref)
         if not snap.exists(layout.CONFIG_FILE):
             snap.close()
             raise RegistryError(
-                f"{top}: no {layout.CONFIG_FILE} at {ref}: not a gitreg registry",
+                f"{shown or git.cwd}: no {layout.CONFIG_FILE} at {ref}: not a gitreg registry",
                 "run `gitreg init` in it to add a registry (or commit gitreg.yaml first)",
             )
-        return cls(top, snap)
+        return cls(Path(git.cwd), snap)
 
     @classmethod
     def staged(cls, path: str | Path = ".") -> Registry:
@@ -189,6 +189,18 @@ class Registry:
         vm: VersionManifest = self._load(VersionManifest, path)
         return vm
 
+    def resolve_ref(self, name: str, what: str | None) -> str | None:
+        """The version `name@what` means at this ref (stages.yaml, not tags; see
+        `tags.pick_unreleased`); None for None."""
+        if what is None:
+            return None
+        from gitreg.model.tags import pick_unreleased
+
+        self._require_model(name)
+        return pick_unreleased(
+            name, what, self.versions(name), self.stages(name), self.config.stage_names
+        )
+
     def summary(self, name: str) -> ModelSummary:
         spec = self.model(name)
         versions = self.versions(name)
@@ -205,25 +217,6 @@ class Registry:
 
     def summaries(self) -> list[ModelSummary]:
         return [self.summary(n) for n in self.model_names() if self.has_model(n)]
-
-    def find(self, stage: str | None = None, where: Expr | None = None) -> list[ModelSummary]:
-        """Models holding `stage` and matching a `--filter` expression (model/query.py).
-
-        The latest version's manifest is read only when the expression asks for its fields.
-        """
-        from gitreg.model.records import model_record, needs_version_fields
-
-        models = [m for m in self.summaries() if stage is None or stage in m.stages]
-        if where is None:
-            return models
-        deep = needs_version_fields(where)
-        return [
-            m
-            for m in models
-            if where.matches(
-                model_record(m, self.version(m.name, m.latest) if deep and m.latest else None)
-            )
-        ]
 
     def dvc_remote_url(self) -> str | None:
         """URL of the registry's DVC remote, from .dvc/config at this commit (no DVC import)."""

@@ -11,9 +11,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gitreg.errors import ManifestError, NotFound, RegistryError, UsageError
+from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout, tags, yamlio
-from gitreg.model.semver import is_semver
 from gitreg.store import dvcconfig, refs
 from gitreg.store.git import Git
 from gitreg.store.remote import check_repo, fetch_tag, is_url, remote_tags
@@ -118,16 +117,10 @@ def _artifacts(data: Any, path: str, name: str, version: str) -> list[tuple[str,
 
 
 def split_ref(ref: str) -> tuple[str, str]:
-    name, sep, what = ref.partition("@")
-    if not sep or not name or not what:
-        raise UsageError(
-            f"{ref!r}: expected NAME@VERSION, NAME@latest or NAME@STAGE",
-            "e.g. churn@1.3.0, churn@latest, churn@production",
-        )
-    problem = layout.name_problem(name)
-    if problem:
-        raise UsageError(problem)
-    return name, what.removeprefix("v") if is_semver(what.removeprefix("v")) else what
+    """`name@what` -> (name, what), by the one grammar (`tags.split_ref`)."""
+    name, what = tags.split_ref(ref)
+    assert what is not None  # required
+    return name, what
 
 
 def object_url(remote: str | None, md5: str) -> str | None:

@@ -230,3 +230,22 @@ def shown(view: ModelView | VersionView) -> str:
     if isinstance(view, VersionView):
         return version(view.manifest, view.stages)
     return model(view.summary, view.spec, view.versions)
+
+
+def version_list(views: Sequence[VersionView]) -> str:
+    """`gitreg search-versions` / `list --versions`: one row per version."""
+    if not views:
+        return "No version matches."
+    metric_names = sorted({k for v in views for k in v.manifest.metrics.flat()})[:6]
+    rows = [
+        (
+            v.manifest.name,
+            v.manifest.version,
+            ", ".join(v.stages) or "-",
+            v.manifest.status,
+            v.manifest.created.strftime("%Y-%m-%d"),
+            *(num(v.manifest.metrics.flat().get(k)) for k in metric_names),
+        )
+        for v in views
+    ]
+    return table(["name", "version", "stages", "status", "created", *metric_names], rows)
