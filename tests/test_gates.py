@@ -183,9 +183,11 @@ def test_text_and_json() -> None:
         "threshold": ">= 0.8, drop <= 0.02",
         "verdict": "fail",
         "reason": "dropped by 0.05 against the baseline (allowed 0.02)",
+        "interval": None,
+        "significance": None,
     }
     assert report["logs"][0]["stderr"] == "uses ``` fences\n"
     assert set(report) == {
         "model", "candidate", "baseline", "stage", "dataset", "passed", "verdicts", "slices",
-        "declared", "notes", "logs",
+        "declared", "notes", "logs", "outcome", "kind", "override", "environment", "cached",
     }  # fmt: skip
