@@ -36,8 +36,16 @@ def identity(git: Git, ev: Evaluation, policy_commit: str, tree: Path) -> dict[s
             except importlib.metadata.PackageNotFoundError:
                 continue
         return {"builtin": __version__, "libraries": libs}
-    named = [a for a in ev.command if layout.is_repo_path(a) and (tree / a).is_file()]
+    named = [a for a in ev.command if _in_tree(tree, a)]
     return {"command": ev.command, "files": {a: git.blob_at(policy_commit, a) for a in named}}
+
+
+def _in_tree(tree: Path, arg: str) -> bool:
+    """Whether a command's argument names a file of the exported tree."""
+    try:
+        return len(arg) < 1024 and layout.is_repo_path(arg) and (tree / arg).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def facts(dataset_md5: str, ev: Evaluation, evaluator: dict[str, Any]) -> dict[str, Any]:
