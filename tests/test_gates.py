@@ -293,6 +293,11 @@ def test_significance_decides_by_the_interval(
         assert v.reason == reason
 
 
+def test_a_delta_within_the_limits_needs_no_confirmation() -> None:
+    v = judge("m", NOISE, 0.898, 0.90, intervals=at(-0.003, -0.001))
+    assert (v.verdict, v.significance, v.reason) == ("pass", "within limits", "within thresholds")
+
+
 def test_interval_exactly_touching_zero_on_a_regression() -> None:
     zero = MetricPolicy(max_regression=0)
     v = judge("m", zero, 0.89, 0.90, intervals=at(-0.02, 0.0))

@@ -1,15 +1,16 @@
 """Reusing evaluation results: what a result depends on, and the cache that keeps it.
 
 A result is keyed by the version's artifact md5s, the data set's md5, the evaluator and
-its version (the built-in one: gitreg's and its libraries' versions; a command: its argv
-and the git objects of the files it names), the whole evaluation policy (thresholds,
-target, slices, significance settings) and the task. The cache is `store.results`;
-which runs may fill one that others trust is docs/security.md's "Reused results".
+its version (the built-in one: gitreg's and its libraries' versions and the allow-list;
+a command: its argv and the git objects of the files it names), the whole evaluation
+policy (thresholds, target, slices, significance settings) and the task. The cache is
+`store.results`; which runs may fill one that others trust: docs/security.md.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,11 @@ from gitreg.version import __version__
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "onnxruntime", "xgboost", "lightgbm")
 
 
-def identity(git: Git, ev: Evaluation, policy_commit: str, tree: Path) -> dict[str, Any]:
-    """What identifies the evaluator: the built-in one and the libraries it runs with, or
+def identity(
+    git: Git, ev: Evaluation, policy_commit: str, tree: Path, allowed: Sequence[str]
+) -> dict[str, Any]:
+    """What identifies the evaluator: the built-in one, the libraries it runs with and the
+    pickle imports it allows (a cached result must not outlive a tightened allow-list), or
     the command and the git objects of the files it names in the tree."""
     if ev.command is None:
         libs = {}
@@ -35,7 +39,7 @@ def identity(git: Git, ev: Evaluation, policy_commit: str, tree: Path) -> dict[s
                 libs[lib] = importlib.metadata.version(lib)
             except importlib.metadata.PackageNotFoundError:
                 continue
-        return {"builtin": __version__, "libraries": libs}
+        return {"builtin": __version__, "libraries": libs, "allowed": sorted(allowed)}
     named = [a for a in ev.command if _in_tree(tree, a)]
     return {"command": ev.command, "files": {a: git.blob_at(policy_commit, a) for a in named}}
 

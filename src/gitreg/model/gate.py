@@ -46,7 +46,8 @@ class MetricVerdict:
     verdict: Verdict
     reason: str
     interval: Interval | None = None  # the delta's bootstrap interval (candidate - baseline)
-    significance: str | None = None  # significant | not significant | not judged
+    # significant | not significant | within limits | not judged (None: significance off)
+    significance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,16 @@ def _relative(policy: MetricPolicy) -> bool:
     return any(getattr(policy, f) is not None for f in _RELATIVE)
 
 
+def _significance(policy: MetricPolicy, failed: list[str], let_through: list[str]) -> str:
+    """How the interval bore on the verdict: it did not confirm a crossed limit ("not
+    significant"), it confirmed a failure or a required gain ("significant"), or nothing
+    needed confirming ("within limits")."""
+    if let_through or any("not significantly" in f for f in failed):
+        return "not significant"
+    gains = policy.min_improvement is not None or policy.min_improvement_pct is not None
+    return "significant" if failed or gains else "within limits"
+
+
 def judge(
     metric: str,
     policy: MetricPolicy | None,
@@ -186,8 +197,7 @@ def judge(
             significance = "not judged" if interval is None else None
         more, lenient = compare(policy, candidate, baseline, interval)
         if interval is not None:
-            doubtful = lenient or any("not significantly" in f for f in more)
-            significance = "not significant" if doubtful else "significant"
+            significance = _significance(policy, more, lenient)
             shown = interval_text(interval, intervals.confidence if intervals else None)
             more = [f"{f} ({shown})" for f in more]
             lenient = [f"{m}, not significant ({shown})" for m in lenient]

@@ -150,19 +150,6 @@ class _Change:
     use_cache: bool
 
 
-def _kind(base: Registry, change: _Change, spec: ModelSpec, held: str | None) -> tuple[str, str]:
-    """promotion or rollback (gated on min/max only), and the note that says which."""
-    if held is None or not base.has_model(change.name):
-        return "promotion", ""
-    if not gating.held_before(base, change.name, change.stage, change.version):
-        return "promotion", ""
-    assert spec.evaluation is not None
-    said = f"rollback: {change.version} held {change.stage} before on the base"
-    if spec.evaluation.rollback == "full":
-        return "promotion", f"{said}; gated with the full policy (evaluation.rollback: full)"
-    return "rollback", f"{said}; gated on absolute min/max only (docs/evaluation.md)"
-
-
 def _gate_change(reg: Registry, base: Registry, change: _Change, summary: GateSummary) -> None:
     name, stage, version, base_ref = change.name, change.stage, change.version, change.base_ref
     rule = base.config.stage(stage)
@@ -190,7 +177,8 @@ def _gate_change(reg: Registry, base: Registry, change: _Change, summary: GateSu
         return
     held = base.stages(name).get(stage)  # versions are immutable: it is at the ref too
     baseline = reg.version(name, held) if held is not None else None
-    kind, said = _kind(base, change, spec, held)
+    rollback = spec.evaluation.rollback if held is not None and base.has_model(name) else None
+    kind, said = gating.kind_of(base, name, stage, version, rollback)
     notes += [said] if said else []
     head = (reg.commit, reg.snapshot.ref)
     gate = Gate(
@@ -358,7 +346,9 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
         tree, project = work / "tree", work / "project"
         _export_tree(git, gate.policy[0], tree)
         facts = reuse.facts(
-            _dataset_id(git, gate, tree)[1], ev, reuse.identity(git, ev, gate.policy[0], tree)
+            _dataset_id(git, gate, tree)[1],
+            ev,
+            reuse.identity(git, ev, gate.policy[0], tree, gate.allowed),
         )
         roles = [("baseline", gate.baseline), ("candidate", gate.candidate)]
         keys = {role: reuse.key(gate.spec, vm, facts) for role, vm in roles if vm is not None}

@@ -32,6 +32,20 @@ def held_before(base: Registry, name: str, stage: str, version: str) -> bool:
     )
 
 
+def kind_of(
+    base: Registry, name: str, stage: str, version: str, rollback: str | None
+) -> tuple[str, str]:
+    """ "promotion" or "rollback" (judged on min/max only), and the note that says which.
+
+    `rollback` is the policy's `evaluation.rollback` (None: no baseline to roll back from)."""
+    if rollback is None or not held_before(base, name, stage, version):
+        return "promotion", ""
+    said = f"rollback: {version} held {stage} before on the base"
+    if rollback == "full":
+        return "promotion", f"{said}; gated with the full policy (evaluation.rollback: full)"
+    return "rollback", f"{said}; gated on absolute min/max only (docs/evaluation.md)"
+
+
 def override_added(reg: Registry, before: str, after: str, name: str) -> str | None:
     """The override reason the change from commit `before` to `after` adds to stages.yaml."""
     path = layout.stages_file(name)
