@@ -11,7 +11,7 @@ above the required one. `gitreg.model.gate.judge` puts this together with min/ma
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gitreg.model.measurement import Interval
 
@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from gitreg.model.manifest import MetricPolicy
 
 _EPS = 1e-9
+
+
+class Comparison(NamedTuple):
+    failures: list[str]
+    let_through: list[str]  # regressions beyond a limit the interval did not confirm
+    unconfirmed: bool  # the interval did not confirm a crossed limit or a required gain
 
 
 def _limits(policy: MetricPolicy, baseline: float) -> tuple[list[tuple[float, str]], ...]:
@@ -46,8 +52,9 @@ def interval_text(interval: Interval, confidence: float | None = None) -> str:
 
 def compare(
     policy: MetricPolicy, candidate: float, baseline: float, interval: Interval | None
-) -> tuple[list[str], list[str]]:
-    """Failures, and regressions let through as not significant, against the baseline.
+) -> Comparison:
+    """Failures, regressions let through as not significant, and whether the interval left
+    a crossed limit or a required gain unconfirmed.
 
     `wrong` is the move in the wrong direction for the goal (negative: an improvement); with
     an interval, `wrong_lo`/`wrong_hi` bound it."""
@@ -57,6 +64,7 @@ def compare(
         wrong_lo, wrong_hi = sorted((sign * interval[0], sign * interval[1]))
     failures: list[str] = []
     lenient: list[str] = []
+    unconfirmed = False
     regress, gain = _limits(policy, baseline)
     way = "dropped" if policy.goal == "maximize" else "rose"
     for limit, said in regress:
@@ -73,4 +81,5 @@ def compare(
             failures.append(f"improved by {gained:.4g}, needs at least {said}")
         elif interval is not None and (-wrong_hi <= _EPS or -wrong_hi < need - _EPS):
             failures.append(f"improved by {gained:.4g}, not significantly (needs {said})")
-    return failures, lenient
+            unconfirmed = True
+    return Comparison(failures, lenient, unconfirmed or bool(lenient))

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from gitreg.model.comparison import compare, interval_text
+from gitreg.model.comparison import Comparison, compare, interval_text
 from gitreg.model.measurement import Bootstrap as Bootstrap
 from gitreg.model.measurement import CommandLog as CommandLog
 from gitreg.model.measurement import Interval, Intervals
@@ -149,14 +149,14 @@ def _relative(policy: MetricPolicy) -> bool:
     return any(getattr(policy, f) is not None for f in _RELATIVE)
 
 
-def _significance(policy: MetricPolicy, failed: list[str], let_through: list[str]) -> str:
-    """How the interval bore on the verdict: it did not confirm a crossed limit ("not
-    significant"), it confirmed a failure or a required gain ("significant"), or nothing
-    needed confirming ("within limits")."""
-    if let_through or any("not significantly" in f for f in failed):
+def _significance(policy: MetricPolicy, found: Comparison) -> str:
+    """How the interval bore on the verdict: it did not confirm a crossed limit or a
+    required gain ("not significant"), it confirmed a failure or the required gain
+    ("significant"), or nothing needed confirming ("within limits")."""
+    if found.unconfirmed:
         return "not significant"
     gains = policy.min_improvement is not None or policy.min_improvement_pct is not None
-    return "significant" if failed or gains else "within limits"
+    return "significant" if found.failures or gains else "within limits"
 
 
 def judge(
@@ -195,9 +195,10 @@ def judge(
         if intervals is not None:
             interval = intervals.delta.get(metric)
             significance = "not judged" if interval is None else None
-        more, lenient = compare(policy, candidate, baseline, interval)
+        found = compare(policy, candidate, baseline, interval)
+        more, lenient = found.failures, found.let_through
         if interval is not None:
-            significance = _significance(policy, more, lenient)
+            significance = _significance(policy, found)
             shown = interval_text(interval, intervals.confidence if intervals else None)
             more = [f"{f} ({shown})" for f in more]
             lenient = [f"{m}, not significant ({shown})" for m in lenient]
