@@ -77,10 +77,15 @@ def key(spec: ModelSpec, vm: VersionManifest, shared: dict[str, Any]) -> str:
     )
 
 
-def lookup(folder: Path | None, entry: str) -> Measurement | None:
-    """The cached measurement of key `entry`, or None (absent or corrupt: measure again)."""
+def lookup(folder: Path | None, entry: str, version: str) -> Measurement | None:
+    """The cached measurement of key `entry` for `version` (another version with the same
+    artifacts has the same key), or None (absent or corrupt: measure again)."""
     data = results.load(folder, entry)
-    return records.from_record(data) if data is not None else None
+    found = records.from_record(data) if data is not None else None
+    if found is None:
+        return None
+    log = replace(found.log, version=version) if found.log is not None else None
+    return replace(found, version=version, log=log)
 
 
 def store(folder: Path | None, entry: str, m: Measurement) -> None:

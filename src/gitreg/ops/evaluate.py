@@ -353,8 +353,9 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
         roles = [("baseline", gate.baseline), ("candidate", gate.candidate)]
         keys = {role: reuse.key(gate.spec, vm, facts) for role, vm in roles if vm is not None}
         found = {
-            role: reuse.lookup(folder, key) if gate.use_cache else None
-            for role, key in keys.items()
+            role: reuse.lookup(folder, keys[role], vm.version) if gate.use_cache else None
+            for role, vm in roles
+            if vm is not None
         }
         todo = [vm for role, vm in roles if vm is not None and found[role] is None]
         dataset = _fetch(git, root, gate, (project, tree), todo) if todo else tree
