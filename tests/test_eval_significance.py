@@ -348,3 +348,71 @@ def test_results_are_reused(reg: Registry) -> None:
     write_policy(reg, policy(max_regression=0.02))  # another policy: another key, a miss
     _, other = changed(reg, "noise")
     assert other["cached"] == []
+
+
+# --- the blocks of a result, and the workflow's cache rule ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"per_row": {"accuracy": [1, 0], "f1": [1]}}, '"per_row" lists differ in length'),
+        ({"per_row": {"accuracy": [1, "x"]}}, "\"per_row.accuracy\" holds 'x', not a finite"),
+        ({"per_row": {"accuracy": []}}, '"per_row.accuracy" is not a non-empty list'),
+        (
+            {"bootstrap": {"samples": 3, "seed": 0, "rows": 2, "metrics": {"accuracy": [1, 1]}}},
+            '"bootstrap.metrics.accuracy" holds 2 values, not 3',
+        ),
+        (
+            {"bootstrap": {"samples": 0, "seed": 0, "rows": 2, "metrics": {}}},
+            "\"bootstrap.samples\" is '0', not an integer in 1..100000",
+        ),
+        ({"environment": {"python": ["3.11"]}}, '"environment.python" is not a text or a number'),
+    ],
+)
+def test_malformed_blocks_fail_the_run(tmp_path: Path, extra: dict[str, Any], error: str) -> None:
+    from gitreg.evaluation import runner
+
+    out = tmp_path / "metrics.json"
+    out.write_text(json.dumps({"accuracy": 0.5, **extra}))
+    with pytest.raises(ValueError) as e:
+        runner.read_output(out, {"accuracy", "f1"})
+    assert str(e.value).startswith(error)
+
+
+def test_blocks_keep_only_the_policy_metrics(tmp_path: Path) -> None:
+    from gitreg.evaluation import runner
+
+    out = tmp_path / "metrics.json"
+    boot = {"samples": 2, "seed": 5, "rows": 2, "metrics": {"accuracy": [1, 0.5], "x": [0, 0]}}
+    out.write_text(
+        json.dumps(
+            {"accuracy": 0.75, "per_row": {"accuracy": [1, 0.5], "other": [0, 1]},
+             "bootstrap": boot, "environment": {"python": "3.11", "libs": {"numpy": "2.0"}}}
+        )
+    )  # fmt: skip
+    metrics, _, blocks = runner.read_output(out, {"accuracy"})
+    assert metrics == {"accuracy": 0.75}
+    assert blocks["per_row"] == {"accuracy": [1.0, 0.5]}
+    assert blocks["bootstrap"].metrics == {"accuracy": [1.0, 0.5]}
+    assert (blocks["bootstrap"].samples, blocks["bootstrap"].seed) == (2, 5)
+    assert blocks["environment"] == {"python": "3.11", "libs": {"numpy": "2.0"}}
+
+
+def test_only_runs_on_main_save_the_cache() -> None:
+    """The trust rule of reused results (docs/security.md): pull requests restore, main saves."""
+    root = Path(__file__).resolve().parents[1]
+    for path in (
+        root / "src/gitreg/templates/workflows/evaluate.yml",
+        root / ".github/workflows/registry-evaluate.yml",
+    ):
+        doc = yaml.safe_load(path.read_text())
+        steps = next(iter(doc["jobs"].values()))["steps"]
+        uses = [(s.get("uses", ""), s.get("if", "")) for s in steps]
+        saves = [cond for action, cond in uses if action.startswith("actions/cache/save@")]
+        assert saves == ["always() && github.event_name == 'push'"], path
+        assert any(a.startswith("actions/cache/restore@") for a, _ in uses), path
+        assert not any(a.startswith("actions/cache@") for a, _ in uses), path  # restore+save
+        if "workflow_call" not in doc[True]:
+            assert doc[True]["push"]["branches"] == ["main"]
+            assert "pull_request_target" not in doc[True]
