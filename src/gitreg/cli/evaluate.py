@@ -3,11 +3,13 @@
 The report goes to stdout (text or --json), to --report-md/--report-json files, to the
 Actions job summary and, with --comment, to one pull request comment (`ops.publish`).
 Publishing never changes the exit code: a failure to comment is a warning on stderr, and
-the gate's verdict stands.
+the gate's verdict stands. In Actions (GITHUB_ACTIONS=true), every failing metric is also
+an `::error` annotation line (`::warning` when an override let the gate through).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -47,6 +49,11 @@ COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies over 65,536 characters
     "(needs GITHUB_TOKEN and a PR number).",
 )
 @click.option("--pr", "pr_number", type=int, metavar="N", help="PR number for --comment.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Measure every version again, even where a cached result exists (docs/evaluation.md).",
+)
 @repo_option
 @json_option
 def evaluate(
@@ -60,6 +67,7 @@ def evaluate(
     report_json: Path | None,
     comment: bool,
     pr_number: int | None,
+    no_cache: bool,
     repo: str,
     as_json: bool,
 ) -> None:
@@ -84,14 +92,14 @@ def evaluate(
             raise UsageError("--changed needs --base REF (the pull request's base)")
         from gitreg.ops.evaluate import evaluate_changed
 
-        summary = evaluate_changed(repo, base, ref)
+        summary = evaluate_changed(repo, base, ref, use_cache=not no_cache)
     else:
         name, version = _candidate(name, version, repo, ref)
         if base:
             raise UsageError("--base goes with --changed")
         from gitreg.ops.evaluate import evaluate_version
 
-        report = evaluate_version(repo, name, version, baseline_stage, ref)
+        report = evaluate_version(repo, name, version, baseline_stage, ref, not no_cache)
         summary = GateSummary(ref=ref, reports=[report])
     markdown = rendered.markdown(summary)
     if report_md is not None:
@@ -102,6 +110,9 @@ def evaluate(
     for warning in publish(markdown, comment_md, rendered.MARKER, comment, pr_number, repo):
         click.echo(f"warning: {warning}", err=True)
     emit(as_json, summary, lambda: rendered.text(summary))
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # annotations; beside --json, on stderr
+        for line in rendered.workflow_commands(summary):
+            click.echo(line, err=as_json)
     if not summary.passed:
         raise CheckFailed("the evaluation gate failed", reported=True)
 

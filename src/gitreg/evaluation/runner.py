@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.errors import EvaluatorUnavailable
-from gitreg.evaluation import sandbox
+from gitreg.evaluation import result_blocks, sandbox
 from gitreg.evaluation.disclosure import Redactor
 from gitreg.model.gate import CommandLog, Measurement
 
 TAIL_CHARS = 4000
-MAX_OUTPUT_BYTES = 1 << 20
+MAX_OUTPUT_BYTES = 64 << 20  # per-row scores of a large held-out set fit
 _OUT_OF_MEMORY = re.compile(r"MemoryError|Cannot allocate memory|bad_alloc|out of memory")
 
 
@@ -77,6 +77,15 @@ def _number(value: Any, where: str) -> float:
 
 def parse_output(path: Path) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Metrics and by-slice metrics from a command's output; ValueError says what is wrong."""
+    metrics, by_slice, _ = read_output(path)
+    return metrics, by_slice
+
+
+def read_output(
+    path: Path, known: Collection[str] = ()
+) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Any]]:
+    """`parse_output`, and the Measurement fields of the optional blocks
+    (`result_blocks`: bootstrap, per_row and environment, for the `known` metrics)."""
     if not path.is_file():
         raise ValueError("wrote no output (the JSON file at {output})")
     if path.stat().st_size > MAX_OUTPUT_BYTES:
@@ -87,6 +96,7 @@ def parse_output(path: Path) -> tuple[dict[str, float], dict[str, dict[str, floa
         raise ValueError(f"wrote invalid JSON ({e})") from None
     if not isinstance(data, dict):
         raise ValueError(f"wrote a JSON {type(data).__name__}, not an object of metric -> number")
+    blocks = result_blocks.split(data, known)
     slices = data.pop("by_slice", {})
     metrics = {str(k): _number(v, f"metric {k!r}") for k, v in data.items()}
     if not isinstance(slices, dict) or not all(isinstance(v, dict) for v in slices.values()):
@@ -95,7 +105,7 @@ def parse_output(path: Path) -> tuple[dict[str, float], dict[str, dict[str, floa
         str(s): {str(k): _number(v, f"metric {k!r} of slice {s!r}") for k, v in values.items()}
         for s, values in slices.items()
     }
-    return metrics, by_slice
+    return metrics, by_slice, blocks
 
 
 def _last_line(text: str) -> str:
@@ -196,7 +206,14 @@ def _redacted(measured: Measurement, shown: Redactor, known: Collection[str]) ->
         by_slice={shown(s): shown.keys(v, known) for s, v in measured.by_slice.items()},
         error=shown(measured.error) if measured.error else None,
         log=log,
+        environment={shown(k): _shown_value(shown, v) for k, v in measured.environment.items()},
     )
+
+
+def _shown_value(shown: Redactor, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {shown(k): _shown_value(shown, v) for k, v in value.items()}
+    return shown(value) if isinstance(value, str) else value
 
 
 def run(
@@ -235,8 +252,8 @@ def run(
         measured = Measurement(version, error=exit_reason(code, stderr, timeout), log=log)
     else:
         try:
-            metrics, by_slice = parse_output(output)
-            measured = Measurement(version, metrics, by_slice, log=log)
+            metrics, by_slice, blocks = read_output(output, known)
+            measured = Measurement(version, metrics, by_slice, log=log, **blocks)
         except ValueError as e:
             measured = Measurement(version, error=f"the evaluation {e}", log=log)
     return _redacted(measured, shown, known)
@@ -249,13 +266,17 @@ def builtin_argv(
     target: str,
     slices: Iterable[str],
     allowed: Iterable[str],
+    bootstrap: tuple[int, int] | None = None,
 ) -> list[str]:
     """The argv that runs the built-in evaluator in its own process: isolated mode (-I), so
-    that nothing in the exported tree (its cwd) or the environment shadows a package."""
+    that nothing in the exported tree (its cwd) or the environment shadows a package.
+    `bootstrap`: (samples, seed) of the policy's significance, for its "bootstrap" block."""
     argv = [sys.executable, "-I", "-m", "gitreg.evaluation.builtin", "--model", str(model)]
     argv += ["--dataset", str(dataset), "--output", str(output), "--target", target]
     for s in slices:
         argv += ["--slice", s]
     for a in allowed:
         argv += ["--allow", a]
+    if bootstrap is not None:
+        argv += ["--bootstrap-samples", str(bootstrap[0]), "--bootstrap-seed", str(bootstrap[1])]
     return argv

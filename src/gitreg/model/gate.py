@@ -2,9 +2,15 @@
 
 Pure: measurements in, a `GateReport` out (rendered by `gitreg.render.gate`). A metric
 passes when it meets `min` and `max` and, with a baseline, has not moved in the wrong
-direction for its `goal` by more than `max_regression`. Anything that could not be
-measured fails; metrics without a policy are shown for information. Declared metrics
-(from the version manifests) are shown beside the measured ones and never used to decide.
+direction for its `goal` by more than `max_regression` (`max_regression_pct`: a percentage
+of |baseline|) and has improved by at least `min_improvement` (`min_improvement_pct`).
+With `significance`, each delta's bootstrap interval (`gitreg.evaluation.significance`)
+decides: a regression fails only when the whole interval lies beyond the allowed move, an
+improvement counts only when the whole interval lies above 0 and at or above the required
+improvement. Anything that could not be measured fails; metrics without a policy are shown
+for information. Declared metrics (from the version manifests) are shown beside the
+measured ones and never used to decide. A rollback is judged on `min`/`max` only; an
+approved override turns a failed gate into an "overridden" one.
 """
 
 from __future__ import annotations
@@ -13,10 +19,18 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from gitreg.model.comparison import Comparison, compare, interval_text
+from gitreg.model.measurement import Bootstrap as Bootstrap
+from gitreg.model.measurement import CommandLog as CommandLog
+from gitreg.model.measurement import Interval, Intervals
+from gitreg.model.measurement import Measurement as Measurement
+from gitreg.model.measurement import Override as Override
+
 if TYPE_CHECKING:  # not at run time: the evaluator's own process does without pydantic
     from gitreg.model.manifest import MetricPolicy
 
 Verdict = Literal["pass", "fail", "info"]
+Outcome = Literal["passed", "failed", "overridden"]
 NO_BASELINE = "no baseline: only absolute thresholds apply"
 _UNREPORTED = "the evaluation did not report it"
 _EPS = 1e-9
@@ -31,6 +45,9 @@ class MetricVerdict:
     threshold: str
     verdict: Verdict
     reason: str
+    interval: Interval | None = None  # the delta's bootstrap interval (candidate - baseline)
+    # significant | not significant | within limits | not judged (None: significance off)
+    significance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,30 +59,6 @@ class DeclaredMetric:
     baseline_measured: float | None
     candidate_declared: float | None
     candidate_measured: float | None
-
-
-@dataclass(frozen=True)
-class CommandLog:
-    """One evaluator run: what ran, how it ended, the tails of its output."""
-
-    role: str  # candidate | baseline
-    version: str
-    argv: list[str]
-    returncode: int | None
-    seconds: float
-    stdout: str
-    stderr: str
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """What an evaluator reported for one version, or why it could not."""
-
-    version: str
-    metrics: dict[str, float] = field(default_factory=dict)
-    by_slice: dict[str, dict[str, float]] = field(default_factory=dict)
-    error: str | None = None
-    log: CommandLog | None = None
 
 
 @dataclass
@@ -80,14 +73,29 @@ class GateReport:
     declared: list[DeclaredMetric] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     logs: list[CommandLog] = field(default_factory=list)
+    kind: str = "promotion"  # promotion | rollback
+    override: Override | None = None
+    environment: dict[str, dict[str, Any]] = field(default_factory=dict)  # role -> facts
+    cached: list[str] = field(default_factory=list)  # roles whose result came from the cache
 
     @property
-    def passed(self) -> bool:
+    def checks_passed(self) -> bool:
         rows = [*self.verdicts, *(v for vs in self.slices.values() for v in vs)]
         return all(v.verdict != "fail" for v in rows)
 
+    @property
+    def outcome(self) -> Outcome:
+        if self.checks_passed:
+            return "passed"
+        counts = self.override is not None and self.override.pending is None
+        return "overridden" if counts else "failed"
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome != "failed"
+
     def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, **asdict(self)}
+        return {"passed": self.passed, "outcome": self.outcome, **asdict(self)}
 
 
 @dataclass
@@ -121,10 +129,34 @@ def threshold_text(policy: MetricPolicy | None) -> str:
         return "-"
     parts = [f">= {policy.min:g}"] if policy.min is not None else []
     parts += [f"<= {policy.max:g}"] if policy.max is not None else []
+    way = "drop" if policy.goal == "maximize" else "rise"
     if policy.max_regression is not None:
-        way = "drop" if policy.goal == "maximize" else "rise"
         parts.append(f"{way} <= {policy.max_regression:g}")
+    if policy.max_regression_pct is not None:
+        parts.append(f"{way} <= {policy.max_regression_pct:g}%")
+    if policy.min_improvement is not None:
+        parts.append(f"gain >= {policy.min_improvement:g}")
+    if policy.min_improvement_pct is not None:
+        parts.append(f"gain >= {policy.min_improvement_pct:g}%")
     return ", ".join(parts) or policy.goal
+
+
+_RELATIVE = ("max_regression", "max_regression_pct", "min_improvement", "min_improvement_pct")
+
+
+def _relative(policy: MetricPolicy) -> bool:
+    """Whether the policy compares the metric with the baseline at all."""
+    return any(getattr(policy, f) is not None for f in _RELATIVE)
+
+
+def _significance(policy: MetricPolicy, found: Comparison) -> str:
+    """How the interval bore on the verdict: it did not confirm a crossed limit or a
+    required gain ("not significant"), it confirmed a failure or the required gain
+    ("significant"), or nothing needed confirming ("within limits")."""
+    if found.unconfirmed:
+        return "not significant"
+    gains = policy.min_improvement is not None or policy.min_improvement_pct is not None
+    return "significant" if found.failures or gains else "within limits"
 
 
 def judge(
@@ -133,33 +165,58 @@ def judge(
     candidate: float | None,
     baseline: float | None,
     baseline_missing: str | None = None,
+    *,
+    intervals: Intervals | None = None,
+    relative: bool = True,
 ) -> MetricVerdict:
-    """One metric's verdict. `baseline_missing`: why a baseline exists but has no value."""
+    """One metric's verdict. `baseline_missing`: why a baseline exists but has no value;
+    `intervals`: the significance settings' intervals (None: significance is off);
+    `relative`: False skips every comparison with the baseline (a rollback)."""
     delta = candidate - baseline if candidate is not None and baseline is not None else None
     text = threshold_text(policy)
+
+    def verdict(v: Verdict, reason: str, **kw: Any) -> MetricVerdict:
+        return MetricVerdict(metric, baseline, candidate, delta, text, v, reason, **kw)
+
     if policy is None:
-        return MetricVerdict(metric, baseline, candidate, delta, text, "info", "no policy")
+        return verdict("info", "no policy")
     if candidate is None:
-        return MetricVerdict(metric, baseline, None, None, text, "fail", _UNREPORTED)
+        return verdict("fail", _UNREPORTED)
     failures = []
     if policy.min is not None and candidate < policy.min - _EPS:
         failures.append(f"below min {policy.min:g}")
     if policy.max is not None and candidate > policy.max + _EPS:
         failures.append(f"above max {policy.max:g}")
-    limit = policy.max_regression
-    if limit is not None and baseline is not None:
-        wrong = baseline - candidate if policy.goal == "maximize" else candidate - baseline
-        if wrong > limit + _EPS:
-            way = "dropped" if policy.goal == "maximize" else "rose"
-            failures.append(f"{way} by {wrong:.4g} against the baseline (allowed {limit:g})")
-    elif limit is not None and baseline_missing is not None:
-        failures.append(f"cannot check max_regression: {baseline_missing}")
+    compares = _relative(policy) and relative
+    interval: Interval | None = None
+    significance: str | None = None
+    lenient: list[str] = []
+    if compares and baseline is not None:
+        if intervals is not None:
+            interval = intervals.delta.get(metric)
+            significance = "not judged" if interval is None else None
+        found = compare(policy, candidate, baseline, interval)
+        more, lenient = found.failures, found.let_through
+        if interval is not None:
+            significance = _significance(policy, found)
+            shown = interval_text(interval, intervals.confidence if intervals else None)
+            more = [f"{f} ({shown})" for f in more]
+            lenient = [f"{m}, not significant ({shown})" for m in lenient]
+        failures += more
+    elif compares and baseline_missing is not None:
+        fields = [f for f in _RELATIVE if getattr(policy, f) is not None]
+        failures.append(f"cannot check {'/'.join(fields)}: {baseline_missing}")
+    if significance == "not judged" and intervals is not None:
+        lenient.append(f"significance not judged ({intervals.why_not(metric)}): plain rule")
+    kw = {"interval": interval, "significance": significance}
     if failures:
-        return MetricVerdict(metric, baseline, candidate, delta, text, "fail", "; ".join(failures))
-    reason = "within thresholds"
-    if limit is not None and baseline is None:
+        return verdict("fail", "; ".join(failures + lenient), **kw)
+    reason = "; ".join(lenient) or "within thresholds"
+    if compares and baseline is None:
         reason += " (no baseline to compare with)"
-    return MetricVerdict(metric, baseline, candidate, delta, text, "pass", reason)
+    elif _relative(policy) and not relative:
+        reason = "within min/max (a rollback: no comparison with the baseline)"
+    return verdict("pass", reason, **kw)
 
 
 def _rows(
@@ -169,6 +226,8 @@ def _rows(
     base_missing: str | None,
     *,
     extras: bool,
+    intervals: Intervals | None = None,
+    relative: bool = True,
 ) -> list[MetricVerdict]:
     names = [*policy, *(sorted(m for m in cand if m not in policy) if extras else [])]
     rows = []
@@ -177,8 +236,72 @@ def _rows(
         why_no_base = base_missing or (
             "the baseline's evaluation did not report it" if base is not None else None
         )
-        rows.append(judge(m, policy.get(m), cand.get(m), b, baseline_missing=why_no_base))
+        rows.append(
+            judge(
+                m, policy.get(m), cand.get(m), b, why_no_base,
+                intervals=intervals, relative=relative,
+            )
+        )  # fmt: skip
     return rows
+
+
+def _unmeasured(
+    policy: Mapping[str, MetricPolicy], error: str, base: Mapping[str, float] | None
+) -> list[MetricVerdict]:
+    """A candidate that could not be measured fails every metric; the baseline's numbers
+    are still shown."""
+    missing = f"not measured: {error}"
+    base = base or {}
+    return [
+        MetricVerdict(m, base.get(m), None, None, threshold_text(p), "fail", missing)
+        for m, p in policy.items()
+    ] or [MetricVerdict("evaluation", None, None, None, "-", "fail", missing)]
+
+
+def _significance_notes(
+    intervals: Intervals | None, policy: Mapping[str, MetricPolicy]
+) -> list[str]:
+    if intervals is None or not any(_relative(p) for p in policy.values()):
+        return []
+    if "*" in intervals.missing:
+        return [f"significance could not be judged: {intervals.missing['*']}; the plain rule "
+                "(point estimates against the limits) applies"]  # fmt: skip
+    level = f"{intervals.confidence * 100:g}%"
+    return [f"significance: deltas shown with their {level} paired-bootstrap interval"]
+
+
+def _slices(
+    policy: Mapping[str, MetricPolicy],
+    candidate: Measurement,
+    baseline: Measurement | None,
+    notes: list[str],
+    relative: bool,
+) -> dict[str, list[MetricVerdict]]:
+    """Each slice's verdicts (no significance: slices are small)."""
+    slices = {}
+    for name, values in candidate.by_slice.items():
+        base_slice = baseline.by_slice.get(name) if baseline and not baseline.error else None
+        shown = {m: p for m, p in policy.items() if m in values}
+        slices[name] = _rows(shown, values, base_slice, None, extras=not policy, relative=relative)
+        if not slices[name]:
+            notes.append(f"slice {name}: none of the policy's metrics reported")
+    return slices
+
+
+def _declared(
+    declared_cand: Mapping[str, float],
+    declared_base: Mapping[str, float],
+    candidate: Measurement,
+    measured_base: Mapping[str, float] | None,
+) -> list[DeclaredMetric]:
+    measured_base = measured_base or {}
+    return [
+        DeclaredMetric(
+            m, declared_base.get(m), measured_base.get(m),
+            declared_cand.get(m), candidate.metrics.get(m),
+        )
+        for m in sorted({*declared_cand, *declared_base})
+    ]  # fmt: skip
 
 
 def decide(
@@ -191,8 +314,14 @@ def decide(
     declared_candidate: Mapping[str, float],
     declared_baseline: Mapping[str, float] | None = None,
     notes: list[str] | None = None,
+    *,
+    intervals: Intervals | None = None,
+    kind: str = "promotion",
+    override: Override | None = None,
 ) -> GateReport:
-    """The gate's report for a candidate measured against a baseline (None: none)."""
+    """The gate's report for a candidate measured against a baseline (None: none).
+
+    `kind` "rollback" judges `min`/`max` only; `intervals` (significance on) judge deltas."""
     notes = list(notes or [])
     if baseline is None:
         notes.append(NO_BASELINE)
@@ -204,34 +333,28 @@ def decide(
         if baseline is not None and baseline.error
         else None
     )
+    relative = kind != "rollback"
     if candidate.error:
-        missing = f"not measured: {candidate.error}"
-        verdicts = [
-            MetricVerdict(m, None, None, None, threshold_text(p), "fail", missing)
-            for m, p in policy.items()
-        ] or [MetricVerdict("evaluation", None, None, None, "-", "fail", missing)]
+        verdicts = _unmeasured(policy, candidate.error, base_metrics)
         slices: dict[str, list[MetricVerdict]] = {}
     else:
         if not policy:
             notes.append("the model's evaluation policy sets no metrics: nothing gates")
-        verdicts = _rows(policy, candidate.metrics, base_metrics, base_missing, extras=True)
-        slices = {}
-        for name, values in candidate.by_slice.items():
-            base_slice = baseline.by_slice.get(name) if baseline and not baseline.error else None
-            shown = {m: p for m, p in policy.items() if m in values}
-            slices[name] = _rows(shown, values, base_slice, None, extras=not policy)
-            if not slices[name]:
-                notes.append(f"slice {name}: none of the policy's metrics reported")
-    declared_base, measured_base = declared_baseline or {}, base_metrics or {}
-    declared = [
-        DeclaredMetric(
-            m, declared_base.get(m), measured_base.get(m),
-            declared_candidate.get(m), candidate.metrics.get(m),
-        )
-        for m in sorted({*declared_candidate, *declared_base})
-    ]  # fmt: skip
-    logs = [r.log for r in (baseline, candidate) if r is not None and r.log is not None]
+        if baseline is not None and relative:
+            notes += _significance_notes(intervals, policy)
+        verdicts = _rows(
+            policy, candidate.metrics, base_metrics, base_missing,
+            extras=True, intervals=intervals, relative=relative,
+        )  # fmt: skip
+        slices = _slices(policy, candidate, baseline, notes, relative)
+    declared = _declared(declared_candidate, declared_baseline or {}, candidate, base_metrics)
+    runs = [(role, r) for role, r in (("baseline", baseline), ("candidate", candidate)) if r]
+    logs = [r.log for _, r in runs if r.log is not None]
     version = baseline.version if baseline else None
-    return GateReport(
+    report = GateReport(
         model, candidate.version, version, stage, dataset, verdicts, slices, declared, notes, logs
     )
+    report.kind, report.override = kind, override
+    report.environment = {role: dict(r.environment) for role, r in runs if r.environment}
+    report.cached = [role for role, r in runs if r.cached]
+    return report

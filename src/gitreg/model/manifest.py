@@ -184,6 +184,24 @@ class MetricPolicy(_Strict):
     max_regression: Annotated[Number, Field(ge=0)] | None = Field(
         None, description="largest allowed move in the wrong direction against the baseline"
     )
+    min_improvement: Annotated[Number, Field(ge=0)] | None = Field(
+        None, description="the candidate must beat the baseline by at least this (goal's way)"
+    )
+    max_regression_pct: Annotated[Number, Field(ge=0)] | None = Field(
+        None, description="max_regression as a percentage of |baseline| (0 at a baseline of 0)"
+    )
+    min_improvement_pct: Annotated[Number, Field(ge=0)] | None = Field(
+        None, description="min_improvement as a percentage of |baseline| (0 at a baseline of 0)"
+    )
+
+
+class Significance(_Strict):
+    """A paired bootstrap of candidate and baseline on the same resampled rows."""
+
+    method: Literal["paired_bootstrap"] = "paired_bootstrap"
+    samples: Annotated[int, Field(ge=100, le=100_000, strict=True)] = 1000
+    confidence: Annotated[float, Field(ge=0.5, le=0.999, strict=True)] = 0.95
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1, strict=True)] = 0
 
 
 class Evaluation(_Strict):
@@ -197,6 +215,14 @@ class Evaluation(_Strict):
     timeout: Annotated[int, Field(gt=0, strict=True)] = 600
     metrics: dict[str, MetricPolicy] = Field(default_factory=dict)
     slices: list[str] = Field(default_factory=list, description="columns to report by value")
+    significance: Significance | None = Field(
+        None, description="judge deltas against the baseline by their bootstrap interval"
+    )
+    rollback: Literal["absolute", "full"] = Field(
+        "absolute",
+        description="how a rollback (a version that held the stage before) is gated: "
+        "absolute min/max only, or the full policy",
+    )
 
 
 class ModelSpec(_Manifest):

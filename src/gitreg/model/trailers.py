@@ -5,6 +5,7 @@
     Promoted-in: <40-hex commit of main>
     Pull-Request: #42 | https://github.com/acme/models/pull/42
     Approved-by: alice, bob | unverified
+    Override: <reason>          (only on a stage change that asked for a gate override)
 
 A value holds no newline, separator or control character; each key appears at most once.
 A tag whose trailers break these rules is malformed: `--verify` and `doctor` refuse it.
@@ -27,6 +28,7 @@ RULES: dict[str, re.Pattern[str]] = {
         r"^(#[0-9]+|https://[A-Za-z0-9.-]+(:[0-9]+)?/[\w./-]+/pull/[0-9]+)$"
     ),
     "Approved-by": re.compile(rf"^({UNVERIFIED}|{_LOGIN}(, {_LOGIN})*)$"),
+    "Override": re.compile(r"^\S.{0,199}$"),  # model.override.clean: one bounded line
 }
 TRAILERS = tuple(RULES)
 

@@ -8,12 +8,19 @@ and the data into a temporary scm-less project (`gitreg.store.dvcproject`), md5-
 With `--changed --base`, the gate's rules are the base's: `gitreg.yaml` (which stages are
 gated, which pickle imports are allowed) and the model's evaluation policy, data set and
 command come from the base commit, so a pull request cannot loosen its own gate. A new
-model, absent from the base, brings its own policy (the report says so).
+model, absent from the base, brings its own policy (the report says so). A rollback (a
+version that held the stage before, on the base) is judged on `min`/`max` only, and an
+approved override lets a failed gate through (`registry.gating`).
+
+Results are reused (`store.results`): a measurement is keyed by the artifacts' and the
+data set's md5s, the evaluator and its version, and the policy; a cached one is neither
+downloaded nor run again (`use_cache=False` measures anew).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import tarfile
 import tempfile
@@ -21,14 +28,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitreg.errors import ManifestError, RegistryError, UnsafeModelError, UsageError
-from gitreg.evaluation import runner, sandbox
+from gitreg.evaluation import reuse, runner, sandbox, significance
 from gitreg.evaluation.loading import check
 from gitreg.model import layout
 from gitreg.model.dvcfile import dvc_pointer
-from gitreg.model.gate import GateReport, GateSummary, Measurement, MetricVerdict, decide
+from gitreg.model.gate import (
+    GateReport,
+    GateSummary,
+    Measurement,
+    MetricVerdict,
+    Override,
+    decide,
+)
 from gitreg.model.manifest import ModelSpec, VersionManifest
+from gitreg.registry import gating
 from gitreg.registry.reader import Registry, stages_at
-from gitreg.store import dvc, formats
+from gitreg.store import dvc, formats, results
 from gitreg.store.dvcproject import dvc_project, verify_output
 from gitreg.store.git import Git
 
@@ -49,6 +64,9 @@ class Gate:
     allowed: tuple[str, ...]
     remote: str | None
     notes: tuple[str, ...] = ()
+    kind: str = "promotion"  # promotion | rollback (judged on min/max only)
+    override: Override | None = None
+    use_cache: bool = True
 
 
 def evaluate_version(
@@ -57,6 +75,7 @@ def evaluate_version(
     version: str,
     baseline_stage: str | None = None,
     ref: str = "HEAD",
+    use_cache: bool = True,
 ) -> GateReport:
     """Measure `name@version` (and the version `baseline_stage` holds) at `ref`."""
     with Registry.open(root, ref) as reg:
@@ -88,11 +107,14 @@ def evaluate_version(
             allowed=tuple(reg.config.allow_pickle_imports),
             remote=reg.config.dvc_remote,
             notes=tuple(notes),
+            use_cache=use_cache,
         )
         return run_gate(reg.root, reg.git, gate)
 
 
-def evaluate_changed(root: str | Path, base_ref: str, ref: str = "HEAD") -> GateSummary:
+def evaluate_changed(
+    root: str | Path, base_ref: str, ref: str = "HEAD", use_cache: bool = True
+) -> GateSummary:
     """Gate every stage change between `base_ref` and `ref` in models/*/stages.yaml."""
     with Registry.open(root, ref) as reg, Registry.open(reg.root, base_ref) as base:
         fork = reg.git.merge_base(base.commit, reg.commit) or base.commit
@@ -113,19 +135,23 @@ def evaluate_changed(root: str | Path, base_ref: str, ref: str = "HEAD") -> Gate
                 )
             for stage, version in new.items():
                 if old.get(stage) != version:
-                    _gate_change(reg, base, base_ref, name, stage, version, summary)
+                    change = _Change(base_ref, fork, name, stage, version, use_cache)
+                    _gate_change(reg, base, change, summary)
     return summary
 
 
-def _gate_change(
-    reg: Registry,
-    base: Registry,
-    base_ref: str,
-    name: str,
-    stage: str,
-    version: str,
-    summary: GateSummary,
-) -> None:
+@dataclass(frozen=True)
+class _Change:
+    base_ref: str
+    fork: str
+    name: str
+    stage: str
+    version: str
+    use_cache: bool
+
+
+def _gate_change(reg: Registry, base: Registry, change: _Change, summary: GateSummary) -> None:
+    name, stage, version, base_ref = change.name, change.stage, change.version, change.base_ref
     rule = base.config.stage(stage)
     if rule is not None and not rule.gate:
         summary.skipped.append(f"{name} {version} -> {stage}: gate: false in gitreg.yaml")
@@ -151,6 +177,9 @@ def _gate_change(
         return
     held = base.stages(name).get(stage)  # versions are immutable: it is at the ref too
     baseline = reg.version(name, held) if held is not None else None
+    rollback = spec.evaluation.rollback if held is not None and base.has_model(name) else None
+    kind, said = gating.kind_of(base, name, stage, version, rollback)
+    notes += [said] if said else []
     head = (reg.commit, reg.snapshot.ref)
     gate = Gate(
         name=name,
@@ -163,6 +192,9 @@ def _gate_change(
         allowed=tuple(base.config.allow_pickle_imports),
         remote=base.config.dvc_remote,
         notes=tuple(notes),
+        kind=kind,
+        override=gating.requested(reg, change.fork, name, os.environ),
+        use_cache=change.use_cache,
     )
     summary.reports.append(run_gate(reg.root, reg.git, gate))
 
@@ -201,34 +233,46 @@ def _export_tree(git: Git, commit: str, dest: Path) -> None:
             raise RegistryError(f"the tree at {commit[:12]} cannot be exported: {e}") from e
 
 
-def _fetch(git: Git, root: Path, gate: Gate, project: Path, tree: Path) -> Path:
-    """Download and verify both versions' artifacts and the data set; the data set's path."""
+def _dataset_id(git: Git, gate: Gate, tree: Path) -> tuple[bool, str]:
+    """Whether the data set is DVC-tracked, and its md5 (else its git object id)."""
     assert gate.spec.evaluation is not None
     dataset = gate.spec.evaluation.dataset
-    pointers = [(gate.ref[0], gate.ref[1], a.path + ".dvc") for a in gate.candidate.artifacts]
-    if gate.baseline is not None:
-        pointers += [(gate.ref[0], gate.ref[1], a.path + ".dvc") for a in gate.baseline.artifacts]
-    tracked = (tree / (dataset + ".dvc")).is_file()
-    if tracked:
-        pointers.append((gate.policy[0], gate.policy[1], dataset + ".dvc"))
-    elif not (tree / dataset).exists():
+    pointer = tree / (dataset + ".dvc")
+    if pointer.is_file():
+        try:
+            return True, dvc_pointer(pointer.read_bytes(), dataset + ".dvc")[0]
+        except ManifestError as e:
+            raise RegistryError(f"evaluation.dataset: {e}") from e
+    blob = git.blob_at(gate.policy[0], dataset) if (tree / dataset).exists() else None
+    if blob is None:
         raise RegistryError(
             f"evaluation.dataset {dataset}: neither {dataset}.dvc nor {dataset} is in the "
             f"registry at {gate.policy[1]}",
             "track the held-out data with `dvc add` and commit its .dvc pointer",
         )
+    return False, blob
+
+
+def _fetch(
+    git: Git, root: Path, gate: Gate, dirs: tuple[Path, Path], versions: list[VersionManifest]
+) -> Path:
+    """Download and verify the artifacts of `versions` and the data set; its path."""
+    assert gate.spec.evaluation is not None
+    project, tree = dirs
+    dataset = gate.spec.evaluation.dataset
+    pointers = [(gate.ref[0], gate.ref[1], a.path + ".dvc") for v in versions for a in v.artifacts]
+    tracked, _ = _dataset_id(git, gate, tree)
+    if tracked:
+        pointers.append((gate.policy[0], gate.policy[1], dataset + ".dvc"))
     paths = dvc_project(git, project, gate.policy[0], pointers, root, link_type="copy")
     dvc.fetch_outputs(project, paths, gate.remote)
-    for vm in (gate.candidate, gate.baseline):
-        for a in vm.artifacts if vm is not None else []:
+    for vm in versions:
+        for a in vm.artifacts:
             verify_output(project, a.path, a.md5, a.size)
     if not tracked:
         return tree / dataset
     pointer = tree / (dataset + ".dvc")
-    try:
-        md5, size = dvc_pointer(pointer.read_bytes(), dataset + ".dvc")
-    except ManifestError as e:
-        raise RegistryError(f"evaluation.dataset: {e}") from e
+    md5, size = dvc_pointer(pointer.read_bytes(), dataset + ".dvc")
     got = project / dataset
     actual = size if size is not None else (got.stat().st_size if got.is_file() else 0)
     verify_output(project, dataset, md5, actual)
@@ -277,7 +321,9 @@ def _measure(
         except UnsafeModelError as e:
             return Measurement(vm.version, error=e.message)
         target = ev.target or "target"
-        argv = runner.builtin_argv(model, dataset, output, target, ev.slices, gate.allowed)
+        sig = ev.significance
+        boot = (sig.samples, sig.seed) if sig else None
+        argv = runner.builtin_argv(model, dataset, output, target, ev.slices, gate.allowed, boot)
     measured = runner.run(argv, role, vm.version, output, ev.timeout, tree, box, ev.metrics)
     if measured.error and ev.command is None:  # the built-in evaluator says "error: ..."
         reason = measured.error.replace(
@@ -288,22 +334,43 @@ def _measure(
 
 
 def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
-    """Measure the baseline, then the candidate (so it cannot touch the baseline's run)."""
+    """Measure the baseline, then the candidate (so it cannot touch the baseline's run);
+    a result the cache holds is reused and its artifacts not even downloaded."""
     ev = gate.spec.evaluation
     assert ev is not None
     if ev.command is None and gate.spec.task == "classification":
         runner.require_builtin()
+    folder = results.cache_dir(git)
     with tempfile.TemporaryDirectory(prefix="gitreg-evaluate-") as tmp:
         work = Path(tmp)
         tree, project = work / "tree", work / "project"
         _export_tree(git, gate.policy[0], tree)
-        dataset = _fetch(git, root, gate, project, tree)
-        dirs = (project, tree, dataset)
-        base = _measure(gate, "baseline", gate.baseline, dirs, root) if gate.baseline else None
-        cand = _measure(gate, "candidate", gate.candidate, dirs, root)
+        facts = reuse.facts(
+            _dataset_id(git, gate, tree)[1],
+            ev,
+            reuse.identity(git, ev, gate.policy[0], tree, gate.allowed),
+        )
+        roles = [("baseline", gate.baseline), ("candidate", gate.candidate)]
+        keys = {role: reuse.key(gate.spec, vm, facts) for role, vm in roles if vm is not None}
+        found = {
+            role: reuse.lookup(folder, keys[role], vm.version) if gate.use_cache else None
+            for role, vm in roles
+            if vm is not None
+        }
+        todo = [vm for role, vm in roles if vm is not None and found[role] is None]
+        dataset = _fetch(git, root, gate, (project, tree), todo) if todo else tree
+        done: dict[str, Measurement] = {}
+        for role, vm in roles:
+            if vm is None:
+                continue
+            got = found[role] or _measure(gate, role, vm, (project, tree, dataset), root)
+            reuse.store(folder, keys[role], got)
+            done[role] = reuse.with_environment(got, facts)
+    base, cand = done.get("baseline"), done["candidate"]
     notes = list(gate.notes)
-    if any(m is not None and m.log is not None for m in (base, cand)):
+    if any(not m.cached and m.log is not None for m in done.values()):
         notes.append(sandbox.note(ev.timeout))
+    notes += [reuse.note(role, m, keys[role]) for role, m in done.items() if m.cached]
     return decide(
         gate.name,
         gate.stage,
@@ -314,4 +381,7 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
         gate.candidate.metrics.flat(),
         gate.baseline.metrics.flat() if gate.baseline else None,
         notes,
+        intervals=significance.for_gate(ev, base, cand),
+        kind=gate.kind,
+        override=gate.override,
     )

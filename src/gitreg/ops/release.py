@@ -20,6 +20,7 @@ from gitreg.model import layout, tags
 from gitreg.model import trailers as tag_trailers
 from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
+from gitreg.registry import gating
 from gitreg.registry.reader import Registry, stages_at
 from gitreg.store import refs, signing
 from gitreg.store.git import Git
@@ -195,6 +196,8 @@ class _Planner:
                 )
             counter += 1
             fields = {"Version": want, "Stage": stage, "Promoted-in": changed_in}
+            reason = gating.override_added(self.reg, f"{changed_in}^1", changed_in, name)
+            fields |= {"Override": reason} if reason else {}
             tag = tags.assignment(name, stage, counter)
             self._add(tag, self.reg_commits[want], f"Assign {name} {want} to {stage}", fields)
 

@@ -11,9 +11,39 @@ MARKER = "<!-- gitreg:evaluate -->"
 _ICON = {"pass": "✅", "fail": "❌", "info": "ℹ️"}  # noqa: RUF001
 
 
+_STATUS = {"passed": "passed", "failed": "FAILED", "overridden": "OVERRIDDEN"}
+
+
+def delta_cell(v: MetricVerdict) -> str:
+    """The delta, with its bootstrap interval when significance judged it."""
+    text = num(v.delta, signed=True)
+    if v.interval is not None:
+        text += f" [{num(v.interval[0], signed=True)}, {num(v.interval[1], signed=True)}]"
+    return text
+
+
+def verdict_text(v: MetricVerdict) -> str:
+    """`pass`, `fail: why`, `pass (not significant): why`, `info: no policy`."""
+    said: str = v.verdict
+    if v.verdict == "pass" and v.significance in ("not significant", "not judged"):
+        said += f" ({v.significance})"
+    shown = v.verdict != "pass" or v.significance is not None or v.reason.startswith("within min")
+    return said + (f": {v.reason}" if shown and v.reason != "within thresholds" else "")
+
+
 def _verdict_cells(v: MetricVerdict) -> list[str]:
-    verdict = f"{_ICON[v.verdict]} {v.verdict}" + (f": {v.reason}" if v.verdict != "pass" else "")
-    return [num(v.baseline), num(v.candidate), num(v.delta, signed=True), v.threshold, verdict]
+    verdict = f"{_ICON[v.verdict]} {verdict_text(v)}"
+    return [num(v.baseline), num(v.candidate), delta_cell(v), v.threshold, verdict]
+
+
+def _override_lines(r: GateReport) -> list[str]:
+    o = r.override
+    if o is None:
+        return []
+    said = f"Override ({o.source}): {o.reason}"
+    if o.pending is None:
+        return [f"{said}. Approved by {', '.join(o.approved_by)}."]
+    return [f"{said}. Not counted: {o.pending}."]
 
 
 def _fenced(text: str) -> list[str]:
@@ -23,9 +53,11 @@ def _fenced(text: str) -> list[str]:
 
 
 def _report_md(r: GateReport) -> list[str]:
-    status = "passed" if r.passed else "failed"
+    status = r.outcome
     into = f" → {r.stage}" if r.stage else ""
     lines = [f"### {_ICON['pass' if r.passed else 'fail']} {r.model} {r.candidate}{into}: {status}"]
+    for line in _override_lines(r):
+        lines += ["", f"> **{cell(line)}**"]
     against = f"baseline `{r.baseline}`" if r.baseline else "no baseline"
     data = f" on `{r.dataset}`" if r.dataset else ""
     lines += ["", f"Candidate `{r.candidate}` against {against}{data}.", ""]
@@ -64,6 +96,8 @@ def _report_md(r: GateReport) -> list[str]:
 def markdown(summary: GateSummary, limit: int | None = None) -> str:
     """The report as Markdown, the hidden marker first; cut to `limit` characters if given."""
     status = "passed" if summary.passed else "failed"
+    if summary.passed and any(r.outcome == "overridden" for r in summary.reports):
+        status = "passed (overridden)"
     lines = [MARKER, f"## gitreg evaluate: {status}"]
     if not summary.reports:
         lines += ["", "No stage change to evaluate."]
@@ -84,9 +118,8 @@ def text(summary: GateSummary) -> str:
     for r in summary.reports:
         into = f" -> {r.stage}" if r.stage else ""
         against = f"against {r.baseline}" if r.baseline else "(no baseline)"
-        lines.append(
-            f"{r.model} {r.candidate}{into} {against}: {'passed' if r.passed else 'FAILED'}"
-        )
+        lines.append(f"{r.model} {r.candidate}{into} {against}: {_STATUS[r.outcome]}")
+        lines += [f"  {line}" for line in _override_lines(r)]
         named = [(v.metric, v) for v in r.verdicts]
         named += [(f"{v.metric} [{s}]", v) for s, vs in r.slices.items() for v in vs]
         rows = [
@@ -94,9 +127,9 @@ def text(summary: GateSummary) -> str:
                 metric,
                 num(v.baseline),
                 num(v.candidate),
-                num(v.delta, signed=True),
+                delta_cell(v),
                 v.threshold,
-                v.verdict + (f": {v.reason}" if v.verdict == "fail" else ""),
+                verdict_text(v) if v.verdict != "info" else v.verdict,
             )
             for metric, v in named
         ]
@@ -107,3 +140,27 @@ def text(summary: GateSummary) -> str:
     if not summary.reports:
         lines.append("No stage change to evaluate.")
     return "\n".join(lines)
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    """A workflow command's value: %, CR and LF escaped (and, in a property, : and ,)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def workflow_commands(summary: GateSummary) -> list[str]:
+    """GitHub Actions annotations: `::error` per failing metric of a failed gate,
+    `::warning` per failing metric of an overridden one."""
+    lines = []
+    for r in summary.reports:
+        if r.outcome == "passed":
+            continue
+        level = "error" if r.outcome == "failed" else "warning"
+        into = f" -> {r.stage}" if r.stage else ""
+        title = _escape(f"gitreg evaluate: {r.model} {r.candidate}{into} {r.outcome}", prop=True)
+        rows = [(v.metric, v) for v in r.verdicts]
+        rows += [(f"{v.metric} [{s}]", v) for s, vs in r.slices.items() for v in vs]
+        for metric, v in rows:
+            if v.verdict == "fail":
+                lines.append(f"::{level} title={title}::{_escape(f'{metric}: {v.reason}')}")
+    return lines

@@ -142,6 +142,11 @@ class Git:
         found = self._line(["rev-parse", "--absolute-git-dir"])
         return Path(found) if found else None
 
+    def common_dir(self) -> Path | None:
+        """The git directory a repository's worktrees share (else `git_dir`)."""
+        found = self._line(["rev-parse", "--path-format=absolute", "--git-common-dir"])
+        return Path(found) if found else None
+
     def rev_parse(self, ref: str) -> str | None:
         """The commit a ref names, or None."""
         return self._line(

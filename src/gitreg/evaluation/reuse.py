@@ -1,0 +1,108 @@
+"""Reusing evaluation results: what a result depends on, and the cache that keeps it.
+
+A result is keyed by the version's artifact md5s, the data set's md5, the evaluator and
+its version (the built-in one: gitreg's and its libraries' versions and the allow-list;
+a command: its argv and the git objects of the files it names), the whole evaluation
+policy (thresholds, target, slices, significance settings) and the task. The cache is
+`store.results`; which runs may fill one that others trust: docs/security.md.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from gitreg.model import layout
+from gitreg.model import measurement as records
+from gitreg.model.manifest import Evaluation, ModelSpec, VersionManifest
+from gitreg.model.measurement import Measurement
+from gitreg.store import results
+from gitreg.store.git import Git
+from gitreg.version import __version__
+
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "onnxruntime", "xgboost", "lightgbm")
+
+
+def identity(
+    git: Git, ev: Evaluation, policy_commit: str, tree: Path, allowed: Sequence[str]
+) -> dict[str, Any]:
+    """What identifies the evaluator: the built-in one, the libraries it runs with and the
+    pickle imports it allows (a cached result must not outlive a tightened allow-list), or
+    the command and the git objects of the files it names in the tree."""
+    if ev.command is None:
+        libs = {}
+        for lib in LIBRARIES:
+            try:
+                libs[lib] = importlib.metadata.version(lib)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        return {"builtin": __version__, "libraries": libs, "allowed": sorted(allowed)}
+    named = [a for a in ev.command if _in_tree(tree, a)]
+    return {"command": ev.command, "files": {a: git.blob_at(policy_commit, a) for a in named}}
+
+
+def _in_tree(tree: Path, arg: str) -> bool:
+    """Whether a command's argument names a file of the exported tree."""
+    try:
+        return len(arg) < 1024 and layout.is_repo_path(arg) and (tree / arg).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def facts(dataset_md5: str, ev: Evaluation, evaluator: dict[str, Any]) -> dict[str, Any]:
+    """What every result of one gate shares (and its report's `environment` shows)."""
+    sig = ev.significance
+    return {
+        "dataset_md5": dataset_md5,
+        "seed": sig.seed if sig else None,
+        "evaluator": "builtin" if ev.command is None else "command",
+        "identity": evaluator,
+    }
+
+
+def key(spec: ModelSpec, vm: VersionManifest, shared: dict[str, Any]) -> str:
+    assert spec.evaluation is not None
+    return records.cache_key(
+        {
+            "artifacts": sorted(a.md5 for a in vm.artifacts),
+            "dataset": shared["dataset_md5"],
+            "evaluator": shared["identity"],
+            "policy": spec.evaluation.model_dump(mode="json"),
+            "task": spec.task,
+            "gitreg": __version__,
+        }
+    )
+
+
+def lookup(folder: Path | None, entry: str, version: str) -> Measurement | None:
+    """The cached measurement of key `entry` for `version` (another version with the same
+    artifacts has the same key), or None (absent or corrupt: measure again)."""
+    data = results.load(folder, entry)
+    found = records.from_record(data) if data is not None else None
+    if found is None:
+        return None
+    log = replace(found.log, version=version) if found.log is not None else None
+    return replace(found, version=version, log=log)
+
+
+def store(folder: Path | None, entry: str, m: Measurement) -> None:
+    """Keep a successful measurement (a failed one is measured again next time)."""
+    if m.error is None and not m.cached:
+        results.save(folder, entry, records.to_record(m))
+
+
+def with_environment(m: Measurement, shared: dict[str, Any]) -> Measurement:
+    """The measurement with gitreg's side of its run's environment."""
+    env = {**m.environment, "dataset_md5": shared["dataset_md5"], "seed": shared["seed"]}
+    env |= {"evaluator": shared["evaluator"], "gitreg": __version__}
+    return replace(m, environment=env)
+
+
+def note(role: str, m: Measurement, entry: str) -> str:
+    return (
+        f"{role} {m.version}: result reused from the cache (key {entry[:12]}), not measured "
+        "again; --no-cache measures it"
+    )

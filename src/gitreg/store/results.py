@@ -1,0 +1,65 @@
+"""Reused evaluation results: one JSON file per result under the git directory.
+
+    <git common dir>/gitreg/evaluations/<key>.json
+
+The key (`gitreg.model.measurement.cache_key`) is a hash of everything the result depends
+on. Writes are atomic (a temporary file renamed into place); an entry that cannot be read,
+is not JSON or names another key is ignored, and the next run measures and overwrites it.
+Which runs may fill a cache that others trust is the workflow's business
+(docs/security.md): this module only keeps files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gitreg.store.git import Git
+
+MAX_ENTRY_BYTES = 64 << 20
+
+
+def cache_dir(git: Git) -> Path | None:
+    """The cache's folder (shared by a repository's worktrees), or None outside git."""
+    common = git.common_dir()
+    return common / "gitreg" / "evaluations" if common else None
+
+
+def load(folder: Path | None, key: str) -> dict[str, Any] | None:
+    """The stored result of `key`, or None (absent, unreadable or corrupt)."""
+    if folder is None:
+        return None
+    path = folder / f"{key}.json"
+    try:
+        if path.stat().st_size > MAX_ENTRY_BYTES:
+            return None
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    return data
+
+
+def save(folder: Path | None, key: str, record: dict[str, Any]) -> bool:
+    """Store `record` as the result of `key`, atomically; False if it could not be written."""
+    if folder is None:
+        return False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({**record, "key": key}, fh)
+            os.replace(tmp, folder / f"{key}.json")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        return False
+    return True
