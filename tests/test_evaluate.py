@@ -629,8 +629,12 @@ def test_malicious_files_refused_before_any_code_runs(tmp_path: Path) -> None:
     )
     hidden = np.array([Evil(pwned)], dtype=object)  # the nested pickle of an object array
     joblib.dump({"weights": hidden}, tmp_path / "evil-o.joblib", compress=3)
+    # the static scan reads on past the raw array bytes (gitreg's own opcode walk)
+    with pytest.raises(UnsafeModelError, match=r"posix\.system \(not on the allow-list\)"):
+        loading.check(tmp_path / "evil.joblib")
     for name in ("evil.joblib", "evil-z.joblib", "evil-o.joblib"):
-        assert "posix.system" not in " ".join(loading.check(tmp_path / name))
+        if name != "evil.joblib":  # compressed: no static scan can read it
+            assert "posix.system" not in " ".join(loading.check(tmp_path / name))
         with pytest.raises(UnsafeModelError, match=r"posix\.system \(not on the allow-list\)"):
             loading.load_model(tmp_path / name)
     skops.io.dump(FunctionTransformer(os.getcwd), tmp_path / "evil.skops")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitreg.errors import ArtifactError, UnsafeModelError
-from gitreg.evaluation import disclosure
+from gitreg.evaluation import disclosure, pickles
 from gitreg.evaluation.allowlist import ImportPolicy
 from gitreg.store import formats
 
@@ -71,12 +71,19 @@ def _scan_pickle(path: Path, policy: ImportPolicy) -> tuple[list[str], list[tupl
         raise ArtifactError("scanning pickles needs picklescan", INSTALL_HINT) from e
     with _quiet("picklescan"):
         result = scan_file_path(str(path))
-    found, refused = [], []
-    for g in result.globals:
-        found.append(f"{g.module}.{g.name}")
-        why = policy.problem(g.module, g.name, g.safety == SafetyLevel.Dangerous)
+    refused = []
+    for g in result.globals:  # first: what picklescan rates dangerous
+        why = g.safety == SafetyLevel.Dangerous and policy.problem(g.module, g.name, True)
         if why:
             refused.append((f"{g.module}.{g.name}", why))
+    with path.open("rb") as fh:  # then every name, read with a memo per nested pickle
+        named = pickles.globals_in(fh)
+    found, flagged = [], {full for full, _ in refused}
+    for module, name in named - {(pickles.UNKNOWN, pickles.UNKNOWN)}:
+        found.append(f"{module}.{name}")
+        why = policy.problem(module, name)
+        if why and f"{module}.{name}" not in flagged:
+            refused.append((f"{module}.{name}", why))
     return found, refused
 
 
