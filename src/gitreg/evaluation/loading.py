@@ -230,24 +230,52 @@ def _load_skops(path: Path, extra_allowed: Iterable[str]) -> Any:
 
 
 class OnnxModel:
-    """An ONNX classifier run by onnxruntime: `predict(X)` returns its first output."""
+    """An ONNX model run by onnxruntime on one float input: `predict(X)` is its first
+    output."""
 
-    def __init__(self, path: Path) -> None:
-        try:
-            import onnxruntime  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as e:
-            raise ArtifactError(
-                f"{path.name}: running ONNX models needs onnxruntime",
-                "pip install onnxruntime",
-            ) from e
-        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def _run(self, features: Any) -> list[Any]:
+        import numpy as np
+
+        name = self.session.get_inputs()[0].name
+        out: list[Any] = self.session.run(None, {name: np.asarray(features, dtype=np.float32)})
+        return out
 
     def predict(self, features: Any) -> Any:
         import numpy as np
 
-        name = self.session.get_inputs()[0].name
-        out = self.session.run(None, {name: np.asarray(features, dtype=np.float32)})
-        return np.asarray(out[0]).ravel()
+        return np.asarray(self._run(features)[0]).ravel()
+
+
+class OnnxClassifier(OnnxModel):
+    """An ONNX classifier whose second output maps each class to its probability (what
+    skl2onnx writes by default, its ZipMap): also `predict_proba(X)`, and `classes_`, known
+    after the first call."""
+
+    classes_: list[Any] | None = None
+
+    def predict_proba(self, features: Any) -> Any:
+        import numpy as np
+
+        rows: list[dict[Any, float]] = self._run(features)[1]
+        self.classes_ = list(rows[0]) if rows else []
+        return np.array([[row[k] for k in self.classes_] for row in rows], dtype=np.float64)
+
+
+def _onnx(path: Path) -> OnnxModel:
+    try:
+        import onnxruntime  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as e:
+        raise ArtifactError(
+            f"{path.name}: running ONNX models needs onnxruntime", "pip install 'gitreg[onnx]'"
+        ) from e
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    outputs = session.get_outputs()
+    if len(outputs) > 1 and str(outputs[1].type).startswith("seq(map("):
+        return OnnxClassifier(session)
+    return OnnxModel(session)
 
 
 def load_model(path: Path, extra_allowed: Iterable[str] = ()) -> Any:
@@ -263,7 +291,7 @@ def load_model(path: Path, extra_allowed: Iterable[str] = ()) -> Any:
     if fmt == "skops":
         return _load_skops(path, extra_allowed)
     if fmt == "onnx":
-        return OnnxModel(path)
+        return _onnx(path)
     raise ArtifactError(
         f"{path.name}: the built-in evaluator cannot load {fmt or 'this kind of'} files",
         "it loads .pkl, .pickle, .joblib, .skops and .onnx; for others set evaluation.command",

@@ -40,6 +40,9 @@ from gitreg.model.gate import CommandLog, Measurement
 
 TAIL_CHARS = 4000
 MAX_OUTPUT_BYTES = 1 << 20
+# Keys of a result that are not metrics: the built-in evaluator's run environment and
+# its paired-bootstrap values (1000 samples x 15 metrics is about 0.4 MB as JSON)
+RESULT_EXTRAS = ("environment", "bootstrap")
 _OUT_OF_MEMORY = re.compile(r"MemoryError|Cannot allocate memory|bad_alloc|out of memory")
 
 
@@ -88,6 +91,8 @@ def parse_output(path: Path) -> tuple[dict[str, float], dict[str, dict[str, floa
     if not isinstance(data, dict):
         raise ValueError(f"wrote a JSON {type(data).__name__}, not an object of metric -> number")
     slices = data.pop("by_slice", {})
+    for key in RESULT_EXTRAS:  # not metrics; read by the gate's own steps
+        data.pop(key, None)
     metrics = {str(k): _number(v, f"metric {k!r}") for k, v in data.items()}
     if not isinstance(slices, dict) or not all(isinstance(v, dict) for v in slices.values()):
         raise ValueError('"by_slice" is not an object of slice -> {metric: number}')
@@ -249,13 +254,20 @@ def builtin_argv(
     target: str,
     slices: Iterable[str],
     allowed: Iterable[str],
+    *,
+    task: str = "classification",
+    bootstrap: tuple[int, int] | None = None,
 ) -> list[str]:
     """The argv that runs the built-in evaluator in its own process: isolated mode (-I), so
-    that nothing in the exported tree (its cwd) or the environment shadows a package."""
+    that nothing in the exported tree (its cwd) or the environment shadows a package.
+    `bootstrap` = (samples, seed) asks for the paired-bootstrap values too."""
     argv = [sys.executable, "-I", "-m", "gitreg.evaluation.builtin", "--model", str(model)]
     argv += ["--dataset", str(dataset), "--output", str(output), "--target", target]
+    argv += ["--task", task]
     for s in slices:
         argv += ["--slice", s]
     for a in allowed:
         argv += ["--allow", a]
+    if bootstrap is not None:
+        argv += ["--bootstrap-samples", str(bootstrap[0]), "--bootstrap-seed", str(bootstrap[1])]
     return argv

@@ -167,6 +167,9 @@ class Evaluation(_Strict):
     timeout: Annotated[int, Field(gt=0, strict=True)] = 600
     metrics: dict[str, MetricPolicy] = Field(default_factory=dict)
     slices: list[str] = Field(default_factory=list, description="columns to report by value")
+    entrypoint: RelPath | None = Field(
+        None, description="built-in evaluator: the file to load inside a directory artifact"
+    )
 
 
 class ModelSpec(_Manifest):

@@ -24,6 +24,7 @@ from gitreg.errors import ManifestError, RegistryError, UnsafeModelError, UsageE
 from gitreg.evaluation import runner, sandbox
 from gitreg.evaluation.loading import check
 from gitreg.model import layout
+from gitreg.model import metrics as metric_names
 from gitreg.model.dvcfile import dvc_pointer
 from gitreg.model.gate import GateReport, GateSummary, Measurement, MetricVerdict, decide
 from gitreg.model.manifest import ModelSpec, VersionManifest
@@ -235,19 +236,62 @@ def _fetch(git: Git, root: Path, gate: Gate, project: Path, tree: Path) -> Path:
     return got
 
 
-def _model_path(project: Path, vm: VersionManifest, builtin: bool) -> Path | str:
+def _model_path(
+    project: Path, vm: VersionManifest, builtin: bool, entrypoint: str | None = None
+) -> Path | str:
     """What {model} means: the one artifact, else the version's artifact directory.
 
-    For the built-in evaluator, the one loadable file; a string says why there is none.
+    For the built-in evaluator, the file to load: {model} if it is a loadable file, else
+    `entrypoint` inside it, else the one loadable file inside it; a string says why there
+    is none.
     """
     files = [project / a.path for a in vm.artifacts]
+    place = files[0] if len(files) == 1 else project / layout.artifacts_dir(vm.name, vm.version)
     if not builtin:
-        return files[0] if len(files) == 1 else project / layout.artifacts_dir(vm.name, vm.version)
-    loadable = [f for f in files if formats.file_format(f) in LOADABLE]
-    if len(loadable) == 1:
-        return loadable[0]
-    found = ", ".join(f.name for f in loadable) or "none"
-    return f"the built-in evaluator needs one .pkl/.joblib/.skops/.onnx artifact (found: {found})"
+        return place
+    if place.is_file():
+        if entrypoint not in (None, place.name):
+            return (
+                f"evaluation.entrypoint {entrypoint!r}: the version's one artifact is the file "
+                f"{place.name}, not a directory; remove entrypoint"
+            )
+        if formats.file_format(place) in LOADABLE:
+            return place
+        return f"the built-in evaluator cannot load {place.name} (it loads {_KINDS})"
+    return _entrypoint(place, entrypoint)
+
+
+_KINDS = ".pkl, .pickle, .joblib, .skops, .onnx files"
+
+
+def _entrypoint(folder: Path, entrypoint: str | None) -> Path | str:
+    """The file to load inside a directory artifact (see `_model_path`)."""
+    if entrypoint is not None:
+        path = folder / entrypoint
+        inside = path.resolve().is_relative_to(folder.resolve())
+        if not inside or not path.is_file() or formats.file_format(path) not in LOADABLE:
+            return (
+                f"evaluation.entrypoint {entrypoint!r} is not a loadable file inside the "
+                f"version's artifacts ({_KINDS}); found: {_candidates(folder) or 'none'}"
+            )
+        return path
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and _loadable(p))
+    if len(found) == 1:
+        return found[0]
+    return (
+        f"the built-in evaluator needs one loadable file in the version's artifacts ({_KINDS}), "
+        f"found {_candidates(folder) or 'none'}; set evaluation.entrypoint in model.yaml to "
+        "the one to load (a path inside the artifact directory)"
+    )
+
+
+def _loadable(path: Path) -> bool:
+    return formats.file_format(path) in LOADABLE
+
+
+def _candidates(folder: Path) -> str:
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and _loadable(p))
+    return ", ".join(p.relative_to(folder).as_posix() for p in found)
 
 
 def _measure(
@@ -259,16 +303,16 @@ def _measure(
     work = project.parent
     box = sandbox.Sandbox(work=work, writable=work / role, hidden=(root,))
     output = box.writable / "metrics.json"
-    model = _model_path(project, vm, builtin=ev.command is None)
+    model = _model_path(project, vm, ev.command is None, ev.entrypoint)
     if isinstance(model, str):
         return Measurement(vm.version, error=model)
     if ev.command is not None:
         argv = runner.fill(ev.command, model, dataset, output)
-    elif gate.spec.task != "classification":
+    elif gate.spec.task not in metric_names.TASKS:
         task = gate.spec.task or "not set"
         error = (
             "no evaluation.command, and the built-in evaluator handles "
-            f"task: classification only (task: {task})"
+            f"task: {' or '.join(metric_names.TASKS)} only (task: {task})"
         )
         return Measurement(vm.version, error=error)
     else:
@@ -277,7 +321,9 @@ def _measure(
         except UnsafeModelError as e:
             return Measurement(vm.version, error=e.message)
         target = ev.target or "target"
-        argv = runner.builtin_argv(model, dataset, output, target, ev.slices, gate.allowed)
+        argv = runner.builtin_argv(
+            model, dataset, output, target, ev.slices, gate.allowed, task=gate.spec.task
+        )
     measured = runner.run(argv, role, vm.version, output, ev.timeout, tree, box, ev.metrics)
     if measured.error and ev.command is None:  # the built-in evaluator says "error: ..."
         reason = measured.error.replace(
@@ -291,7 +337,7 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
     """Measure the baseline, then the candidate (so it cannot touch the baseline's run)."""
     ev = gate.spec.evaluation
     assert ev is not None
-    if ev.command is None and gate.spec.task == "classification":
+    if ev.command is None and gate.spec.task in metric_names.TASKS:
         runner.require_builtin()
     with tempfile.TemporaryDirectory(prefix="gitreg-evaluate-") as tmp:
         work = Path(tmp)
