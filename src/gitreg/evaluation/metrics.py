@@ -45,40 +45,32 @@ def _ratio(num: Any, den: Any) -> Any:
 
 
 class _Ranker:
-    """One score column against one class: AUC and average precision under weights."""
+    """One score column against one class: its weighted ROC and precision-recall curves,
+    from the scores sorted once (`np.unique`: ties share a group)."""
 
     def __init__(self, score: Any, positive: Any) -> None:
         np = _np()
         self.unique, self.group = np.unique(score, return_inverse=True)  # ascending
-        self.positive = positive.astype(float)
-        self.negative = 1.0 - self.positive
+        self.positive_rows = np.flatnonzero(positive)
+        self.positive_group = self.group[self.positive_rows]
 
-    def _weights(self, w: Any) -> tuple[Any, Any]:
+    def curves(self, w: Any) -> tuple[float | None, float | None]:
+        """(AUC, average precision) under the row weights `w`; None where undefined."""
         np = _np()
         size = len(self.unique)
-        wp = np.bincount(self.group, weights=w * self.positive, minlength=size)
-        wn = np.bincount(self.group, weights=w * self.negative, minlength=size)
-        return wp, wn
-
-    def auc(self, w: Any) -> float | None:
-        np = _np()
-        wp, wn = self._weights(w)
+        total = np.bincount(self.group, weights=w, minlength=size)
+        wp = np.bincount(self.positive_group, weights=w[self.positive_rows], minlength=size)
+        wn = total - wp
         pos, neg = wp.sum(), wn.sum()
-        if pos <= 0 or neg <= 0:
-            return None
-        below = np.cumsum(wn) - wn  # negatives scored strictly lower; ties count half
-        return float(np.dot(wp, below + 0.5 * wn) / (pos * neg))
-
-    def average_precision(self, w: Any) -> float | None:
-        np = _np()
-        wp, wn = self._weights(w)
-        wp, wn = wp[::-1], wn[::-1]  # thresholds from the highest score down
-        pos = wp.sum()
         if pos <= 0:
-            return None
-        tps = np.cumsum(wp)
-        precision = _ratio(tps, tps + np.cumsum(wn))
-        return float(np.dot(wp, precision) / pos)
+            return None, None
+        cum_p, cum_n = np.cumsum(wp), np.cumsum(wn)
+        auc = None
+        if neg > 0:  # negatives scored strictly lower, ties counting half
+            auc = float(np.dot(wp, cum_n - 0.5 * wn) / (pos * neg))
+        tps = pos - cum_p + wp  # scored at least this group's score: predicted positive
+        precision = _ratio(tps, tps + (neg - cum_n + wn))
+        return auc, float(np.dot(wp, precision) / pos)
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -134,9 +126,10 @@ class Classification:
             out[name] = float(per_class[present].mean())
             out[f"{name}_weighted"] = float(np.dot(per_class, support) / total)
         if self.row_loss is not None:
-            out["roc_auc"] = _mean([r.auc(w) for r in self.rankers])
+            curves = [r.curves(w) for r in self.rankers]
+            out["roc_auc"] = _mean([auc for auc, _ in curves])
             out["log_loss"] = float(np.dot(w, self.row_loss) / total)
-            out["average_precision"] = _mean([r.average_precision(w) for r in self.rankers])
+            out["average_precision"] = _mean([ap for _, ap in curves])
         return out
 
 
