@@ -1,9 +1,11 @@
 """Loading a model file without running the code it may carry.
 
 A pickle is a program: loading one calls whatever functions it names. So a pickle (or a
-joblib file, which is a pickle) is first scanned with picklescan, statically, and refused if
-it names a global the allow-list does not allow (`allowlist.ImportPolicy`: exact callables,
-and scikit-learn estimator classes); then it is loaded through an unpickler whose
+joblib file, which is a pickle) is first scanned statically, and refused if picklescan rates
+a global it names dangerous, or if it names a global the allow-list does not allow
+(`allowlist.ImportPolicy`: exact callables, and scikit-learn estimator classes), the names
+read by `pickles.globals_in` (picklescan misnames globals after a joblib file's nested
+pickles; see there); then it is loaded through an unpickler whose
 `find_class` enforces the same list before the import and checks what the import returned,
 so what a static scan cannot see (the tail of a joblib file behind raw array bytes, a
 compressed file, the nested pickle of an object array) is still checked before anything is

@@ -7,8 +7,8 @@ number, optionally with `"by_slice": {slice: {metric: number}}`. Anything else (
 a non-zero exit, a limit hit, no output, invalid JSON, a value that is not a number)
 becomes a `Measurement` with an `error` that says which, never an exception.
 
-The built-in evaluator (classification, scikit-learn) runs as the same kind of process,
-`python -I -m gitreg.evaluation.builtin`, so the candidate is loaded outside the process
+The built-in evaluator (classification or regression: `model.metrics`) runs as the same
+kind of process, `python -I -m gitreg.evaluation.builtin`, so the candidate is loaded outside the process
 that holds the registry and any token, under the same timeout. Every run is sandboxed
 (`gitreg.evaluation.sandbox`: an allow-list environment, no network, a read-only
 filesystem, resource limits), and every text of its result is redacted
