@@ -8,10 +8,10 @@ a non-zero exit, a limit hit, no output, invalid JSON, a value that is not a num
 becomes a `Measurement` with an `error` that says which, never an exception.
 
 The built-in evaluator (classification or regression: `model.metrics`) runs as the same
-kind of process, `python -I -m gitreg.evaluation.builtin`, so the candidate is loaded outside the process
-that holds the registry and any token, under the same timeout. Every run is sandboxed
-(`gitreg.evaluation.sandbox`: an allow-list environment, no network, a read-only
-filesystem, resource limits), and every text of its result is redacted
+kind of process, `python -I -m gitreg.evaluation.builtin`, so the candidate is loaded
+outside the process that holds the registry and any token, under the same timeout. Every
+run is sandboxed (`gitreg.evaluation.sandbox`: an allow-list environment, no network, a
+read-only filesystem, resource limits), and every text of its result is redacted
 (`gitreg.evaluation.disclosure`) before it reaches the report.
 """
 
