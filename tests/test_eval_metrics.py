@@ -195,7 +195,8 @@ def test_classification_reports_every_metric_with_probabilities(
     assert env["task"] == "classification"
     assert env["python"] == ".".join(map(str, sys.version_info[:3]))
     assert env["libraries"]["scikit-learn"] == __import__("sklearn").__version__
-    assert "onnxruntime" not in env["libraries"]  # only what the run imported
+    imported = {d for m, d in builtin.LIBRARIES.items() if m in sys.modules}
+    assert set(env["libraries"]) == imported  # what this process imported
 
 
 def test_a_model_without_predict_proba_reports_no_probability_metrics(
@@ -278,7 +279,11 @@ def test_named_features_go_in_as_a_dataframe_without_warning(
     assert proc.returncode == 0, proc.stderr
     assert "feature names" not in proc.stderr and "Warning" not in proc.stderr, proc.stderr
     expected = skm.accuracy_score(holdout.target, model.predict(holdout[["spend", "tenure"]]))
-    assert json.loads(out.read_text())["accuracy"] == pytest.approx(expected)
+    result = json.loads(out.read_text())
+    assert result["accuracy"] == pytest.approx(expected)
+    libraries = result["environment"]["libraries"]  # only what the evaluator's run imported
+    assert {"numpy", "scikit-learn", "pandas", "joblib"} <= set(libraries)
+    assert "onnxruntime" not in libraries and "lightgbm" not in libraries
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # in-process too
         evaluate(tmp_path, path, "--slice", "region")
