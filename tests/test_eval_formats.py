@@ -355,3 +355,18 @@ def test_directory_artifact_entrypoint_regression_and_validate(
     assert [(w["path"], w["field"], w["kind"]) for w in warnings] == [
         ("models/price/model.yaml", "evaluation.metrics.accuracy", "unmeasurable-metric")
     ]
+
+
+def test_the_scan_stops_on_a_file_of_junk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes that are no opcode restart the walk at every byte: it stops after MAX_RUNS
+    runs (the unpickler still refuses the file), so junk cannot keep gitreg busy."""
+    monkeypatch.setattr(pickles, "MAX_RUNS", 1000)
+    path = tmp_path / "junk.pkl"
+    path.write_bytes(b"\xff" * 5000 + crafted("posix", "system", "true"))
+    with path.open("rb") as fh:
+        assert len(pickles._segments(fh)) == 1000
+    with path.open("rb") as fh:
+        assert pickles.globals_in(fh) == set()  # the global is past the 1000th byte
+    with path.open("rb") as fh:
+        monkeypatch.setattr(pickles, "MAX_RUNS", 10_000)
+        assert pickles.globals_in(fh) == {("posix", "system")}

@@ -12,8 +12,9 @@ another (a `PROTO` opcode after the first) gets its own memo until its `STOP`.
 
 Like picklescan, it walks on past bytes it cannot parse (the raw array data of a joblib
 file), where it can meet a byte that reads as a STACK_GLOBAL with no strings before it:
-that is `(UNKNOWN, UNKNOWN)`, which picklescan (run first) rates for itself. What it reads
-is best effort either way: the restricted unpickler (`loading`) checks every global again,
+that is `(UNKNOWN, UNKNOWN)`, which picklescan (run first) rates for itself. It stops after
+`MAX_RUNS` restarts, so that a file of junk bytes cannot keep it busy. What it reads is
+best effort either way: the restricted unpickler (`loading`) checks every global again,
 by its real name, before it is called.
 """
 
@@ -36,20 +37,25 @@ _STRINGS = (
     "SHORT_BINSTRING",
 )
 _Op = tuple[Any, Any, Any]
+# A file of bytes that are no opcode restarts the walk at every byte (about 20 us each):
+# past this many runs it stops, and the unpickler alone checks the rest. A joblib file of
+# a 100-tree forest has about 1700 runs.
+MAX_RUNS = 100_000
 
 
 def _segments(fh: IO[bytes]) -> list[list[_Op]]:
     """The opcode runs of the file: genops until it stops (a STOP or a byte it cannot
-    read), again from there, to the end."""
-    runs = []
-    while True:
+    read), again from there, to the end, or for at most `MAX_RUNS` runs."""
+    runs: list[list[_Op]] = []
+    while len(runs) < MAX_RUNS:
         ops: list[_Op] = []
         with contextlib.suppress(Exception):  # raw bytes: go on from where it stopped
             ops.extend(pickletools.genops(fh))
         runs.append(ops)
         if fh.read(1) == b"":
-            return runs
+            break
         fh.seek(-1, 1)
+    return runs
 
 
 def _stack_global(ops: list[_Op], n: int, memo: dict[Any, Any]) -> tuple[str, str]:
