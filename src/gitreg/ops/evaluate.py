@@ -266,32 +266,28 @@ _KINDS = ".pkl, .pickle, .joblib, .skops, .onnx files"
 
 def _entrypoint(folder: Path, entrypoint: str | None) -> Path | str:
     """The file to load inside a directory artifact (see `_model_path`)."""
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and _loadable(p))
+    names = ", ".join(p.relative_to(folder).as_posix() for p in found) or "none"
     if entrypoint is not None:
         path = folder / entrypoint
         inside = path.resolve().is_relative_to(folder.resolve())
-        if not inside or not path.is_file() or formats.file_format(path) not in LOADABLE:
+        if not inside or not path.is_file() or not _loadable(path):
             return (
                 f"evaluation.entrypoint {entrypoint!r} is not a loadable file inside the "
-                f"version's artifacts ({_KINDS}); found: {_candidates(folder) or 'none'}"
+                f"version's artifacts ({_KINDS}); found: {names}"
             )
         return path
-    found = sorted(p for p in folder.rglob("*") if p.is_file() and _loadable(p))
     if len(found) == 1:
         return found[0]
     return (
         f"the built-in evaluator needs one loadable file in the version's artifacts ({_KINDS}), "
-        f"found {_candidates(folder) or 'none'}; set evaluation.entrypoint in model.yaml to "
-        "the one to load (a path inside the artifact directory)"
+        f"found {names}; set evaluation.entrypoint in model.yaml to the one to load (a path "
+        "inside the artifact directory)"
     )
 
 
 def _loadable(path: Path) -> bool:
     return formats.file_format(path) in LOADABLE
-
-
-def _candidates(folder: Path) -> str:
-    found = sorted(p for p in folder.rglob("*") if p.is_file() and _loadable(p))
-    return ", ".join(p.relative_to(folder).as_posix() for p in found)
 
 
 def _measure(
