@@ -6,10 +6,11 @@ A pickle names globals (`module.qualname`) and calls them. A global is allowed i
    pipelines, numpy arrays, dtypes, scalars and random states, and scipy sparse matrices
    use (found by pickling real fitted models with pickle and joblib), or one of a
    registry's `allow_pickle_imports` (exact names too); or
-2. a scikit-learn estimator class: named in a `sklearn.*` module outside `DENIED_MODULES`,
-   and, once resolved, a class defined in `sklearn.*` that subclasses
-   `sklearn.base.BaseEstimator`. scikit-learn's estimators do nothing in `__init__` but
-   store their parameters, and restore their state by updating `__dict__`.
+2. a scikit-learn estimator class: named in a module of `ESTIMATORS` (scikit-learn, and
+   the scikit-learn wrappers of XGBoost and LightGBM) outside `DENIED_MODULES`, and, once
+   resolved, a class defined there that subclasses `sklearn.base.BaseEstimator`.
+   Estimators do nothing in `__init__` but store their parameters, and restore their
+   state by updating `__dict__`.
 
 Everything else is refused: numpy's and scipy's functions (`numpy.load`, `numpy.fromfile`,
 `numpy.testing.*`), scikit-learn's functions and test helpers, `os`, `builtins.eval`,
@@ -38,17 +39,50 @@ _LOSSES = (
     "ExponentialLoss"
 )
 _LINKS = "Interval IdentityLink LogLink LogitLink HalfLogitLink MultinomialLogit"
+# numpy's scalar types: calling one makes a number (numpy.float32(x)), nothing else
+_NUMPY_SCALARS = (
+    "float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64 bool_ "
+    "complex64 complex128 str_ bytes_ object_ datetime64 timedelta64"
+)
+# Plain classes of fitted scikit-learn models that are not estimators: state holders
+# (restored by __setstate__ or __dict__), found by pickling every sklearn estimator.
+_SGD_LOSSES = (
+    "Hinge SquaredHinge Log LogLoss ModifiedHuber SquaredLoss Huber EpsilonInsensitive "
+    "SquaredEpsilonInsensitive"
+)
+_DISTANCES = ("Euclidean", "SEuclidean", "Manhattan", "Chebyshev", "Minkowski")
+_SKLEARN_STATE = (
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    *(f"sklearn.neighbors._{t}_tree.newObj" for t in ("kd", "ball")),
+    "sklearn.metrics._dist_metrics.newObj",
+    *(
+        f"sklearn.metrics._dist_metrics.{d}Distance{b}"
+        for d in _DISTANCES
+        for b in ("", "32", "64")
+    ),
+    *(f"sklearn.linear_model._sgd_fast.{name}" for name in _SGD_LOSSES.split()),
+)
+# The boosters inside XGBoost's and LightGBM's scikit-learn wrappers: their __setstate__
+# hands the saved model's bytes or text to the library's own parser (no Python runs).
+_BOOSTERS = ("xgboost.core.Booster", "lightgbm.basic.Booster")
 
 EXACT: frozenset[str] = frozenset(
     {
         *(f"builtins.{name}" for name in _BUILTINS.split()),
         "collections.OrderedDict",
+        "collections.defaultdict",
         "copyreg._reconstructor",
         "_codecs.encode",
         "joblib.numpy_pickle.NumpyArrayWrapper",
         "numpy.ndarray",
         "numpy.dtype",
-        "numpy.float64",
+        *(f"numpy.{name}" for name in _NUMPY_SCALARS.split()),
         *(f"numpy.{core}.{name}" for core in ("_core", "core") for name in _NUMPY_CORE),
         *(f"numpy.random.{name}" for name in _RANDOM.split()),
         *(f"scipy.sparse._{f}.{f}_{kind}" for f in _SPARSE for kind in ("matrix", "array")),
@@ -57,9 +91,12 @@ EXACT: frozenset[str] = frozenset(
         *(f"sklearn._loss._loss.Cy{name}" for name in _LOSSES.split()),
         "sklearn._loss._loss.__pyx_unpickle_CyHalfMultinomialLoss",
         *(f"sklearn._loss.link.{name}" for name in _LINKS.split()),
+        *_SKLEARN_STATE,
+        *_BOOSTERS,
     }
 )
-ESTIMATORS = "sklearn"
+# Packages whose scikit-learn estimator classes (subclasses of BaseEstimator) may load.
+ESTIMATORS = ("sklearn", "xgboost", "lightgbm")
 # Inside sklearn: test helpers, estimators built to check others, data download and loaders.
 DENIED_MODULES = (
     "sklearn.utils._testing",
@@ -70,12 +107,17 @@ DENIED_MODULES = (
     "sklearn.externals",
     "sklearn.experimental",
     "sklearn.conftest",
+    "xgboost.testing",
+    "xgboost.spark",
+    "xgboost.dask",
+    "lightgbm.dask",
 )
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 
 
-def _under(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
+def _under(module: str, package: str | tuple[str, ...]) -> bool:
+    packages = (package,) if isinstance(package, str) else package
+    return any(module == p or module.startswith(p + ".") for p in packages)
 
 
 def _denied(module: str) -> bool:
@@ -85,8 +127,8 @@ def _denied(module: str) -> bool:
 
 
 def is_estimator_class(obj: object) -> bool:
-    """A class defined in `sklearn.*` (outside the denied modules), subclassing
-    `sklearn.base.BaseEstimator`."""
+    """A class defined in `sklearn.*`, `xgboost.*` or `lightgbm.*` (outside the denied
+    modules), subclassing `sklearn.base.BaseEstimator`."""
     if not isinstance(obj, type):
         return False
     defined = getattr(obj, "__module__", None)

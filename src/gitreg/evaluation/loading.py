@@ -1,9 +1,11 @@
 """Loading a model file without running the code it may carry.
 
 A pickle is a program: loading one calls whatever functions it names. So a pickle (or a
-joblib file, which is a pickle) is first scanned with picklescan, statically, and refused if
-it names a global the allow-list does not allow (`allowlist.ImportPolicy`: exact callables,
-and scikit-learn estimator classes); then it is loaded through an unpickler whose
+joblib file, which is a pickle) is first scanned statically, and refused if picklescan rates
+a global it names dangerous, or if it names a global the allow-list does not allow
+(`allowlist.ImportPolicy`: exact callables, and scikit-learn estimator classes), the names
+read by `pickles.globals_in` (picklescan misnames globals after a joblib file's nested
+pickles; see there); then it is loaded through an unpickler whose
 `find_class` enforces the same list before the import and checks what the import returned,
 so what a static scan cannot see (the tail of a joblib file behind raw array bytes, a
 compressed file, the nested pickle of an object array) is still checked before anything is
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitreg.errors import ArtifactError, UnsafeModelError
-from gitreg.evaluation import disclosure
+from gitreg.evaluation import disclosure, pickles
 from gitreg.evaluation.allowlist import ImportPolicy
 from gitreg.store import formats
 
@@ -71,12 +73,19 @@ def _scan_pickle(path: Path, policy: ImportPolicy) -> tuple[list[str], list[tupl
         raise ArtifactError("scanning pickles needs picklescan", INSTALL_HINT) from e
     with _quiet("picklescan"):
         result = scan_file_path(str(path))
-    found, refused = [], []
-    for g in result.globals:
-        found.append(f"{g.module}.{g.name}")
-        why = policy.problem(g.module, g.name, g.safety == SafetyLevel.Dangerous)
+    refused = []
+    for g in result.globals:  # first: what picklescan rates dangerous
+        why = g.safety == SafetyLevel.Dangerous and policy.problem(g.module, g.name, True)
         if why:
             refused.append((f"{g.module}.{g.name}", why))
+    with path.open("rb") as fh:  # then every name, read with a memo per nested pickle
+        named = pickles.globals_in(fh)
+    found, flagged = [], {full for full, _ in refused}
+    for module, name in named - {(pickles.UNKNOWN, pickles.UNKNOWN)}:
+        found.append(f"{module}.{name}")
+        why = policy.problem(module, name)
+        if why and f"{module}.{name}" not in flagged:
+            refused.append((f"{module}.{name}", why))
     return found, refused
 
 
@@ -223,24 +232,52 @@ def _load_skops(path: Path, extra_allowed: Iterable[str]) -> Any:
 
 
 class OnnxModel:
-    """An ONNX classifier run by onnxruntime: `predict(X)` returns its first output."""
+    """An ONNX model run by onnxruntime on one float input: `predict(X)` is its first
+    output."""
 
-    def __init__(self, path: Path) -> None:
-        try:
-            import onnxruntime  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as e:
-            raise ArtifactError(
-                f"{path.name}: running ONNX models needs onnxruntime",
-                "pip install onnxruntime",
-            ) from e
-        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def _run(self, features: Any) -> list[Any]:
+        import numpy as np
+
+        name = self.session.get_inputs()[0].name
+        out: list[Any] = self.session.run(None, {name: np.asarray(features, dtype=np.float32)})
+        return out
 
     def predict(self, features: Any) -> Any:
         import numpy as np
 
-        name = self.session.get_inputs()[0].name
-        out = self.session.run(None, {name: np.asarray(features, dtype=np.float32)})
-        return np.asarray(out[0]).ravel()
+        return np.asarray(self._run(features)[0]).ravel()
+
+
+class OnnxClassifier(OnnxModel):
+    """An ONNX classifier whose second output maps each class to its probability (what
+    skl2onnx writes by default, its ZipMap): also `predict_proba(X)`, and `classes_`, known
+    after the first call."""
+
+    classes_: list[Any] | None = None
+
+    def predict_proba(self, features: Any) -> Any:
+        import numpy as np
+
+        rows: list[dict[Any, float]] = self._run(features)[1]
+        self.classes_ = list(rows[0]) if rows else []
+        return np.array([[row[k] for k in self.classes_] for row in rows], dtype=np.float64)
+
+
+def _onnx(path: Path) -> OnnxModel:
+    try:
+        import onnxruntime  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as e:
+        raise ArtifactError(
+            f"{path.name}: running ONNX models needs onnxruntime", "pip install 'gitreg[onnx]'"
+        ) from e
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    outputs = session.get_outputs()
+    if len(outputs) > 1 and str(outputs[1].type).startswith("seq(map("):
+        return OnnxClassifier(session)
+    return OnnxModel(session)
 
 
 def load_model(path: Path, extra_allowed: Iterable[str] = ()) -> Any:
@@ -256,7 +293,7 @@ def load_model(path: Path, extra_allowed: Iterable[str] = ()) -> Any:
     if fmt == "skops":
         return _load_skops(path, extra_allowed)
     if fmt == "onnx":
-        return OnnxModel(path)
+        return _onnx(path)
     raise ArtifactError(
         f"{path.name}: the built-in evaluator cannot load {fmt or 'this kind of'} files",
         "it loads .pkl, .pickle, .joblib, .skops and .onnx; for others set evaluation.command",

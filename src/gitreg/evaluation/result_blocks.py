@@ -26,15 +26,19 @@ MAX_ENV_KEYS = 64
 MAX_ENV_TEXT = 200
 
 
-def _numbers(value: Any, where: str, most: int) -> list[float]:
+def _numbers(value: Any, where: str, most: int, nulls: bool = False) -> list[float]:
+    """A list of finite numbers; with `nulls`, null too (a metric undefined on a
+    resample, e.g. AUC when the resample holds one class), read as NaN."""
     if not isinstance(value, list) or not value:
         raise ValueError(f"{where} is not a non-empty list of numbers")
     if len(value) > most:
         raise ValueError(f"{where} holds {len(value)} values, more than {most}")
     for x in value:
+        if x is None and nulls:
+            continue
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
             raise ValueError(f"{where} holds {str(x)[:40]!r}, not a finite number")
-    return [float(x) for x in value]
+    return [math.nan if x is None else float(x) for x in value]
 
 
 def _int(value: Any, where: str, low: int, high: int) -> int:
@@ -56,7 +60,7 @@ def bootstrap(data: Any, known: Collection[str]) -> Bootstrap | None:
     for name, values in data["metrics"].items():
         if name not in known:
             continue
-        metrics[name] = _numbers(values, f'"bootstrap.metrics.{name}"', samples)
+        metrics[name] = _numbers(values, f'"bootstrap.metrics.{name}"', samples, nulls=True)
         if len(metrics[name]) != samples:
             raise ValueError(
                 f'"bootstrap.metrics.{name}" holds {len(metrics[name])} values, not {samples}'

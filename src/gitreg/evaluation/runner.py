@@ -7,11 +7,11 @@ number, optionally with `"by_slice": {slice: {metric: number}}`. Anything else (
 a non-zero exit, a limit hit, no output, invalid JSON, a value that is not a number)
 becomes a `Measurement` with an `error` that says which, never an exception.
 
-The built-in evaluator (classification, scikit-learn) runs as the same kind of process,
-`python -I -m gitreg.evaluation.builtin`, so the candidate is loaded outside the process
-that holds the registry and any token, under the same timeout. Every run is sandboxed
-(`gitreg.evaluation.sandbox`: an allow-list environment, no network, a read-only
-filesystem, resource limits), and every text of its result is redacted
+The built-in evaluator (classification or regression: `model.metrics`) runs as the same
+kind of process, `python -I -m gitreg.evaluation.builtin`, so the candidate is loaded
+outside the process that holds the registry and any token, under the same timeout. Every
+run is sandboxed (`gitreg.evaluation.sandbox`: an allow-list environment, no network, a
+read-only filesystem, resource limits), and every text of its result is redacted
 (`gitreg.evaluation.disclosure`) before it reaches the report.
 """
 
@@ -266,6 +266,8 @@ def builtin_argv(
     target: str,
     slices: Iterable[str],
     allowed: Iterable[str],
+    *,
+    task: str = "classification",
     bootstrap: tuple[int, int] | None = None,
 ) -> list[str]:
     """The argv that runs the built-in evaluator in its own process: isolated mode (-I), so
@@ -273,6 +275,7 @@ def builtin_argv(
     `bootstrap`: (samples, seed) of the policy's significance, for its "bootstrap" block."""
     argv = [sys.executable, "-I", "-m", "gitreg.evaluation.builtin", "--model", str(model)]
     argv += ["--dataset", str(dataset), "--output", str(output), "--target", target]
+    argv += ["--task", task]
     for s in slices:
         argv += ["--slice", s]
     for a in allowed:

@@ -14,6 +14,7 @@ gate then applies its plain rule (`gitreg.model.gate`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from gitreg.evaluation import resample
@@ -109,7 +110,13 @@ def intervals(
                 if boot is not None and metric in boot.metrics
                 else means[(role, metric)]
             )
-        diffs = [c - b for c, b in zip(draws["candidate"], draws["baseline"])]
+        pairs = zip(draws["candidate"], draws["baseline"])
+        diffs = [c - b for c, b in pairs if not (math.isnan(c) or math.isnan(b))]
+        if len(diffs) * 2 < s.samples:  # undefined on most resamples: no honest interval
+            missing[metric] = (
+                f"{metric} is undefined on {s.samples - len(diffs)} of {s.samples} resamples"
+            )
+            continue
         delta[metric] = percentile_interval(diffs, s.confidence)
     if missing and not delta and len(set(missing.values())) == 1:
         missing = {"*": next(iter(missing.values()))}

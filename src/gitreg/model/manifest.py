@@ -223,6 +223,9 @@ class Evaluation(_Strict):
         description="how a rollback (a version that held the stage before) is gated: "
         "absolute min/max only, or the full policy",
     )
+    entrypoint: RelPath | None = Field(
+        None, description="built-in evaluator: the file to load inside a directory artifact"
+    )
 
 
 class ModelSpec(_Manifest):

@@ -14,6 +14,7 @@ from typing import Any
 
 from gitreg.errors import Problem
 from gitreg.model import layout
+from gitreg.model import metrics as metric_names
 from gitreg.model.manifest import ModelSpec, RegistryConfig, StageRule, VersionManifest
 
 # GTO's name grammar (gto.constants.name, gto 1.10.1): no '.', so a dotted name's tags
@@ -210,3 +211,29 @@ def needs_review(what: str, path: str, owners: list[str] | None) -> str:
         who = f"its CODEOWNERS must approve it, but the base's CODEOWNERS entry for {path} "
         who += "names no owner"
     return f"rule change ({what}): {who}; this pull request was judged by the base's rules"
+
+
+UNMEASURABLE = "unmeasurable-metric"  # the kind of warning `unmeasurable_metrics` gives
+
+
+def unmeasurable_metrics(spec: ModelSpec, path: str) -> list[ReviewWarning]:
+    """Warnings (kind "unmeasurable-metric") for each metric of the evaluation policy that
+    the built-in evaluator cannot report for the model's task. A `command` may report
+    anything: no warning then (we cannot know)."""
+    ev = spec.evaluation
+    if ev is None or ev.command is not None:
+        return []
+    known = metric_names.builtin_names(spec.task)
+    if known is None:
+        return []  # no built-in evaluator for this task: evaluate already fails with why
+    out = []
+    for name in ev.metrics:
+        if name not in known:
+            message = (
+                f"the built-in evaluator does not report {name!r} for task: {spec.task} "
+                f"(it reports {', '.join(known)}); the gate would fail it as not measured. "
+                "Rename the metric, or set evaluation.command to an evaluator that reports it"
+            )
+            field = f"evaluation.metrics.{name}"
+            out.append(ReviewWarning(path, field, message, (), UNMEASURABLE))
+    return out

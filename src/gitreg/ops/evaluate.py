@@ -28,9 +28,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitreg.errors import ManifestError, RegistryError, UnsafeModelError, UsageError
-from gitreg.evaluation import reuse, runner, sandbox, significance
+from gitreg.evaluation import artifacts, reuse, runner, sandbox, significance
 from gitreg.evaluation.loading import check
 from gitreg.model import layout
+from gitreg.model import metrics as metric_names
 from gitreg.model.dvcfile import dvc_pointer
 from gitreg.model.gate import (
     GateReport,
@@ -43,11 +44,9 @@ from gitreg.model.gate import (
 from gitreg.model.manifest import ModelSpec, VersionManifest
 from gitreg.registry import gating
 from gitreg.registry.reader import Registry, stages_at
-from gitreg.store import dvc, formats, results
+from gitreg.store import dvc, results
 from gitreg.store.dvcproject import dvc_project, verify_output
 from gitreg.store.git import Git
-
-LOADABLE = ("pickle", "joblib", "skops", "onnx")
 
 
 @dataclass(frozen=True)
@@ -279,21 +278,6 @@ def _fetch(
     return got
 
 
-def _model_path(project: Path, vm: VersionManifest, builtin: bool) -> Path | str:
-    """What {model} means: the one artifact, else the version's artifact directory.
-
-    For the built-in evaluator, the one loadable file; a string says why there is none.
-    """
-    files = [project / a.path for a in vm.artifacts]
-    if not builtin:
-        return files[0] if len(files) == 1 else project / layout.artifacts_dir(vm.name, vm.version)
-    loadable = [f for f in files if formats.file_format(f) in LOADABLE]
-    if len(loadable) == 1:
-        return loadable[0]
-    found = ", ".join(f.name for f in loadable) or "none"
-    return f"the built-in evaluator needs one .pkl/.joblib/.skops/.onnx artifact (found: {found})"
-
-
 def _measure(
     gate: Gate, role: str, vm: VersionManifest, dirs: tuple[Path, Path, Path], root: Path
 ) -> Measurement:
@@ -303,16 +287,16 @@ def _measure(
     work = project.parent
     box = sandbox.Sandbox(work=work, writable=work / role, hidden=(root,))
     output = box.writable / "metrics.json"
-    model = _model_path(project, vm, builtin=ev.command is None)
+    model = artifacts.model_path(project, vm, ev.command is None, ev.entrypoint)
     if isinstance(model, str):
         return Measurement(vm.version, error=model)
     if ev.command is not None:
         argv = runner.fill(ev.command, model, dataset, output)
-    elif gate.spec.task != "classification":
+    elif gate.spec.task not in metric_names.TASKS:
         task = gate.spec.task or "not set"
         error = (
             "no evaluation.command, and the built-in evaluator handles "
-            f"task: classification only (task: {task})"
+            f"task: {' or '.join(metric_names.TASKS)} only (task: {task})"
         )
         return Measurement(vm.version, error=error)
     else:
@@ -323,7 +307,10 @@ def _measure(
         target = ev.target or "target"
         sig = ev.significance
         boot = (sig.samples, sig.seed) if sig else None
-        argv = runner.builtin_argv(model, dataset, output, target, ev.slices, gate.allowed, boot)
+        argv = runner.builtin_argv(
+            model, dataset, output, target, ev.slices, gate.allowed,
+            task=gate.spec.task, bootstrap=boot,
+        )  # fmt: skip
     measured = runner.run(argv, role, vm.version, output, ev.timeout, tree, box, ev.metrics)
     if measured.error and ev.command is None:  # the built-in evaluator says "error: ..."
         reason = measured.error.replace(
@@ -338,7 +325,7 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
     a result the cache holds is reused and its artifacts not even downloaded."""
     ev = gate.spec.evaluation
     assert ev is not None
-    if ev.command is None and gate.spec.task == "classification":
+    if ev.command is None and gate.spec.task in metric_names.TASKS:
         runner.require_builtin()
     folder = results.cache_dir(git)
     with tempfile.TemporaryDirectory(prefix="gitreg-evaluate-") as tmp:

@@ -133,6 +133,7 @@ class _Checker:
                 self.add(mfile, "name", f"{spec.name!r} does not match the directory {name!r}")
         if spec is not None:
             self.specs[name] = spec
+            self.report.warnings += rules.unmeasurable_metrics(spec, mfile)
         if spec is not None and spec.evaluation is not None:
             ds = spec.evaluation.dataset
             if not (self.snap.exists(ds) or self.snap.exists(ds + ".dvc")):
