@@ -125,6 +125,7 @@ def register(
     from gitreg.ops.register import register as do_register
     from gitreg.registry.reader import find_root
     from gitreg.render import text
+    from gitreg.render.progress import for_stderr
 
     req = RegisterRequest(  # in the order of RegisterRequest's fields
         *(name, version, list(artifacts), metrics, params, description, model_description),
@@ -134,7 +135,7 @@ def register(
     if open_pr and here:
         raise UsageError("--open-pr needs a branch of its own: drop --here")
     root = find_root(repo)
-    result = do_register(root, req, push=push or open_pr)
+    result = do_register(root, req, push=push or open_pr, progress=for_stderr())
     if not open_pr:
         emit(as_json, result, lambda: text.registration(result))
         return
