@@ -14,7 +14,7 @@ from gitreg.errors import UsageError
 _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _REPO = r"[A-Za-z0-9._-]{1,100}"
 _REF = r"[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,199})"
-_REUSABLE = re.compile(rf"^(?P<owner>{_OWNER})/(?P<repo>{_REPO})@(?P<ref>{_REF})$")
+_REUSABLE = re.compile(rf"(?P<owner>{_OWNER})/(?P<repo>{_REPO})@(?P<ref>{_REF})")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _ref_problem(ref: str) -> str | None:
 
 def parse_reusable(text: str) -> Reusable:
     """`OWNER/REPO@REF` (e.g. `acme/gitreg@v0.1.0`), or a UsageError saying what is wrong."""
-    m = _REUSABLE.match(text)
+    m = _REUSABLE.fullmatch(text)
     problem = None
     if m is None:
         problem = (

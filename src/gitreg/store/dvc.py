@@ -116,7 +116,7 @@ def check_remote_options(url: str, options: dict[str, str]) -> None:
         ByUrl(REMOTE_SCHEMAS)({"url": url, **options})
     except Invalid as e:
         known = REMOTE_SCHEMAS.get(dvcconfig.scheme(url), REMOTE_SCHEMAS[""])
-        keys = sorted(str(k) for k in known if str(k) not in dvcconfig.SECRET_OPTIONS)
+        keys = sorted(str(k) for k in known if str(k) not in {"url", *dvcconfig.SECRET_OPTIONS})
         where = f" ({'.'.join(str(p) for p in e.path)})" if e.path else ""
         raise UsageError(
             f"--remote-opt: DVC does not accept this for {url}: {e.msg}{where}",

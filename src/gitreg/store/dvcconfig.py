@@ -134,7 +134,7 @@ def plugin_for(url: str) -> tuple[str, str] | None:
     return PLUGINS.get(scheme(url))
 
 
-def remote_option(text: str, url: str) -> tuple[str, str]:
+def remote_option(text: str) -> tuple[str, str]:
     """`key=value` from `--remote-opt`, refusing credentials (they would be committed)."""
     key, sep, value = text.partition("=")
     key = key.strip()
