@@ -77,7 +77,13 @@ def _undo_colorama() -> None:
 def require_plugin(url: str | None) -> None:
     """Refuse, before DVC is asked, a remote whose DVC plugin is not installed."""
     plugin = dvcconfig.plugin_for(url or "")
-    if plugin is not None and importlib.util.find_spec(plugin[0]) is None:
+    if plugin is None:
+        return
+    try:
+        found = importlib.util.find_spec(plugin[0]) is not None
+    except (ImportError, ValueError):  # a broken or half-removed install
+        found = False
+    if not found:
         raise PluginMissing(url or "", dvcconfig.scheme(url or ""), plugin[1])
 
 
