@@ -29,7 +29,7 @@ class TerminalBar:
         size = _size(self.stream)
         self.bar = tqdm(
             total=total,
-            desc=label[:40],
+            desc=label if len(label) <= 40 else f"{label[:22]}...{label[-15:]}",
             unit="B",
             unit_scale=True,
             unit_divisor=1024,
