@@ -112,7 +112,9 @@ def test_reusable_ref_is_checked_strictly(tmp_path: Path, bad: str) -> None:
 def test_evaluate_workflow_installs_the_remotes_extra(
     tmp_path: Path, remote: str, extra: str
 ) -> None:
-    assert run("init", str(tmp_path / "reg"), "--remote", remote).code == 0
+    res = run("init", str(tmp_path / "reg"), "--remote", remote)
+    assert res.code == 0, res.err
+    assert f"DVC plugin: pip install 'gitreg[{extra}]' where artifacts move" in res.out
     wf = tmp_path / "reg/.github/workflows"
     assert f"GITREG_PIP_SPEC: gitreg[sklearn,{extra}]==0.1.0" in (wf / "evaluate.yml").read_text()
     # validate and release never read the remote: they install gitreg alone
