@@ -4,7 +4,8 @@ large artifact with the bar on (stderr a pty) and off (stderr a pipe).
     python benchmarks/progress.py            (GITREG_BENCH_MB, default 200; GITREG_BENCH_RUNS, 3)
 
 Each pull goes by the origin's file:// URL into an empty gitreg cache, so DVC copies every
-byte from the (local folder) remote; medians over the runs. Nothing here is a test.
+byte from the (local folder) remote; medians over the runs. The pty modes are read by this
+process, as a terminal would be. Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -23,18 +24,18 @@ GITREG = [sys.executable, "-m", "gitreg"]
 
 
 def _import_ms(module: str, runs: int, after: str = "pass") -> float:
-    """Median wall time of `python -c "AFTER; import MODULE"` minus that of `AFTER` alone:
-    what importing MODULE adds to a process that already ran AFTER."""
-
-    def median(code: str) -> float:
-        samples = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True)
-            samples.append(time.perf_counter() - t)
-        return statistics.median(samples)
-
-    return (median(f"{after}; import {module}") - median(after)) * 1000
+    """Median time of `import MODULE` in a fresh process that already ran AFTER, timed
+    inside the process (the whole process's start-up varies more than the import)."""
+    code = (
+        f"{after}\nimport time\nt = time.perf_counter()\nimport {module}\n"
+        "print(time.perf_counter() - t)"
+    )
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                             text=True).stdout)
+        for _ in range(runs)
+    ]  # fmt: skip
+    return statistics.median(samples) * 1000
 
 
 def _registry(where: Path, mb: int) -> Path:
@@ -54,16 +55,16 @@ def _registry(where: Path, mb: int) -> Path:
     return origin
 
 
-def _pull(origin: Path, where: Path, bar: bool) -> float:
+def _pull(origin: Path, where: Path, tty: bool, bar: bool = True) -> float:
     cache, out = where / "cache", where / "out"
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
-    env = dict(os.environ, GITREG_CACHE_DIR=str(cache))
+    env = dict(os.environ, GITREG_CACHE_DIR=str(cache), GITREG_PROGRESS="1" if bar else "0")
     cmd = [*GITREG, "pull", "churn@1.0.0", "--repo", origin.as_uri(), "-o", str(out)]
-    master, slave = pty.openpty() if bar else (None, None)
+    master, slave = pty.openpty() if tty else (None, None)
     t = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=slave if bar else subprocess.DEVNULL
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=slave if tty else subprocess.DEVNULL
     )
     if slave is not None and master is not None:
         os.close(slave)
@@ -92,11 +93,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gitreg-bench-progress-") as tmp:
         where = Path(tmp)
         origin = _registry(where, mb)
-        off, on = [], []
-        for _ in range(runs):  # alternated, so a busy machine weighs on both alike
-            off.append(_pull(origin, where, bar=False))
-            on.append(_pull(origin, where, bar=True))
-        for label, got in (("off (stderr a pipe)", off), ("on (stderr a pty)  ", on)):
+        modes = {
+            "off (stderr /dev/null)        ": {"tty": False},
+            "off (stderr a pty, PROGRESS=0)": {"tty": True, "bar": False},
+            "on  (stderr a pty)            ": {"tty": True},
+        }
+        times: dict[str, list[float]] = {label: [] for label in modes}
+        for _ in range(runs):  # alternated, so a busy machine weighs on each alike
+            for label, how in modes.items():
+                times[label].append(_pull(origin, where, **how))
+        for label, got in times.items():
             spread = f"{min(got):.2f}-{max(got):.2f}"
             print(f"pull {mb} MB, progress {label}: {statistics.median(got):.2f} s ({spread})")
 

@@ -199,7 +199,7 @@ def add_and_push(
             absolute = [str(root / p) for p in paths]
             with watch(progress, "caching", total, lambda: tree_bytes(cache_dir(root))):
                 repo.add(absolute)
-            md5s = [_pointer_md5(root, p + ".dvc") for p in paths]
+            md5s = [_pointer_md5(root, p + ".dvc") for p in paths] if progress else []
             measure = (lambda: object_bytes(store, md5s)) if store else None
             with watch(progress, f"uploading to {url}", total, measure):
                 repo.push(targets=[p + ".dvc" for p in absolute], remote=remote)
@@ -278,7 +278,7 @@ def fetch_outputs(
     url = _project_remote(project, remote)
     require_plugin(url)
     targets = [str(project / p) for p in pointers]
-    heads = [dvc_pointer((project / p).read_bytes(), p) for p in pointers]
+    heads = [dvc_pointer((project / p).read_bytes(), p) for p in pointers] if progress else []
     total, md5s = sum(size or 0 for _, size in heads), [md5 for md5, _ in heads]
     cache = cache_dir(project)
     with _quiet_dvc():
