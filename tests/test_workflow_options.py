@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import Registry, run, tool_path
+from conftest import Registry, run, set_stages, tool_path
 from gitreg.errors import Problem
 from gitreg.ops.validate import ValidationReport
 from gitreg.render import annotations
@@ -189,3 +189,28 @@ def test_remote_options_refused(tmp_path: Path, option: str, message: str) -> No
     if "credential" in message:
         assert "dvc remote modify --local default" in res.err
     assert not (tmp_path / "reg").exists()
+
+
+def test_reusable_caller_runs_under_act(registered: Registry, tmp_path: Path) -> None:
+    """The caller `init --reusable` writes, pointed at this repository's reusable validate
+    workflow (copied in, as act cannot fetch OWNER/REPO), runs it: the inputs are wired."""
+    from test_act import _act, _pr_payload
+
+    assert run("init", str(tmp_path / "r"), "--reusable", "acme/gitreg@v0.1.0").code == 0
+    text = (tmp_path / "r/.github/workflows/validate.yml").read_text()
+    uses = "acme/gitreg/.github/workflows/registry-validate.yml@v0.1.0"
+    assert uses in text
+    workflows = registered.path / ".github/workflows"
+    local = "./.github/workflows/registry-validate.yml"
+    (workflows / "validate.yml").write_text(text.replace(uses, local))
+    reusable = ROOT / ".github/workflows/registry-validate.yml"
+    (workflows / "registry-validate.yml").write_text(reusable.read_text())
+    registered.commit_all("validate through the reusable workflow")
+    registered.git("push", "-q", "origin", "main")
+    registered.git("checkout", "-q", "-b", "change")
+    set_stages(registered, {"staging": "1.0.0"}, "stage 1.0.0")
+    res = _act(registered, "pull_request", "validate.yml", _pr_payload("change"))
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert "ok: 1 model(s)" in out
+    assert "[validate/gitreg validate (reusable)/validate]" in out  # the called job ran
