@@ -180,6 +180,7 @@ def test_remote_options_are_written_and_read_by_dvc(tmp_path: Path) -> None:
         ("endpoint=http://x", "DVC does not accept this for s3://bucket/dvc: extra keys"),
         ("use_ssl=maybe", "expected true or false (use_ssl)"),
         ("endpointurl", "expected KEY=VALUE"),
+        ("url=s3://other/x", "the remote's URL is --remote URL"),
     ],
 )
 def test_remote_options_refused(tmp_path: Path, option: str, message: str) -> None:

@@ -140,7 +140,11 @@ def remote_option(text: str) -> tuple[str, str]:
     key = key.strip()
     if not sep or not key:
         raise UsageError(f"--remote-opt {text!r}: expected KEY=VALUE, e.g. endpointurl=https://...")
-    if key in SECRET_OPTIONS or any(w in key for w in ("secret", "password", "token")):
+    if key == "url":
+        raise UsageError("--remote-opt url=...: the remote's URL is --remote URL")
+    if key.lower() in SECRET_OPTIONS or any(
+        w in key.lower() for w in ("secret", "password", "token")
+    ):
         raise UsageError(
             f"--remote-opt {key}: a credential does not go into .dvc/config, which is "
             "committed and pushed",
