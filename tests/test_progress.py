@@ -207,3 +207,27 @@ def test_author_comes_from_git_author_env_then_config(
     monkeypatch.delenv("GIT_AUTHOR_NAME")
     registry.register("1.2.0", make_artifact(tmp_path / "c" / "model.pkl", b"3"))
     assert _author(registry, "1.2.0") == "Ada Tester <ada@example.com>"
+
+
+def test_object_bytes_counts_what_dvc_has_written_so_far(tmp_path: Path) -> None:
+    """A download in flight is DVC's `.TOKEN.tmp` beside the object; then the object."""
+    import json
+
+    from gitreg.store.progress import object_bytes
+
+    md5 = "ab" + "c" * 30
+    shard = tmp_path / "files/md5/ab"
+    shard.mkdir(parents=True)
+    assert object_bytes(tmp_path, [md5]) == 0
+    (shard / ".Zq3x_token.tmp").write_bytes(b"x" * 10)
+    assert object_bytes(tmp_path, [md5]) == 10
+    (shard / ("c" * 30)).write_bytes(b"x" * 25)
+    (shard / ".Zq3x_token.tmp").unlink()
+    assert object_bytes(tmp_path, [md5]) == 25
+    # a directory counts the files its listing names, once the listing is there
+    listing = "de" + "f" * 30
+    assert object_bytes(tmp_path, [listing + ".dir"]) == 0
+    (tmp_path / "files/md5/de").mkdir()
+    entries = [{"relpath": "a.bin", "md5": md5}, {"relpath": "b.bin", "md5": "12" + "3" * 30}]
+    (tmp_path / "files/md5/de" / ("f" * 30 + ".dir")).write_text(json.dumps(entries))
+    assert object_bytes(tmp_path, [listing + ".dir"]) == 25

@@ -45,14 +45,22 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _partial(name: str, final: str) -> bool:
+    """A file DVC is still writing beside object `final`: `.TOKEN.tmp` (dvc-objects' local
+    writes, in the object's own folder) or `FINAL.TOKEN.tmp`."""
+    return name.endswith(".tmp") and (name.startswith(".") or name.startswith(final + "."))
+
+
 def _arrived(store: Path, md5: str) -> int:
-    """Bytes of object `md5` in `store`, the finished file or DVC's partial `NAME.*.tmp`."""
+    """Bytes of object `md5` in `store`: the finished file, else what DVC has written of it
+    so far (its folder is shared only by objects whose md5 starts alike, rarely in flight
+    at the same time)."""
     final = _object(store, md5)
     done = _size(final)
     if done:
         return done
     try:
-        partial = [p for p in final.parent.iterdir() if p.name.startswith(final.name + ".")]
+        partial = [p for p in final.parent.iterdir() if _partial(p.name, final.name)]
     except OSError:
         return 0
     return sum(_size(p) for p in partial)
