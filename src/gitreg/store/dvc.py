@@ -88,13 +88,16 @@ def require_plugin(url: str | None) -> None:
 
 
 def _project_remote(project: Path, remote: str | None) -> str | None:
-    """The URL of `remote` (or the default one) in a project's config and config.local."""
-    url = None
+    """The URL of `remote` (or the default one) in a project's config, config.local on top
+    (as DVC merges them)."""
+    sections: dict[str, dict[str, str]] = {}
     for name in ("config", "config.local"):
         f = project / ".dvc" / name
         if f.is_file():
-            url = dvcconfig.remote_url(f.read_text(), remote, str(f)) or url
-    return url
+            for section, values in dvcconfig.parse(f.read_text(), str(f)).items():
+                sections.setdefault(section, {}).update(values)
+    chosen = remote or sections.get("core", {}).get("remote")
+    return sections.get(f'remote "{chosen}"', {}).get("url") if chosen else None
 
 
 def _import_failed(e: ImportError, url: str | None) -> PluginMissing:
