@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
-import importlib.util
 import os
 import shutil
 import sys
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitreg.errors import ArtifactError, ManifestError, PluginMissing, UsageError
+from gitreg.errors import ArtifactError, ManifestError, UsageError
 from gitreg.model.dvcfile import dvc_pointer
 from gitreg.store import dvcconfig
 from gitreg.store.progress import Progress, object_bytes, tree_bytes, watch
@@ -72,39 +71,6 @@ def _undo_colorama() -> None:
         sys.stdout = colorama.orig_stdout
     if colorama.wrapped_stderr is not None and sys.stderr is colorama.wrapped_stderr:
         sys.stderr = colorama.orig_stderr
-
-
-def require_plugin(url: str | None) -> None:
-    """Refuse, before DVC is asked, a remote whose DVC plugin is not installed."""
-    plugin = dvcconfig.plugin_for(url or "")
-    if plugin is None:
-        return
-    try:
-        found = importlib.util.find_spec(plugin[0]) is not None
-    except (ImportError, ValueError):  # a broken or half-removed install
-        found = False
-    if not found:
-        raise PluginMissing(url or "", dvcconfig.scheme(url or ""), plugin[1])
-
-
-def _project_remote(project: Path, remote: str | None) -> str | None:
-    """The URL of `remote` (or the default one) in a project's config, config.local on top
-    (as DVC merges them)."""
-    sections: dict[str, dict[str, str]] = {}
-    for name in ("config", "config.local"):
-        f = project / ".dvc" / name
-        if f.is_file():
-            for section, values in dvcconfig.parse(f.read_text(), str(f)).items():
-                sections.setdefault(section, {}).update(values)
-    chosen = remote or sections.get("core", {}).get("remote")
-    return sections.get(f'remote "{chosen}"', {}).get("url") if chosen else None
-
-
-def _import_failed(e: ImportError, url: str | None) -> PluginMissing:
-    """DVC's own ImportError ("s3 is supported, but requires 'dvc-s3'...") as a typed error."""
-    scheme = dvcconfig.scheme(url or "")
-    plugin = dvcconfig.PLUGINS.get(scheme, ("", "the DVC plugin for this remote"))
-    return PluginMissing(url or "", scheme, plugin[1], str(e))
 
 
 def _repo(root: Path) -> Any:
@@ -192,8 +158,8 @@ def add_and_push(
     (bytes arrived in a local remote; a cloud remote reports only start and end)."""
     from dvc.exceptions import DvcException
 
-    url = _project_remote(root, remote)
-    require_plugin(url)
+    url = dvcconfig.project_remote(root, remote)
+    dvcconfig.require_plugin(url)
     total = _sizes(root, paths) if progress else 0
     store = _local(url)
     with _quiet_dvc():
@@ -207,7 +173,7 @@ def add_and_push(
             with watch(progress, f"uploading to {url}", total, measure):
                 repo.push(targets=[p + ".dvc" for p in absolute], remote=remote)
         except ImportError as e:
-            raise _import_failed(e, url) from None
+            raise dvcconfig.plugin_error(e, url) from None
         except (DvcException, OSError) as e:
             raise ArtifactError(
                 f"DVC could not store the artifacts: {e}",
@@ -278,8 +244,8 @@ def fetch_outputs(
     """
     from dvc.exceptions import DvcException
 
-    url = _project_remote(project, remote)
-    require_plugin(url)
+    url = dvcconfig.project_remote(project, remote)
+    dvcconfig.require_plugin(url)
     targets = [str(project / p) for p in pointers]
     heads = [dvc_pointer((project / p).read_bytes(), p) for p in pointers] if progress else []
     total, md5s = sum(size or 0 for _, size in heads), [md5 for md5, _ in heads]
@@ -293,7 +259,7 @@ def fetch_outputs(
                 check_listing(project, pointer)
             repo.checkout(targets=targets)
         except ImportError as e:
-            raise _import_failed(e, url) from None
+            raise dvcconfig.plugin_error(e, url) from None
         except (DvcException, OSError) as e:
             raise ArtifactError(
                 f"DVC could not download the artifacts: {e}",

@@ -3,16 +3,21 @@
 Read paths need the remote URL for `resolve --json`; importing DVC for that costs about a
 second, configobj a few milliseconds. configobj handles what a hand parser gets wrong:
 inline comments (`remote = storage  # default`), quoting, and continuation.
+
+Also what a remote's URL implies without DVC: the plugin its scheme needs (and the gitreg
+extra that installs it), checked before DVC is asked, and which `--remote-opt` keys are
+credentials that must not be committed.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 from pathlib import Path
 from typing import Any
 
-from gitreg.errors import ManifestError, UsageError
+from gitreg.errors import ManifestError, PluginMissing, UsageError
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 DEFAULT_REMOTE_NAME = "default"  # the remote `gitreg init` writes
@@ -153,3 +158,36 @@ def remote_option(text: str) -> tuple[str, str]:
             "(AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*)",
         )
     return key, value
+
+
+def require_plugin(url: str | None) -> None:
+    """Refuse, before DVC is asked, a remote whose DVC plugin is not installed."""
+    plugin = plugin_for(url or "")
+    if plugin is None:
+        return
+    try:
+        found = importlib.util.find_spec(plugin[0]) is not None
+    except (ImportError, ValueError):  # a broken or half-removed install
+        found = False
+    if not found:
+        raise PluginMissing(url or "", scheme(url or ""), plugin[1])
+
+
+def project_remote(project: Path, remote: str | None) -> str | None:
+    """The URL of `remote` (or the default one) in a project's config, config.local on top
+    (as DVC merges them)."""
+    sections: dict[str, dict[str, str]] = {}
+    for name in ("config", "config.local"):
+        f = project / ".dvc" / name
+        if f.is_file():
+            for section, values in parse(f.read_text(), str(f)).items():
+                sections.setdefault(section, {}).update(values)
+    chosen = remote or sections.get("core", {}).get("remote")
+    return sections.get(f'remote "{chosen}"', {}).get("url") if chosen else None
+
+
+def plugin_error(e: ImportError, url: str | None) -> PluginMissing:
+    """DVC's own ImportError ("s3 is supported, but requires 'dvc-s3'...") as a typed error."""
+    kind = scheme(url or "")
+    plugin = PLUGINS.get(kind, ("", "the DVC plugin for this remote"))
+    return PluginMissing(url or "", kind, plugin[1], str(e))
