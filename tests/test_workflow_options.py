@@ -223,3 +223,22 @@ def test_reusable_caller_runs_under_act(registered: Registry, tmp_path: Path) ->
     assert res.returncode == 0, out[-3000:]
     assert "ok: 1 model(s)" in out
     assert "[validate/gitreg validate (reusable)/validate]" in out  # the called job ran
+
+
+def test_each_plugin_extra_is_declared_in_pyproject() -> None:
+    """The extra a missing-plugin hint names installs the package that provides the module."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11+")
+    from gitreg.store.dvcconfig import PLUGINS
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    ours = {
+        spec[len("gitreg[") : -1]: module
+        for module, spec in PLUGINS.values()
+        if spec.startswith("gitreg[")
+    }
+    assert sorted(ours) == ["azure", "gs", "s3"]
+    for extra, module in ours.items():
+        package = module.replace("_", "-")
+        assert any(dep.startswith(package) for dep in extras[extra]), (extra, extras[extra])
