@@ -242,3 +242,15 @@ def test_each_plugin_extra_is_declared_in_pyproject() -> None:
     for extra, module in ours.items():
         package = module.replace("_", "-")
         assert any(dep.startswith(package) for dep in extras[extra]), (extra, extras[extra])
+
+
+def test_field_line_finds_keys_indexes_and_the_deepest_part_there() -> None:
+    from gitreg.model.yamlio import field_line
+
+    text = b"name: churn\nartifacts:\n  - path: a\n    md5: x\n  - path: b\n    md5: y\n"
+    assert field_line(text, "name") == 1
+    assert field_line(text, "artifacts[1].md5") == 6
+    assert field_line(text, "artifacts[1].size") == 5  # missing: the item it would be in
+    assert field_line(text, "nothing.here") is None
+    assert field_line(b"a: [unclosed\n", "a") is None
+    assert field_line(None, "a") is None
