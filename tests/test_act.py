@@ -79,6 +79,8 @@ def test_validate_workflow_fails_on_a_bad_manifest(on_branch: Registry) -> None:
     out = res.stdout + res.stderr
     assert res.returncode != 0, out[-3000:]
     assert "models/churn/versions/1.0.0.yaml: metrics.f1: input should be a valid number" in out
+    # act, like GitHub, reads validate's workflow commands (GITHUB_ACTIONS=true)
+    assert "::error file=models/churn/versions/1.0.0.yaml,line=" in out
     assert "Job failed" in out
 
 

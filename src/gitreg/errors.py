@@ -120,6 +120,20 @@ class ArtifactError(GitregError):
     """DVC could not add, push or pull an artifact, or an artifact is not what it says."""
 
 
+class PluginMissing(ArtifactError):
+    """The DVC remote at `url` needs a plugin that is not installed; `extra` says what to
+    pip-install (`gitreg[s3]`)."""
+
+    def __init__(self, url: str, scheme: str, extra: str, detail: str = "") -> None:
+        shown = f" ({detail})" if detail else ""
+        super().__init__(
+            f"the DVC remote {url} needs DVC's {scheme or 'remote'} plugin, which is not "
+            f"installed{shown}",
+            f"pip install '{extra}'",
+        )
+        self.url, self.scheme, self.extra = url, scheme, extra
+
+
 class UnsafeModelError(ArtifactError):
     """A model file names imports the policy refuses; it was not loaded.
 

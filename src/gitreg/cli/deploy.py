@@ -90,10 +90,12 @@ def pull(
     """Download a released version's artifacts through DVC, md5-verified, atomically."""
     from gitreg.ops.pull import pull_ref
     from gitreg.render import text
+    from gitreg.render.progress import for_stderr
 
     result = pull_ref(
-        ref_, repo, dest, force=force, verify=verify, allow_deprecated=allow_deprecated
-    )
+        ref_, repo, dest, force=force, verify=verify, allow_deprecated=allow_deprecated,
+        progress=for_stderr(),
+    )  # fmt: skip
     emit(as_json, result, lambda: text.pulled(result))
 
 

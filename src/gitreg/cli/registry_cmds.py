@@ -3,6 +3,7 @@ card, schema. Each parses, calls one op, and renders its result."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,20 @@ if TYPE_CHECKING:
 )
 @click.option("--github-repo", metavar="OWNER/NAME", help="The GitHub repository of the registry.")
 @click.option("--pip-spec", metavar="SPEC", help="What the workflows pip-install for gitreg.")
+@click.option(
+    "--remote-opt",
+    "remote_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An option of the DVC remote (repeatable), e.g. endpointurl=https://... or "
+    "profile=ml; credentials are refused (use `dvc remote modify --local` or the environment).",
+)
+@click.option(
+    "--reusable",
+    metavar="OWNER/REPO@REF",
+    help="Write workflows that call the reusable ones in OWNER/REPO at REF (e.g. "
+    "acme/gitreg@v0.1.0) instead of standalone copies.",
+)
 @json_option
 def init(
     path: Path,
@@ -46,6 +61,8 @@ def init(
     owners: tuple[str, ...],
     github_repo: str | None,
     pip_spec: str | None,
+    remote_options: tuple[str, ...],
+    reusable: str | None,
     as_json: bool,
 ) -> None:
     """Create a registry repository at PATH (git, DVC with a remote, workflows, first commit).
@@ -56,7 +73,9 @@ def init(
     from gitreg.ops.init import init_registry
     from gitreg.render import text
 
-    result = init_registry(path, remote, list(owners), github_repo, pip_spec)
+    result = init_registry(
+        path, remote, list(owners), github_repo, pip_spec, list(remote_options), reusable
+    )
     emit(as_json, result, lambda: text.init(result))
 
 
@@ -133,6 +152,7 @@ def register(
     from gitreg.ops.register import register as do_register
     from gitreg.registry.reader import find_root
     from gitreg.render import text
+    from gitreg.render.progress import for_stderr
 
     req = RegisterRequest(  # in the order of RegisterRequest's fields
         *(name, version, list(artifacts), metrics, params, description, model_description),
@@ -142,7 +162,7 @@ def register(
     if open_pr and here:
         raise UsageError("--open-pr needs a branch of its own: drop --here")
     root = find_root(repo)
-    result = do_register(root, req, push=push or open_pr)
+    result = do_register(root, req, push=push or open_pr, progress=for_stderr())
     if not open_pr:
         emit(as_json, result, lambda: text.registration(result))
         return
@@ -190,6 +210,12 @@ def validate(base: str | None, staged: bool, ref: str, repo: str, as_json: bool)
         raise UsageError("--staged checks the index; it cannot be combined with --ref")
     with Registry.staged(repo) if staged else Registry.open(repo, ref) as reg:
         report = run(reg, base)
+        if os.environ.get("GITHUB_ACTIONS") == "true" and not as_json:
+            from gitreg.render.annotations import validation as annotations
+
+            notes = annotations(report, reg.snapshot.read)
+            if notes:
+                click.echo(notes)
     emit(as_json, report, lambda: text.validation(report))
     if not report.ok:
         raise CheckFailed(f"{len(report.problems)} problem(s)", reported=True)

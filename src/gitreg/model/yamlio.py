@@ -9,10 +9,11 @@ round-trip functions so comments and order survive a promotion.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitreg.errors import ManifestError
 
@@ -136,6 +137,42 @@ def load(data: bytes | str, path: str) -> Any:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _step(node: Node, part: str) -> Node | None:
+    """The child of `node` that one part of a field path (`key` or `[3]`) names."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == part:
+                return key if isinstance(value, ScalarNode) else value
+        return None
+    if isinstance(node, SequenceNode) and part.startswith("["):
+        index = int(part[1:-1])
+        return node.value[index] if index < len(node.value) else None
+    return None
+
+
+def field_line(data: bytes | None, field: str) -> int | None:
+    """The 1-based line of `field` (`a.b[0].c`, as problems name fields) in a YAML file, or
+    of the deepest part of it that is there; None if there is no such line to show."""
+    if data is None or not field or len(data) > MAX_BYTES:
+        return None
+    loader: _StrictLoader | None = None
+    try:
+        loader = _StrictLoader(io.StringIO(data.decode("utf-8")))
+        node = loader.get_single_node()
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    line = None
+    for part in re.findall(r"\[\d+\]|[^.\[\]]+", field):
+        child = _step(node, part) if node is not None else None
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
 
 
 def dump(data: Any) -> str:

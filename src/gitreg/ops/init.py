@@ -8,6 +8,7 @@ failure the files this command created are removed again.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from gitreg.errors import RegistryError
 from gitreg.model import editors, layout
-from gitreg.store import dvc
+from gitreg.model.actions import Reusable, parse_reusable
+from gitreg.store import dvc, dvcconfig
 from gitreg.store.git import Git
 from gitreg.version import __version__
 
@@ -41,14 +43,47 @@ def default_remote(path: Path) -> Path:
     return path.parent / f"{path.name}-dvc-remote"
 
 
-def _with_sklearn(spec: str) -> str:
-    """The evaluate workflow needs the built-in evaluator: gitreg==X -> gitreg[sklearn]==X."""
-    if spec.startswith("gitreg") and "[" not in spec:
-        return "gitreg[sklearn]" + spec[len("gitreg") :]
-    return spec
+def _with_extras(spec: str, extras: list[str]) -> str:
+    """`gitreg==X` with `extras` added: gitreg[sklearn,s3]==X (extras already there kept)."""
+    if not spec.startswith("gitreg") or spec[len("gitreg") : len("gitreg") + 1] not in "[=<>~!; ":
+        return spec
+    rest = spec[len("gitreg") :]
+    have: list[str] = []
+    if rest.startswith("["):
+        inside, _, rest = rest[1:].partition("]")
+        have = [e.strip() for e in inside.split(",") if e.strip()]
+    wanted = have + [e for e in extras if e not in have]
+    return f"gitreg[{','.join(wanted)}]{rest}" if wanted else spec
 
 
-def _files(owners: list[str], pip_spec: str, github_repo: str | None) -> dict[str, str]:
+def remote_extras(remote_url: str) -> list[str]:
+    """The gitreg extra a remote's DVC plugin comes with (`s3` for s3://...), if any."""
+    plugin = dvcconfig.plugin_for(remote_url)
+    if plugin is None or not plugin[1].startswith("gitreg["):
+        return []
+    return [plugin[1][len("gitreg[") : -1]]
+
+
+def _workflow(name: str, pip_spec: str, extras: list[str], reusable: Reusable | None) -> str:
+    """One workflow: a copy of the template, or (with `reusable`) a caller of the reusable
+    workflow it mirrors. The evaluate workflow fetches artifacts (the remote's extra) and
+    runs the built-in evaluator (sklearn)."""
+    evaluate, plain = _with_extras(pip_spec, ["sklearn", *extras]), pip_spec
+    text = _template(f"{'callers' if reusable else 'workflows'}/{name}")
+    if reusable is not None:
+        # a `with:` value: a JSON string is a YAML double-quoted scalar
+        evaluate, plain = json.dumps(evaluate), json.dumps(plain)
+        text = text.replace("__USES__", reusable.uses(f"registry-{name}"))
+    return text.replace("__PIP_SPEC_EVAL__", evaluate).replace("__PIP_SPEC__", plain)
+
+
+def _files(
+    owners: list[str],
+    pip_spec: str,
+    github_repo: str | None,
+    extras: list[str] | None = None,
+    reusable: Reusable | None = None,
+) -> dict[str, str]:
     codeowners = _template("CODEOWNERS")
     if owners:
         codeowners = codeowners.replace("@OWNER", " ".join(owners))
@@ -71,12 +106,7 @@ def _files(owners: list[str], pip_spec: str, github_repo: str | None) -> dict[st
         f"{layout.DATA_DIR}/.gitkeep": "",
     }
     for wf in WORKFLOWS:
-        text = (
-            _template(f"workflows/{wf}")
-            .replace("__PIP_SPEC_EVAL__", _with_sklearn(pip_spec))
-            .replace("__PIP_SPEC__", pip_spec)
-        )
-        files[f".github/workflows/{wf}"] = text
+        files[f".github/workflows/{wf}"] = _workflow(wf, pip_spec, extras or [], reusable)
     return files
 
 
@@ -127,14 +157,16 @@ def _check_existing(path: Path, files: dict[str, str]) -> None:
         )
 
 
-def _add_to_existing(path: Path, files: dict[str, str], remote_url: str) -> str:
+def _add_to_existing(
+    path: Path, files: dict[str, str], remote_url: str, options: dict[str, str]
+) -> str:
     """Write and commit the registry files in an existing repository; undo on failure."""
     _check_existing(path, files)
     created = [path / rel for rel in files if not (path / rel).exists()]
     created += [path / ".dvc", path / ".dvcignore"]
     try:
         _write(path, files)
-        dvc.init_dvc(path, remote_url)
+        dvc.init_dvc(path, remote_url, options=options)
         return _commit(Git(path), [*files, *DVC_PATHS])
     except BaseException:
         for p in created:
@@ -146,7 +178,7 @@ def _add_to_existing(path: Path, files: dict[str, str], remote_url: str) -> str:
         raise
 
 
-def _create_new(path: Path, files: dict[str, str], remote_url: str) -> str:
+def _create_new(path: Path, files: dict[str, str], remote_url: str, options: dict[str, str]) -> str:
     """Build the registry beside `path` and rename it into place: all or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-init-", dir=path.parent))
@@ -154,7 +186,7 @@ def _create_new(path: Path, files: dict[str, str], remote_url: str) -> str:
         git = Git(staging)
         git.run(["init", "--quiet", "--initial-branch=main"])
         _write(staging, files)
-        dvc.init_dvc(staging, remote_url)
+        dvc.init_dvc(staging, remote_url, options=options)
         commit = _commit(git, [*files, *DVC_PATHS])
         if path.exists():
             path.rmdir()
@@ -171,18 +203,27 @@ def init_registry(
     owners: list[str] | None = None,
     github_repo: str | None = None,
     pip_spec: str | None = None,
+    remote_options: list[str] | None = None,
+    reusable: str | None = None,
 ) -> InitResult:
-    """A registry at `path`: a new one, or added to the git repository rooted there."""
+    """A registry at `path`: a new one, or added to the git repository rooted there.
+
+    `remote_options` (`KEY=VALUE`, as DVC's `remote modify` takes them, credentials
+    refused) are set on the remote; `reusable` (`OWNER/REPO@REF`) makes the workflows thin
+    callers of that repository's reusable ones instead of copies."""
     path = path.absolute()
     spec = pip_spec or f"gitreg=={__version__}"
     remote_url = remote or str(default_remote(path))
-    files = _files(owners or [], spec, github_repo)
+    options = dict(dvcconfig.remote_option(o) for o in remote_options or [])
+    dvc.check_remote_options(remote_url, options)
+    where = parse_reusable(reusable) if reusable else None
+    files = _files(owners or [], spec, github_repo, remote_extras(remote_url), where)
     files.update(_editor_files(path, files))
     existing = path.exists() and any(path.iterdir())
     if existing:
-        commit = _add_to_existing(path, files, remote_url)
+        commit = _add_to_existing(path, files, remote_url, options)
     else:
-        commit = _create_new(path, files, remote_url)
+        commit = _create_new(path, files, remote_url, options)
     if remote is None:
         Path(remote_url).mkdir(parents=True, exist_ok=True)
     return InitResult(path, remote_url, commit, existing, sorted([*files, *DVC_PATHS]))

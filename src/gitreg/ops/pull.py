@@ -21,6 +21,7 @@ from gitreg.registry.released import ResolvedVersion, resolve_release
 from gitreg.store import dvc
 from gitreg.store.dvcproject import dvc_project, verify_output
 from gitreg.store.git import Git
+from gitreg.store.progress import Progress
 from gitreg.store.remote import fetch_tag, is_url
 
 
@@ -94,7 +95,11 @@ def refuse_deprecated(rv: ResolvedVersion, allow_deprecated: bool = False) -> No
 
 
 def pull(
-    rv: ResolvedVersion, dest: Path, force: bool = False, allow_deprecated: bool = False
+    rv: ResolvedVersion,
+    dest: Path,
+    force: bool = False,
+    allow_deprecated: bool = False,
+    progress: Progress | None = None,
 ) -> PullResult:
     """Download `rv`'s artifacts into `dest` (a directory), md5-verified; atomic.
 
@@ -112,7 +117,7 @@ def pull(
     try:
         project = work / "project"
         pointers = _project(git, rv, project, local_root)
-        dvc.fetch_outputs(project, pointers)
+        dvc.fetch_outputs(project, pointers, progress=progress)
         out = work / "out"
         out.mkdir()
         files = []
@@ -143,8 +148,9 @@ def pull_ref(
     force: bool = False,
     verify: bool = True,
     allow_deprecated: bool = False,
+    progress: Progress | None = None,
 ) -> PullResult:
     """Resolve `ref` in `repo` (a path or URL), check its tag (unless not `verify`) and pull
     it into `dest`."""
     rv = resolve_verified(ref, repo) if verify else resolve_release(ref, repo)
-    return pull(rv, dest, force=force, allow_deprecated=allow_deprecated)
+    return pull(rv, dest, force=force, allow_deprecated=allow_deprecated, progress=progress)

@@ -31,6 +31,7 @@ from gitreg.store import dvc, formats, inputs
 from gitreg.store.dvc import TrackedFile
 from gitreg.store.dvcproject import dvc_project
 from gitreg.store.git import Git
+from gitreg.store.progress import Progress
 
 
 @dataclass
@@ -130,7 +131,10 @@ def _plan_checks(reg: Registry, req: RegisterRequest) -> bool:
 
 
 def _author(git: Git) -> str:
-    name, email = git.config_get("user.name"), git.config_get("user.email")
+    """Who registers, as git decides a commit's author: GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL,
+    then user.name/user.email."""
+    name = os.environ.get("GIT_AUTHOR_NAME") or git.config_get("user.name")
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or git.config_get("user.email")
     if not name or not email:
         raise RegistryError(
             "git does not know who you are (user.name / user.email are not set)",
@@ -290,8 +294,11 @@ def _files(
     return files
 
 
-def register(root: Path, req: RegisterRequest, push: bool = False) -> Registration:
-    """Register `req` in the registry at `root`. See the module docstring for atomicity."""
+def register(
+    root: Path, req: RegisterRequest, push: bool = False, progress: Progress | None = None
+) -> Registration:
+    """Register `req` in the registry at `root`. See the module docstring for atomicity.
+    `progress` hears how the artifacts' caching and upload advance."""
     root = Path(root)
     with Registry.open(root, "HEAD") as reg:
         new_model = _plan_checks(reg, req)
@@ -307,7 +314,8 @@ def register(root: Path, req: RegisterRequest, push: bool = False) -> Registrati
             project = Path(tmp) / "project"
             dvc_project(git, project, base, [], local_root=root, cache=Path(tmp) / "cache")
             rel_paths = _stage_artifacts(req, project, layout.artifacts_dir(req.name, req.version))
-            tracked = dvc.add_and_push(project, rel_paths, remote=reg.config.dvc_remote)
+            remote = reg.config.dvc_remote
+            tracked = dvc.add_and_push(project, rel_paths, remote, progress)
             manifest = _manifest(req, author, tracked, facts)
             files = _files(reg, req, new_model, project, rel_paths, manifest)
             commit = git.commit_files(base, files, f"Register {req.name} {req.version}\n")

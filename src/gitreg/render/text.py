@@ -24,10 +24,14 @@ if TYPE_CHECKING:
 
 
 def init(result: InitResult) -> str:
+    from gitreg.store.dvcconfig import plugin_for
+
     verb = "Added a registry to" if result.added_to_existing else "Created registry"
+    plugin = plugin_for(result.remote)
+    needs = f"  DVC plugin: pip install '{plugin[1]}' where artifacts move\n" if plugin else ""
     return (
         f"{verb} {result.path}\n"
-        f"  DVC remote: {result.remote}\n"
+        f"  DVC remote: {result.remote}\n{needs}"
         f"  commit:     {result.commit[:12]}\n"
         f"Next: cd {result.path} && gitreg register NAME --version 1.0.0 --artifact MODEL_FILE"
     )

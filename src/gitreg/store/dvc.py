@@ -7,19 +7,26 @@ Only commands that move artifacts (init, register, pull, evaluate) pay DVC's imp
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import importlib
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitreg.errors import ArtifactError, ManifestError
+from gitreg.errors import ArtifactError, ManifestError, UsageError
 from gitreg.model.dvcfile import dvc_pointer
 from gitreg.store import dvcconfig
+from gitreg.store.progress import Progress, object_bytes, tree_bytes, watch
 
-DEFAULT_REMOTE = "default"
+DEFAULT_REMOTE = dvcconfig.DEFAULT_REMOTE_NAME
+# DVC's own bars (tqdm, drawn only on a terminal) leave blank lines behind; gitreg draws its
+# own (store/progress.py), so these loggers are raised above the level that enables them
+_DVC_BARS = ("dvc.progress", "dvc_data.callbacks")
 
 
 @dataclass(frozen=True)
@@ -31,20 +38,39 @@ class TrackedFile:
 
 @contextlib.contextmanager
 def _quiet_dvc() -> Iterator[None]:
-    """Silence DVC's hints ("To track the changes with git...") on stdout."""
+    """Silence DVC's hints ("To track the changes with git...") on stdout, and its spinners
+    and bars on stderr (gitreg draws its own progress)."""
     import logging
 
     from dvc.ui import ui
 
-    logger = logging.getLogger("dvc")
-    level, enabled = logger.level, ui._enabled
+    _undo_colorama()
+    loggers = [logging.getLogger(name) for name in ("dvc", *_DVC_BARS)]
+    levels, enabled = [lg.level for lg in loggers], ui._enabled
+    console = ui.error_console  # DVC's spinners ("Checking graph") draw on it
+    quiet, console.quiet = console.quiet, True
     ui._enabled = False
-    logger.setLevel(logging.ERROR)
+    for lg, level in zip(loggers, (logging.ERROR, logging.CRITICAL, logging.CRITICAL)):
+        lg.setLevel(level)
     try:
         yield
     finally:
         ui._enabled = enabled
-        logger.setLevel(level)
+        console.quiet = quiet
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def _undo_colorama() -> None:
+    """`import dvc` runs `colorama.init()`, which wraps sys.stdout/stderr and registers an
+    exit hook that writes ESC[0m to a terminal stdout when gitreg exits (a stray escape
+    code after `pull`). Put the streams back and drop the hook; harmless if already done."""
+    colorama: Any = importlib.import_module("colorama.initialise")
+    atexit.unregister(colorama.reset_all)
+    if colorama.wrapped_stdout is not None and sys.stdout is colorama.wrapped_stdout:
+        sys.stdout = colorama.orig_stdout
+    if colorama.wrapped_stderr is not None and sys.stderr is colorama.wrapped_stderr:
+        sys.stderr = colorama.orig_stderr
 
 
 def _repo(root: Path) -> Any:
@@ -53,8 +79,34 @@ def _repo(root: Path) -> Any:
     return Repo(str(root))
 
 
-def init_dvc(root: Path, remote_url: str, remote_name: str = DEFAULT_REMOTE) -> None:
-    """`dvc init` in a git repo, with `remote_url` as the default remote."""
+def check_remote_options(url: str, options: dict[str, str]) -> None:
+    """Refuse options DVC would not accept for a remote at `url` (DVC's own config schema,
+    the one `dvc remote modify` checks against)."""
+    if not options:
+        return
+    from dvc.config_schema import REMOTE_SCHEMAS, ByUrl
+    from voluptuous import Invalid
+
+    try:
+        ByUrl(REMOTE_SCHEMAS)({"url": url, **options})
+    except Invalid as e:
+        known = REMOTE_SCHEMAS.get(dvcconfig.scheme(url), REMOTE_SCHEMAS[""])
+        keys = sorted(str(k) for k in known if str(k) not in {"url", *dvcconfig.SECRET_OPTIONS})
+        where = f" ({'.'.join(str(p) for p in e.path)})" if e.path else ""
+        raise UsageError(
+            f"--remote-opt: DVC does not accept this for {url}: {e.msg}{where}",
+            f"options DVC knows for this remote: {', '.join(keys)}",
+        ) from None
+
+
+def init_dvc(
+    root: Path,
+    remote_url: str,
+    remote_name: str = DEFAULT_REMOTE,
+    options: dict[str, str] | None = None,
+) -> None:
+    """`dvc init` in a git repo, with `remote_url` as the default remote and `options`
+    (checked with `check_remote_options`) set on it in `.dvc/config`."""
     from dvc.config import ConfigError
     from dvc.repo import Repo
 
@@ -75,18 +127,53 @@ def init_dvc(root: Path, remote_url: str, remote_name: str = DEFAULT_REMOTE) -> 
             ) from e
         finally:
             repo.close()
+    if options:
+        config = root / ".dvc" / "config"
+        section = {f'remote "{remote_name}"': options}
+        text = dvcconfig.with_settings(config.read_text(), section, str(config))
+        tmp = config.with_name("config.gitreg-tmp")
+        tmp.write_text(text)
+        os.replace(tmp, config)
 
 
-def add_and_push(root: Path, paths: list[str], remote: str | None = None) -> list[TrackedFile]:
-    """Track `paths` (repo-relative) with DVC, push them to the remote, return their hashes."""
+def _sizes(root: Path, paths: list[str]) -> int:
+    total = 0
+    for p in paths:
+        f = root / p
+        total += tree_bytes(f) if f.is_dir() else f.stat().st_size
+    return total
+
+
+def _local(url: str | None) -> Path | None:
+    """A remote URL that is a local folder DVC writes objects into, else None."""
+    return Path(url) if url and dvcconfig.scheme(url) == "" and Path(url).is_absolute() else None
+
+
+def add_and_push(
+    root: Path, paths: list[str], remote: str | None = None, progress: Progress | None = None
+) -> list[TrackedFile]:
+    """Track `paths` (repo-relative) with DVC, push them to the remote, return their hashes.
+
+    `progress` hears of two phases: caching (bytes in the project's cache) and uploading
+    (bytes arrived in a local remote; a cloud remote reports only start and end)."""
     from dvc.exceptions import DvcException
 
+    url = dvcconfig.project_remote(root, remote)
+    dvcconfig.require_plugin(url)
+    total = _sizes(root, paths) if progress else 0
+    store = _local(url)
     with _quiet_dvc():
         repo = _repo(root)
         try:
             absolute = [str(root / p) for p in paths]
-            repo.add(absolute)
-            repo.push(targets=[p + ".dvc" for p in absolute], remote=remote)
+            with watch(progress, "caching", total, lambda: tree_bytes(cache_dir(root))):
+                repo.add(absolute)
+            md5s = [_pointer_md5(root, p + ".dvc") for p in paths] if progress else []
+            measure = (lambda: object_bytes(store, md5s)) if store else None
+            with watch(progress, f"uploading to {url}", total, measure):
+                repo.push(targets=[p + ".dvc" for p in absolute], remote=remote)
+        except ImportError as e:
+            raise dvcconfig.plugin_error(e, url) from None
         except (DvcException, OSError) as e:
             raise ArtifactError(
                 f"DVC could not store the artifacts: {e}",
@@ -138,23 +225,41 @@ def copy_cache(src_root: Path, dst_root: Path) -> int:
     return count
 
 
-def fetch_outputs(project: Path, pointers: list[str], remote: str | None = None) -> None:
+def _pointer_md5(project: Path, pointer: str) -> str:
+    return dvc_pointer((project / pointer).read_bytes(), pointer)[0]
+
+
+def fetch_outputs(
+    project: Path,
+    pointers: list[str],
+    remote: str | None = None,
+    progress: Progress | None = None,
+) -> None:
     """`dvc fetch` then `dvc checkout` of the pointer files in a (scm-less) DVC project.
 
     Between the two, every directory listing (`.dir` object) DVC fetched is checked: an
     entry whose path would climb out of its directory refuses the whole download before
-    anything is written outside the project's cache.
+    anything is written outside the project's cache. `progress` hears of the download
+    (bytes arrived in the project's cache).
     """
     from dvc.exceptions import DvcException
 
+    url = dvcconfig.project_remote(project, remote)
+    dvcconfig.require_plugin(url)
     targets = [str(project / p) for p in pointers]
+    heads = [dvc_pointer((project / p).read_bytes(), p) for p in pointers] if progress else []
+    total, md5s = sum(size or 0 for _, size in heads), [md5 for md5, _ in heads]
+    cache = cache_dir(project)
     with _quiet_dvc():
         repo = _repo(project)
         try:
-            repo.fetch(targets=targets, remote=remote)
+            with watch(progress, "downloading", total, lambda: object_bytes(cache, md5s)):
+                repo.fetch(targets=targets, remote=remote)
             for pointer in pointers:
                 check_listing(project, pointer)
             repo.checkout(targets=targets)
+        except ImportError as e:
+            raise dvcconfig.plugin_error(e, url) from None
         except (DvcException, OSError) as e:
             raise ArtifactError(
                 f"DVC could not download the artifacts: {e}",

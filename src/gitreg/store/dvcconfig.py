@@ -3,18 +3,24 @@
 Read paths need the remote URL for `resolve --json`; importing DVC for that costs about a
 second, configobj a few milliseconds. configobj handles what a hand parser gets wrong:
 inline comments (`remote = storage  # default`), quoting, and continuation.
+
+Also what a remote's URL implies without DVC: the plugin its scheme needs (and the gitreg
+extra that installs it), checked before DVC is asked, and which `--remote-opt` keys are
+credentials that must not be committed.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 from pathlib import Path
 from typing import Any
 
-from gitreg.errors import ManifestError
+from gitreg.errors import ManifestError, PluginMissing, UsageError
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+DEFAULT_REMOTE_NAME = "default"  # the remote `gitreg init` writes
 
 
 def _config(text: str, where: str) -> Any:
@@ -84,3 +90,104 @@ def with_settings(text: str, settings: dict[str, dict[str, str]], where: str) ->
     out = io.BytesIO()
     conf.write(out)
     return out.getvalue().decode()
+
+
+# the DVC plugin each remote scheme needs: (module, what to pip-install)
+PLUGINS: dict[str, tuple[str, str]] = {
+    "s3": ("dvc_s3", "gitreg[s3]"),
+    "gs": ("dvc_gs", "gitreg[gs]"),
+    "azure": ("dvc_azure", "gitreg[azure]"),
+    "ssh": ("dvc_ssh", "dvc[ssh]"),
+    "gdrive": ("dvc_gdrive", "dvc[gdrive]"),
+    "oss": ("dvc_oss", "dvc[oss]"),
+    "hdfs": ("dvc_hdfs", "dvc[hdfs]"),
+    "webhdfs": ("dvc_webhdfs", "dvc[webhdfs]"),
+    "webdav": ("dvc_webdav", "dvc[webdav]"),
+    "webdavs": ("dvc_webdav", "dvc[webdav]"),
+}
+
+# remote options that hold a credential: never in the committed .dvc/config
+SECRET_OPTIONS = frozenset(
+    {
+        "access_key_id",
+        "secret_access_key",
+        "session_token",
+        "sse_customer_key",
+        "account_key",
+        "connection_string",
+        "sas_token",
+        "client_secret",
+        "password",
+        "passphrase",
+        "token",
+        "custom_auth_header",
+        "oss_key_id",
+        "oss_key_secret",
+        "gdrive_client_secret",
+    }
+)
+
+
+def scheme(url: str) -> str:
+    """The URL scheme DVC dispatches on (`s3`, `gs`, `azure`, ...); "" for a local path."""
+    head, sep, _ = url.partition("://")
+    return head.lower() if sep and not _WINDOWS_DRIVE.match(url) else ""
+
+
+def plugin_for(url: str) -> tuple[str, str] | None:
+    """(module, pip spec) of the DVC plugin a remote URL needs, or None (local, http)."""
+    return PLUGINS.get(scheme(url))
+
+
+def remote_option(text: str) -> tuple[str, str]:
+    """`key=value` from `--remote-opt`, refusing credentials (they would be committed)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise UsageError(f"--remote-opt {text!r}: expected KEY=VALUE, e.g. endpointurl=https://...")
+    if key == "url":
+        raise UsageError("--remote-opt url=...: the remote's URL is --remote URL")
+    if key.lower() in SECRET_OPTIONS or any(
+        w in key.lower() for w in ("secret", "password", "token")
+    ):
+        raise UsageError(
+            f"--remote-opt {key}: a credential does not go into .dvc/config, which is "
+            "committed and pushed",
+            f"after init run `dvc remote modify --local {DEFAULT_REMOTE_NAME} {key} ...` "
+            "(kept in the untracked .dvc/config.local), or use the environment "
+            "(AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*)",
+        )
+    return key, value
+
+
+def require_plugin(url: str | None) -> None:
+    """Refuse, before DVC is asked, a remote whose DVC plugin is not installed."""
+    plugin = plugin_for(url or "")
+    if plugin is None:
+        return
+    try:
+        found = importlib.util.find_spec(plugin[0]) is not None
+    except (ImportError, ValueError):  # a broken or half-removed install
+        found = False
+    if not found:
+        raise PluginMissing(url or "", scheme(url or ""), plugin[1])
+
+
+def project_remote(project: Path, remote: str | None) -> str | None:
+    """The URL of `remote` (or the default one) in a project's config, config.local on top
+    (as DVC merges them)."""
+    sections: dict[str, dict[str, str]] = {}
+    for name in ("config", "config.local"):
+        f = project / ".dvc" / name
+        if f.is_file():
+            for section, values in parse(f.read_text(), str(f)).items():
+                sections.setdefault(section, {}).update(values)
+    chosen = remote or sections.get("core", {}).get("remote")
+    return sections.get(f'remote "{chosen}"', {}).get("url") if chosen else None
+
+
+def plugin_error(e: ImportError, url: str | None) -> PluginMissing:
+    """DVC's own ImportError ("s3 is supported, but requires 'dvc-s3'...") as a typed error."""
+    kind = scheme(url or "")
+    plugin = PLUGINS.get(kind, ("", "the DVC plugin for this remote"))
+    return PluginMissing(url or "", kind, plugin[1], str(e))

@@ -1,0 +1,56 @@
+"""GitHub Actions workflow commands (`::error file=F,line=L,title=T::message`) for what
+`gitreg validate` finds, so each problem shows on the pull request's changed file.
+
+Printed only when GITHUB_ACTIONS=true, beside the usual text. Values are escaped as the
+runner decodes them: `%`, CR and LF in the message; also `:` and `,` in properties.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from gitreg.errors import Problem
+from gitreg.model import yamlio
+from gitreg.model.rules import ReviewWarning
+from gitreg.ops.validate import ValidationReport
+
+TITLE = "gitreg validate"
+_YAML_LINE = re.compile(r"\bline (\d+)\b")
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(level: str, message: str, file: str | None = None, line: int | None = None) -> str:
+    """One workflow command: `level` is error, warning or notice."""
+    props = [f"file={escape_property(file)}"] if file else []
+    props += [f"line={line}"] if line else []
+    props.append(f"title={escape_property(TITLE)}")
+    return f"::{level} {','.join(props)}::{escape_data(message)}"
+
+
+def _line(read: Callable[[str], bytes | None], path: str, field: str, message: str) -> int | None:
+    if field:
+        return yamlio.field_line(read(path), field)
+    found = _YAML_LINE.search(message)  # "invalid YAML: line 3, column 1: ..."
+    return int(found.group(1)) if found else None
+
+
+def validation(report: ValidationReport, read: Callable[[str], bytes | None]) -> str:
+    """An `::error` per problem and a `::warning` per warning, each with its file and, when
+    it can be found, line. `read(path)` gives a file's bytes at the validated ref, or None."""
+    found: list[tuple[str, Problem | ReviewWarning]] = [("error", p) for p in report.problems]
+    found += [("warning", w) for w in report.warnings]
+    lines = []
+    for level, p in found:
+        message = f"{p.field}: {p.message}" if p.field else p.message
+        where = p.path if "/" in p.path or "." in p.path else None  # not "command line"
+        line = _line(read, p.path, p.field, p.message) if where else None
+        lines.append(command(level, message, where, line))
+    return "\n".join(lines)
