@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from gitreg.cli import deploy, evaluate, exits, registry_cmds, stages
+from gitreg.cli import deploy, evaluate, exits, registry_cmds, site, stages
 from gitreg.errors import GitregError
 from gitreg.version import __version__
 
@@ -58,6 +58,7 @@ COMMANDS = (
     deploy.resolve,
     deploy.pull,
     deploy.doctor,
+    site.site,
 )
 for command in COMMANDS:
     cli.add_command(command)

@@ -1,0 +1,78 @@
+"""An inline SVG line chart of one metric across a model's versions, stage holders marked.
+
+No script and no library: a polyline, one point per version that has the metric, and a
+labelled ring on each version that holds a stage. The chart carries `role="img"` and an
+`aria-label` that says what it shows; the numbers are also in the versions table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from gitreg.render.numbers import num
+from gitreg.render.site.html import esc
+
+W, H = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
+
+
+def metric_chart(
+    metric: str,
+    points: Sequence[tuple[str, float | None]],
+    holders: Mapping[str, list[str]],
+    goal: str | None = None,
+) -> str:
+    """SVG for `metric` over `points` (version, value); `holders`: version -> its stages."""
+    have = [(i, v, x) for i, (v, x) in enumerate(points) if x is not None]
+    label = f"{metric} across {len(points)} versions"
+    if goal:
+        label += f" (goal: {goal})"
+    if not have:
+        return f'<p class="muted">No version records {esc(metric)}.</p>'
+    lo = min(x for _, _, x in have)
+    hi = max(x for _, _, x in have)
+    if hi == lo:
+        lo, hi = lo - 0.5 if lo == 0 else lo * 0.95, hi + 0.5 if hi == 0 else hi * 1.05
+        lo, hi = min(lo, hi), max(lo, hi)
+    step = (W - LEFT - RIGHT) / max(len(points) - 1, 1)
+
+    def px(i: int) -> float:
+        return LEFT + (i * step if len(points) > 1 else (W - LEFT - RIGHT) / 2)
+
+    def py(x: float) -> float:
+        return TOP + (hi - x) / (hi - lo) * (H - TOP - BOTTOM)
+
+    line = " ".join(f"{px(i):.1f},{py(x):.1f}" for i, _, x in have)
+    parts = [
+        f'<line class="axis" x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}"/>',
+        f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}"/>',
+        f'<text class="tick" x="{LEFT - 6}" y="{py(hi) + 4:.1f}" text-anchor="end">{num(hi)}</text>',
+        f'<text class="tick" x="{LEFT - 6}" y="{py(lo) + 4:.1f}" text-anchor="end">{num(lo)}</text>',
+        f'<polyline class="series" points="{line}"/>',
+    ]
+    every = max(1, len(points) // 8)
+    for i, (v, _) in enumerate(points):
+        if i % every == 0 or i == len(points) - 1:
+            parts.append(
+                f'<text class="tick" x="{px(i):.1f}" y="{H - BOTTOM + 16}" '
+                f'text-anchor="middle">{esc(v)}</text>'
+            )
+    for i, v, x in have:
+        stages = holders.get(v, [])
+        tip = f"{v}: {num(x)}" + (f" ({', '.join(stages)})" if stages else "")
+        parts.append(
+            f'<circle class="point" cx="{px(i):.1f}" cy="{py(x):.1f}" r="3.5">'
+            f"<title>{esc(tip)}</title></circle>"
+        )
+        if stages:
+            parts.append(
+                f'<circle class="holder" cx="{px(i):.1f}" cy="{py(x):.1f}" r="8"/>'
+                f'<text class="holder-label" x="{px(i):.1f}" y="{py(x) - 12:.1f}" '
+                f'text-anchor="middle">{esc(", ".join(stages))}</text>'
+            )
+    return (
+        f'<figure class="chart"><svg viewBox="0 0 {W} {H}" role="img" '
+        f'aria-label="{esc(label)}" preserveAspectRatio="xMidYMid meet">'
+        f"<title>{esc(label)}</title>{''.join(parts)}</svg>"
+        f"<figcaption>{esc(label)}; rings mark the versions holding a stage.</figcaption></figure>"
+    )
