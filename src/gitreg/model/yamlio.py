@@ -86,8 +86,8 @@ def _shape_problem(root: Node, anchors: bool = True) -> str | None:
     one plain walk counts its nodes and depth.
     """
     if not anchors:
-        size, deep = _tree_shape(root)
-        if size > MAX_EXPANDED_NODES:
+        nodes, deep = _tree_shape(root)
+        if nodes > MAX_EXPANDED_NODES:
             return f"YAML aliases expand too far (more than {MAX_EXPANDED_NODES} nodes)"
         if deep > MAX_DEPTH:
             return f"YAML nesting is deeper than {MAX_DEPTH} levels"

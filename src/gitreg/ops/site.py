@@ -8,6 +8,7 @@ the key of its inputs; `build` writes only the pages whose key changed (store/si
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from gitreg.errors import NotFound
 from gitreg.model import layout, tags
-from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
+from gitreg.model.manifest import ModelSpec, Stages, VersionManifest
 from gitreg.model.records import ModelSummary, model_record
 from gitreg.model.schema import parse
 from gitreg.model.semver import latest, sort_versions
@@ -44,23 +46,81 @@ class StageEvent:
 
 @dataclass(frozen=True)
 class VersionEntry:
-    manifest: VersionManifest
-    text: str  # the manifest as committed
-    blob: str
+    """One version; its manifest is parsed the first time a page asks for it."""
+
+    name: str
+    version: str
+    blob: str  # the manifest's blob id
     stages: list[str]
     registered_at: str | None  # the commit of its registration tag, if released
-    evaluation: dict[str, Any] | None = None  # the last stored evaluation report
+    source: RegistryObjects = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def manifest(self) -> VersionManifest:
+        return self.source.version(self.name, self.version)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The manifest as committed."""
+        return self.source.text(layout.version_file(self.name, self.version))
+
+    @functools.cached_property
+    def evaluation(self) -> dict[str, Any] | None:
+        """The last stored evaluation report."""
+        return self.source.evaluation(self.name, self.version)
 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    summary: ModelSummary
-    spec: ModelSpec
+    """One model; model.yaml and the manifests are parsed when a page needs them."""
+
+    name: str
+    stages: dict[str, str]
     versions: list[VersionEntry]  # ascending SemVer
+    latest: str | None
     timeline: list[StageEvent]
-    record: dict[str, Any]  # what `list --filter` matches against
-    last_change: str | None
-    inputs: str  # the blob and tag ids the model's pages are made from
+    inputs: str  # a hash of the blob and tag ids the model's pages are made from
+    tag_dates: list[str] = field(repr=False)
+    source: RegistryObjects = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def spec(self) -> ModelSpec:
+        return self.source.spec(self.name)
+
+    @functools.cached_property
+    def summary(self) -> ModelSummary:
+        spec = self.spec
+        return ModelSummary(
+            name=self.name,
+            description=spec.description,
+            owners=list(spec.owners),
+            task=spec.task,
+            labels=dict(spec.labels),
+            latest=self.latest,
+            versions=[v.version for v in self.versions],
+            stages=self.stages,
+        )
+
+    @functools.cached_property
+    def latest_manifest(self) -> VersionManifest | None:
+        found = [v for v in self.versions if v.version == self.latest]
+        return found[0].manifest if found else None
+
+    @functools.cached_property
+    def record(self) -> dict[str, Any]:
+        """What `gitreg list --filter` matches this model against."""
+        return model_record(self.summary, self.latest_manifest)
+
+    @functools.cached_property
+    def last_change(self) -> str | None:
+        """The newest of its release tag dates and its latest version's creation (UTC)."""
+        times = [self.latest_manifest.created] if self.latest_manifest else []
+        for date in self.tag_dates:
+            try:
+                times.append(datetime.fromisoformat(date))
+            except ValueError:
+                continue
+        return max(times).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if times else None
 
 
 @dataclass(frozen=True)
@@ -72,6 +132,7 @@ class SiteData:
     base_url: str | None
     models: list[ModelEntry]
     files: frozenset[str] = field(default_factory=frozenset)  # every path in the tree
+    objects: RegistryObjects | None = field(default=None, repr=False, compare=False)
 
     def key(self, *parts: str) -> str:
         """The key of a page made from `parts` and what every page shows."""
@@ -96,16 +157,51 @@ class SiteResult:
     removed: list[str]
 
 
-@dataclass
 class RegistryObjects:
-    """What the whole registry holds at one commit, parsed, with the blob id of each file."""
+    """The manifests of a registry at one commit: blob ids of every file, contents read in
+    one batch, each manifest parsed (and kept) the first time it is asked for."""
 
-    files: dict[str, str]  # path -> blob id
-    config: RegistryConfig
-    specs: dict[str, ModelSpec]
-    stages: dict[str, dict[str, str]]
-    versions: dict[str, dict[str, VersionManifest]]
-    texts: dict[str, str]  # version file path -> its text
+    def __init__(self, reg: Registry, files: dict[str, str], blobs: dict[str, bytes]) -> None:
+        self.reg = reg
+        self.files = files
+        self._blobs = blobs
+        self._parsed: dict[str, Any] = {}
+
+    def _load(self, cls: type[Any], path: str) -> Any:
+        if path not in self._parsed:
+            data = self._blobs.get(self.files.get(path, ""))
+            if data is None:
+                raise NotFound(f"{path}: not found at {self.reg.ref}", kind="file", name=path)
+            self._parsed[path] = parse(cls, data, path)
+        return self._parsed[path]
+
+    def spec(self, name: str) -> ModelSpec:
+        spec: ModelSpec = self._load(ModelSpec, layout.model_file(name))
+        return spec
+
+    def stages(self, name: str) -> dict[str, str]:
+        if layout.stages_file(name) not in self.files:
+            return {}
+        stages: Stages = self._load(Stages, layout.stages_file(name))
+        return stages.mapping
+
+    def version(self, name: str, version: str) -> VersionManifest:
+        manifest: VersionManifest = self._load(VersionManifest, layout.version_file(name, version))
+        return manifest
+
+    def text(self, path: str) -> str:
+        return self._blobs.get(self.files.get(path, ""), b"").decode("utf-8", "replace")
+
+    def evaluation(self, name: str, version: str) -> dict[str, Any] | None:
+        return last_evaluation(self.reg, name, version)
+
+    def model_names(self) -> list[str]:
+        return sorted({c[1] for p in self.files if (c := layout.classify(p)) and c[0] == "model"})
+
+    def version_names(self, name: str) -> list[str]:
+        prefix = layout.versions_dir(name) + "/"
+        found = [p[len(prefix) : -len(".yaml")] for p in self.files if p.startswith(prefix)]
+        return sort_versions(v for v in found if layout.classify(prefix + v + ".yaml"))
 
 
 def read_registry(reg: Registry) -> RegistryObjects:
@@ -115,21 +211,8 @@ def read_registry(reg: Registry) -> RegistryObjects:
     tree id can replace its body without changing its callers.
     """
     files = bulk.tree_blobs(reg.git, reg.commit)
-    kinds = {p: k for p in files if (k := layout.classify(p)) is not None}
-    blobs = bulk.read_blobs(reg.git, [files[p] for p in kinds])
-    objs = RegistryObjects(files, reg.config, {}, {}, {}, {})
-    for path, (kind, name, version) in sorted(kinds.items()):
-        data = blobs.get(files[path])
-        if data is None:
-            continue
-        if kind == "model":
-            objs.specs[name] = parse(ModelSpec, data, path)
-        elif kind == "stages":
-            objs.stages[name] = parse(Stages, data, path).mapping
-        elif version is not None:
-            objs.versions.setdefault(name, {})[version] = parse(VersionManifest, data, path)
-            objs.texts[path] = data.decode("utf-8", "replace")
-    return objs
+    wanted = [sha for p, sha in files.items() if layout.classify(p) is not None]
+    return RegistryObjects(reg, files, bulk.read_blobs(reg.git, wanted))
 
 
 def last_evaluation(reg: Registry, name: str, version: str) -> dict[str, Any] | None:
@@ -156,7 +239,7 @@ def _timeline(model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]) ->
                 tag=t.name,
                 date=t.date,
                 promoted_in=made_in,
-                promoted_by=who[made_in][0] if made_in in who else None,
+                promoted_by=who[made_in][0] if made_in and made_in in who else None,
                 pull_request=t.trailers.get("Pull-Request"),
                 approved_by=approved,
             )
@@ -164,63 +247,38 @@ def _timeline(model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]) ->
     return out
 
 
-def _last_change(versions: list[VersionManifest], model_tags: list[tags.Tag]) -> str | None:
-    """The newest of the model's release tag dates and version creation times (UTC)."""
-    times = [v.created for v in versions]
-    for t in model_tags:
-        try:
-            times.append(datetime.fromisoformat(t.date))
-        except ValueError:
-            continue
-    if not times:
-        return None
-    return max(times).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _model_entry(
     name: str,
     objs: RegistryObjects,
     model_tags: list[tags.Tag],
     who: Mapping[str, tuple[str, str]],
-    evaluation: Callable[[str, str], dict[str, Any] | None],
 ) -> ModelEntry:
-    spec = objs.specs[name]
-    manifests = objs.versions.get(name, {})
-    order = sort_versions(list(manifests))
-    stages = objs.stages.get(name, {})
-    summary = ModelSummary(
-        name=name,
-        description=spec.description,
-        owners=list(spec.owners),
-        task=spec.task,
-        labels=dict(spec.labels),
-        latest=latest(order) or (order[-1] if order else None),
-        versions=order,
-        stages=stages,
-    )
+    order = objs.version_names(name)
+    stages = objs.stages(name)
     registered = {t.parsed.version: t.commit for t in model_tags if t.parsed.kind == "register"}
-    entries = []
-    for v in order:
-        path = layout.version_file(name, v)
-        held = [s for s, held_v in stages.items() if held_v == v]
-        entries.append(
-            VersionEntry(
-                manifests[v], objs.texts[path], objs.files[path], held, registered.get(v),
-                evaluation(name, v),
-            )
-        )  # fmt: skip
+    entries = [
+        VersionEntry(
+            name,
+            v,
+            objs.files[layout.version_file(name, v)],
+            [s for s, held in stages.items() if held == v],
+            registered.get(v),
+            objs,
+        )
+        for v in order
+    ]
     ids = [objs.files.get(p, "") for p in (layout.model_file(name), layout.stages_file(name))]
     tag_ids = [f"{t.name}={t.commit}:{t.date}:{sorted(t.trailers.items())}" for t in model_tags]
     inputs = "\0".join([*ids, *(e.blob for e in entries), *sorted(tag_ids)])
-    record = model_record(summary, manifests[summary.latest] if summary.latest else None)
     return ModelEntry(
-        summary,
-        spec,
-        entries,
-        _timeline(model_tags, who),
-        record,
-        _last_change(list(manifests.values()), model_tags),
-        hashlib.sha1(inputs.encode()).hexdigest(),
+        name=name,
+        stages=stages,
+        versions=entries,
+        latest=latest(order) or (order[-1] if order else None),
+        timeline=_timeline(model_tags, who),
+        inputs=hashlib.sha1(inputs.encode()).hexdigest(),
+        tag_dates=[t.date for t in model_tags],
+        source=objs,
     )
 
 
@@ -233,23 +291,18 @@ def collect(reg: Registry, base_url: str | None = None) -> SiteData:
     ]
     who = bulk.commit_authors(reg.git, made_in)
 
-    def evaluation(name: str, version: str) -> dict[str, Any] | None:
-        return last_evaluation(reg, name, version)
-
-    models = [
-        _model_entry(name, objs, by_model.get(name, []), who, evaluation)
-        for name in sorted(objs.specs)
-    ]
-    configured = objs.config.github.repo if objs.config.github else None
+    models = [_model_entry(n, objs, by_model.get(n, []), who) for n in objs.model_names()]
+    configured = reg.config.github.repo if reg.config.github else None
     gh = github_repo.discover(reg.git, configured)
     return SiteData(
         ref=reg.ref,
         commit=reg.commit,
-        stages=[s.name for s in objs.config.stages],
+        stages=[s.name for s in reg.config.stages],
         github=gh,
         base_url=base_url.rstrip("/") + "/" if base_url else None,
         models=models,
         files=frozenset(objs.files),
+        objects=objs,
     )
 
 
@@ -272,4 +325,3 @@ def build(
         unchanged=done.unchanged,
         removed=done.removed,
     )
-

@@ -13,7 +13,7 @@ from gitreg.render.numbers import num
 from gitreg.render.site.html import esc
 
 W, H = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 30, 44
 
 
 def metric_chart(
@@ -46,8 +46,11 @@ def metric_chart(
     parts = [
         f'<line class="axis" x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}"/>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}"/>',
-        f'<text class="tick" x="{LEFT - 6}" y="{py(hi) + 4:.1f}" text-anchor="end">{num(hi)}</text>',
-        f'<text class="tick" x="{LEFT - 6}" y="{py(lo) + 4:.1f}" text-anchor="end">{num(lo)}</text>',
+        *(
+            f'<text class="tick" x="{LEFT - 6}" y="{py(x) + 4:.1f}" '
+            f'text-anchor="end">{num(x)}</text>'
+            for x in (hi, lo)
+        ),
         f'<polyline class="series" points="{line}"/>',
     ]
     every = max(1, len(points) // 8)

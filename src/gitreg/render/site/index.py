@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitreg.model.manifest import VersionManifest
 from gitreg.ops.site import ModelEntry, SiteData
 from gitreg.render.numbers import num
 from gitreg.render.site.html import chips, esc, href, json_script, page
@@ -12,11 +11,9 @@ from gitreg.render.site.html import chips, esc, href, json_script, page
 
 def headline(m: ModelEntry) -> tuple[str, float] | None:
     """The metric a model is known by: its policy's first, else the latest version's first."""
-    if not m.versions or m.summary.latest is None:
+    latest = m.latest_manifest
+    if latest is None:
         return None
-    latest: VersionManifest = next(
-        v.manifest for v in m.versions if v.manifest.version == m.summary.latest
-    )
     metrics = latest.metrics.flat()
     policy = list(m.spec.evaluation.metrics) if m.spec.evaluation else []
     for name in [*policy, *sorted(metrics)]:
@@ -26,7 +23,7 @@ def headline(m: ModelEntry) -> tuple[str, float] | None:
 
 
 def stage_chips(stages: dict[str, str], order: list[str]) -> str:
-    ranked = sorted(stages.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99))
+    ranked = sorted(stages.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
     return chips((f"{s} {v}" for s, v in ranked), "chip stage") or '<span class="muted">-</span>'
 
 

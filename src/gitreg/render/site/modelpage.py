@@ -6,10 +6,11 @@ from gitreg.ops.site import ModelEntry, SiteData, StageEvent
 from gitreg.render.card import CARD_SECTIONS
 from gitreg.render.numbers import num
 from gitreg.render.site.chart import metric_chart
-from gitreg.render.site.html import chips, definitions, esc, href, link, page, table
+from gitreg.render.site.html import chips, definitions, esc, href, link, page, section, table
 from gitreg.render.site.index import stage_chips
 
 MAX_CHARTS = 6
+DEPRECATED = '<span class="chip deprecated">deprecated</span>'
 
 
 def pr_link(pr: str | None, github: str | None) -> str:
@@ -43,7 +44,7 @@ def _about(m: ModelEntry) -> str:
         if (text := getattr(m.spec.card, key))
     ]
     card_html = "".join(card) or '<p class="muted">model.yaml has no card fields yet.</p>'
-    return f'{definitions(facts)}<section aria-labelledby="card"><h2 id="card">Model card</h2>{card_html}</section>'
+    return definitions(facts) + section("card", "Model card", card_html)
 
 
 def _policy(m: ModelEntry) -> str:
@@ -68,9 +69,7 @@ def _versions(m: ModelEntry, order: list[str]) -> str:
     for v in reversed(m.versions):
         vm = v.manifest
         flat = vm.metrics.flat()
-        status = (
-            '<span class="chip deprecated">deprecated</span>' if vm.status == "deprecated" else "active"
-        )
+        status = DEPRECATED if vm.status == "deprecated" else "active"
         rows.append(
             [
                 f'<a href="{href(vm.version + ".html")}">{esc(vm.version)}</a>',
@@ -125,10 +124,10 @@ def render(m: ModelEntry, data: SiteData) -> bytes:
 <p class="lead">{esc(s.description) or '<span class="muted">No description.</span>'}</p>
 <p>Stages: {stage_chips(s.stages, data.stages)}</p>
 {_about(m)}
-<section aria-labelledby="policy"><h2 id="policy">Evaluation policy</h2>{_policy(m)}</section>
-<section aria-labelledby="versions"><h2 id="versions">Versions</h2>{_versions(m, data.stages)}</section>
-<section aria-labelledby="timeline"><h2 id="timeline">Stage timeline</h2>{_timeline(m.timeline, data.github)}</section>
-<section aria-labelledby="charts"><h2 id="charts">Metrics across versions</h2>{_charts(m)}</section>"""
+{section("policy", "Evaluation policy", _policy(m))}
+{section("versions", "Versions", _versions(m, data.stages))}
+{section("timeline", "Stage timeline", _timeline(m.timeline, data.github))}
+{section("charts", "Metrics across versions", _charts(m))}"""
     return page(
         f"{s.name} - model registry",
         body,

@@ -19,7 +19,7 @@ _CODE = ("chart.py", "html.py", "index.py", "modelpage.py", "pages.py", "version
 
 
 def asset(name: str) -> bytes:
-    return resources.files("gitreg.render.site").joinpath("assets", name).read_bytes()
+    return resources.files("gitreg.render.site").joinpath("assets").joinpath(name).read_bytes()
 
 
 @functools.cache
@@ -39,7 +39,8 @@ def pages(data: SiteData) -> dict[str, Page]:
     fp = fingerprint()
     out: dict[str, Page] = {}
     for name in ASSETS:
-        out[f"assets/{name}"] = Page(hashlib.sha1(asset(name)).hexdigest(), functools.partial(asset, name))
+        key = hashlib.sha1(asset(name)).hexdigest()
+        out[f"assets/{name}"] = Page(key, functools.partial(asset, name))
     out[".nojekyll"] = Page("empty", lambda: b"")
     out["index.html"] = Page(
         data.key(fp, "index", data.ref, data.commit, *(m.inputs for m in data.models)),

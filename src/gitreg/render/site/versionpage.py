@@ -7,8 +7,10 @@ from typing import Any
 
 from gitreg.ops.site import ModelEntry, SiteData, VersionEntry
 from gitreg.render.numbers import num
-from gitreg.render.site.html import chips, definitions, esc, link, page, table
+from gitreg.render.site.html import chips, definitions, esc, link, page, section, table
 from gitreg.store.github_repo import parse_remote
+
+NONE = '<p class="muted">{}</p>'
 
 
 def size_text(n: int) -> str:
@@ -73,10 +75,14 @@ def _mapping(caption: str, values: dict[str, Any], metric: bool = False) -> str:
     if not values:
         return ""
     rows = [
-        [esc(k), esc(num(x) if metric and isinstance(x, (int, float)) else json.dumps(x, default=str))]
+        [esc(k), esc(num(x) if metric and isinstance(x, float | int) else _plain(x))]
         for k, x in sorted(values.items())
     ]
     return table(caption, ["Name", "Value"], rows, numeric=(1,) if metric else ())
+
+
+def _plain(x: Any) -> str:
+    return x if isinstance(x, str) else json.dumps(x, default=str)
 
 
 def evaluation_html(report: dict[str, Any] | None) -> str:
@@ -88,7 +94,7 @@ def evaluation_html(report: dict[str, Any] | None) -> str:
 
 def render(m: ModelEntry, v: VersionEntry, data: SiteData) -> bytes:
     vm = v.manifest
-    name = m.summary.name
+    name = m.name
     status = (
         '<span class="chip deprecated">deprecated</span>' if vm.status == "deprecated" else "active"
     )
@@ -104,23 +110,30 @@ def render(m: ModelEntry, v: VersionEntry, data: SiteData) -> bytes:
         ("Requirements", esc(", ".join(env.requirements) if env and env.requirements else "-")),
     ]
     by_slice = vm.metrics.by_slice or {}
-    slices = "".join(_mapping(f"Metrics on slice {s}", dict(ms), True) for s, ms in by_slice.items())
+    slices = "".join(
+        _mapping(f"Metrics on slice {s}", dict(ms), True) for s, ms in by_slice.items()
+    )
+    metrics = _mapping("Metrics", dict(vm.metrics.flat()), True) or NONE.format("No metrics.")
+    manifest = (
+        f"<details><summary>versions/{esc(vm.version)}.yaml as committed</summary>"
+        f"<pre><code>{esc(v.text)}</code></pre></details>"
+    )
     body = f"""<h1>{esc(name)} <span class="version">{esc(vm.version)}</span></h1>
 <p class="lead">{esc(vm.description) or '<span class="muted">No description.</span>'}</p>
 {definitions(facts)}
-<section aria-labelledby="metrics"><h2 id="metrics">Metrics and parameters</h2>
-{_mapping("Metrics", dict(vm.metrics.flat()), True) or '<p class="muted">No metrics.</p>'}{slices}
-{_mapping("Parameters", vm.params)}</section>
-<section aria-labelledby="lineage"><h2 id="lineage">Lineage</h2>{_lineage(v, data)}</section>
-<section aria-labelledby="artifacts"><h2 id="artifacts">Artifacts</h2>{_artifacts(v, data)}</section>
-<section aria-labelledby="evaluation"><h2 id="evaluation">Last evaluation</h2>{evaluation_html(v.evaluation)}</section>
-<section aria-labelledby="manifest"><h2 id="manifest">Manifest</h2>
-<details><summary>versions/{esc(vm.version)}.yaml as committed</summary>
-<pre><code>{esc(v.text)}</code></pre></details></section>"""
+{section("metrics", "Metrics and parameters", metrics + slices + _mapping("Parameters", vm.params))}
+{section("lineage", "Lineage", _lineage(v, data))}
+{section("artifacts", "Artifacts", _artifacts(v, data))}
+{section("evaluation", "Last evaluation", evaluation_html(v.evaluation))}
+{section("manifest", "Manifest", manifest)}"""
     return page(
         f"{name} {vm.version} - model registry",
         body,
         root="../../",
         canonical=f"{data.base_url}models/{name}/{vm.version}.html" if data.base_url else None,
-        crumbs=[("Registry", "index.html"), (name, f"models/{name}/index.html"), (vm.version, None)],
+        crumbs=[
+            ("Registry", "index.html"),
+            (name, f"models/{name}/index.html"),
+            (vm.version, None),
+        ],
     )
