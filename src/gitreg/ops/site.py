@@ -166,6 +166,15 @@ class RegistryObjects:
         self.files = files
         self._blobs = blobs
         self._parsed: dict[str, Any] = {}
+        self._index: dict[str, list[str]] = {}  # model -> versions, from file names
+        for path in files:
+            kind = layout.classify(path)
+            if kind is not None and kind[0] == "model":
+                self._index.setdefault(kind[1], [])
+        for path in files:
+            kind = layout.classify(path)
+            if kind is not None and kind[0] == "version" and kind[1] in self._index:
+                self._index[kind[1]].append(kind[2] or "")
 
     def _load(self, cls: type[Any], path: str) -> Any:
         if path not in self._parsed:
@@ -196,12 +205,11 @@ class RegistryObjects:
         return last_evaluation(self.reg, name, version)
 
     def model_names(self) -> list[str]:
-        return sorted({c[1] for p in self.files if (c := layout.classify(p)) and c[0] == "model"})
+        return sorted(self._index)
 
     def version_names(self, name: str) -> list[str]:
-        prefix = layout.versions_dir(name) + "/"
-        found = [p[len(prefix) : -len(".yaml")] for p in self.files if p.startswith(prefix)]
-        return sort_versions(v for v in found if layout.classify(prefix + v + ".yaml"))
+        """The versions of model `name` from their file names, ascending SemVer."""
+        return sort_versions(self._index.get(name, []))
 
 
 def read_registry(reg: Registry) -> RegistryObjects:

@@ -47,13 +47,13 @@ def pages(data: SiteData) -> dict[str, Page]:
         lambda: index.render(data),
     )
     for m in data.models:
-        name = m.summary.name
+        name = m.name
         out[f"models/{name}/index.html"] = Page(
             data.key(fp, "model", m.inputs), functools.partial(modelpage.render, m, data)
         )
         for v in m.versions:
             key = data.key(fp, "version", name, v.blob, ",".join(v.stages), v.registered_at or "")
-            out[f"models/{name}/{v.manifest.version}.html"] = Page(
+            out[f"models/{name}/{v.version}.html"] = Page(
                 key, functools.partial(versionpage.render, m, v, data)
             )
     return out
