@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 import site_registry
 from conftest import git, run
 
@@ -126,7 +127,9 @@ def test_ref_reads_an_older_commit(reg: Path, tmp_path: Path) -> None:
 def test_base_url_gives_canonical_links(reg: Path, tmp_path: Path) -> None:
     site(reg, tmp_path / "out", "--base-url", "https://acme.github.io/models")
     page = (tmp_path / "out/models/iris/1.0.0.html").read_text()
-    assert '<link rel="canonical" href="https://acme.github.io/models/models/iris/1.0.0.html">' in page
+    assert (
+        '<link rel="canonical" href="https://acme.github.io/models/models/iris/1.0.0.html">' in page
+    )
 
 
 def _mtimes(out: Path) -> dict[str, int]:
