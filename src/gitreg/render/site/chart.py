@@ -16,6 +16,22 @@ W, H = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 30, 44
 
 
+def _point(cx: float, cy: float, version: str, value: float, stages: list[str]) -> str:
+    """One version's dot (with a tooltip), ringed and labelled when it holds stages."""
+    tip = f"{version}: {num(value)}" + (f" ({', '.join(stages)})" if stages else "")
+    dot = (
+        f'<circle class="point" cx="{cx:.1f}" cy="{cy:.1f}" r="3.5">'
+        f"<title>{esc(tip)}</title></circle>"
+    )
+    if not stages:
+        return dot
+    return (
+        f'{dot}<circle class="holder" cx="{cx:.1f}" cy="{cy:.1f}" r="8"/>'
+        f'<text class="holder-label" x="{cx:.1f}" y="{cy - 12:.1f}" '
+        f'text-anchor="middle">{esc(", ".join(stages))}</text>'
+    )
+
+
 def metric_chart(
     metric: str,
     points: Sequence[tuple[str, float | None]],
@@ -60,19 +76,7 @@ def metric_chart(
                 f'<text class="tick" x="{px(i):.1f}" y="{H - BOTTOM + 16}" '
                 f'text-anchor="middle">{esc(v)}</text>'
             )
-    for i, v, x in have:
-        stages = holders.get(v, [])
-        tip = f"{v}: {num(x)}" + (f" ({', '.join(stages)})" if stages else "")
-        parts.append(
-            f'<circle class="point" cx="{px(i):.1f}" cy="{py(x):.1f}" r="3.5">'
-            f"<title>{esc(tip)}</title></circle>"
-        )
-        if stages:
-            parts.append(
-                f'<circle class="holder" cx="{px(i):.1f}" cy="{py(x):.1f}" r="8"/>'
-                f'<text class="holder-label" x="{px(i):.1f}" y="{py(x) - 12:.1f}" '
-                f'text-anchor="middle">{esc(", ".join(stages))}</text>'
-            )
+    parts += [_point(px(i), py(x), v, x, holders.get(v, [])) for i, v, x in have]
     return (
         f'<figure class="chart"><svg viewBox="0 0 {W} {H}" role="img" '
         f'aria-label="{esc(label)}" preserveAspectRatio="xMidYMid meet">'
