@@ -29,11 +29,12 @@ RULES: dict[str, re.Pattern[str]] = {
     "Approved-by": re.compile(rf"^({UNVERIFIED}|{_LOGIN}(, {_LOGIN})*)$"),
 }
 TRAILERS = tuple(RULES)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def value_problem(key: str, value: str) -> str | None:
     """Why `value` may not stand in trailer `key`, or None."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         return f"{key}: holds a newline or control character"
     if not RULES[key].match(value):
         return f"{key}: {value[:60]!r} is not a valid value"
