@@ -37,7 +37,8 @@ def _code(v: VersionEntry) -> list[tuple[str, str]]:
     gh = parse_remote(code.repo) if code.repo else None
     commit = code.commit or "-"
     url = f"https://github.com/{gh}/commit/{code.commit}" if gh and code.commit else None
-    return [("Code", f"{link(code.repo, code.repo or '-')} at <code>{link(url, commit)}</code>")]
+    at = f" at <code>{link(url, commit)}</code>" if code.commit else ""
+    return [("Code", f"{link(code.repo, code.repo or '-')}{at}")]
 
 
 def _lineage(v: VersionEntry, data: SiteData) -> str:
