@@ -51,17 +51,22 @@ def site(repo: Path, dest: Path) -> tuple[float, dict[str, object]]:
 
 
 def change_one_version(repo: Path, n: int) -> None:
-    """Commit a new description in one version of the first model (as a deprecation would)."""
-    model = sorted(p.name for p in (repo / "models").iterdir())[0]
-    path = sorted((repo / "models" / model / "versions").glob("*.yaml"))[0]
-    rel = path.relative_to(repo).as_posix()
-    blob = subprocess.run(
-        ["git", "show", f"HEAD:{rel}"], cwd=repo, capture_output=True, check=True
-    ).stdout
-    text = re.sub(r"(?m)^description: .*$", f"description: changed {n}", blob.decode(), count=1)
-    path.write_text(text)
-    subprocess.run(["git", "add", rel], cwd=repo, check=True)
-    subprocess.run(["git", "commit", "-qm", f"change {rel}"], cwd=repo, check=True)
+    """Commit a new description in one version's manifest, from git objects (the cached
+    registry may have no checkout)."""
+
+    def git(*args: str, data: bytes | None = None) -> bytes:
+        return subprocess.run(
+            ["git", *args], cwd=repo, input=data, capture_output=True, check=True
+        ).stdout
+
+    names = git("ls-tree", "-r", "--name-only", "HEAD", "models").decode().splitlines()
+    rel = next(p for p in names if "/versions/" in p)
+    text = re.sub(
+        r"(?m)^description: .*$", f"description: changed {n}", git("show", f"HEAD:{rel}").decode()
+    )
+    sha = git("hash-object", "-w", "--stdin", data=text.encode()).decode().strip()
+    git("update-index", "--add", "--cacheinfo", f"100644,{sha},{rel}")
+    git("commit", "-qm", f"change {rel}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:

@@ -180,3 +180,13 @@ def test_text_output_names_the_index(reg: Path, tmp_path: Path) -> None:
     assert res.code == 0, res.err
     assert "2 models, 4 versions" in res.out
     assert str((tmp_path / "out" / "index.html").resolve()) in res.out
+
+
+def test_a_bad_manifest_is_named_not_a_traceback(reg: Path, tmp_path: Path) -> None:
+    path = reg / "models/iris/versions/1.1.0.yaml"
+    path.write_text(path.read_text().replace("size: 2536", "size: lots"))
+    git(reg, "commit", "-qam", "break 1.1.0")
+    res = run("site", "-C", str(reg), "-o", str(tmp_path / "out"))
+    assert res.code == 3
+    assert "models/iris/versions/1.1.0.yaml" in res.err and "size" in res.err
+    assert "Traceback" not in res.err
