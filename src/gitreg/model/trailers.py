@@ -71,3 +71,8 @@ def message(subject: str, trailers: dict[str, str]) -> str:
             raise ValueError(f"refusing to write trailer {problem}")
     body = "\n".join(f"{k}: {v}" for k, v in trailers.items() if v)
     return f"{subject}\n\n{body}\n"
+
+
+def approvers(found: dict[str, str]) -> list[str]:
+    """The logins an `Approved-by:` trailer names (`unverified` stays as it is)."""
+    return [a.strip() for a in found.get("Approved-by", "").split(",") if a.strip()]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.errors import NotFound
-from gitreg.model import layout, tags
+from gitreg.model import layout, tags, trailers
 from gitreg.model.manifest import ModelSpec, Stages, VersionManifest
 from gitreg.model.records import ModelSummary, model_record
 from gitreg.model.schema import parse
@@ -238,7 +238,6 @@ def _timeline(model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]) ->
     out = []
     for t in sorted(stage_tags, key=lambda t: t.parsed.counter or 0):
         made_in = t.trailers.get("Promoted-in")
-        approved = [a.strip() for a in t.trailers.get("Approved-by", "").split(",") if a.strip()]
         out.append(
             StageEvent(
                 stage=t.parsed.stage or "",
@@ -249,7 +248,7 @@ def _timeline(model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]) ->
                 promoted_in=made_in,
                 promoted_by=who[made_in][0] if made_in and made_in in who else None,
                 pull_request=t.trailers.get("Pull-Request"),
-                approved_by=approved,
+                approved_by=trailers.approvers(t.trailers),
             )
         )
     return out
