@@ -90,7 +90,11 @@ def _timeline(events: list[StageEvent], github: str | None) -> str:
         return '<p class="muted">No stage has been released yet (no stage tags).</p>'
     rows = []
     for e in reversed(events):
-        what = f"{esc(e.version or '?')} entered" if e.kind == "promoted" else "emptied"
+        if e.kind == "promoted":
+            what = f"{esc(e.version or '?')} entered"
+            what += f" (replacing {esc(e.replaced)})" if e.replaced else ""
+        else:
+            what = f"{esc(e.version or '?')} left; the stage is empty"
         rows.append(
             [
                 esc(e.date.replace("T", " ")),
