@@ -50,11 +50,11 @@ def _row(m: ModelEntry, order: list[str]) -> str:
     sort_metric = f"{head[1]:.12g}" if head else ""
     cells = [
         (s.name, f'<a href="{href(f"models/{s.name}/index.html")}">{esc(s.name)}</a>'),
-        (",".join(sorted(s.stages)), stage_chips(s.stages, order)),
+        (" ".join(f"{k}={v}" for k, v in sorted(s.stages.items())), stage_chips(s.stages, order)),
         (s.latest or "", esc(s.latest or "-")),
         (sort_metric, metric),
         (" ".join(s.owners), esc(", ".join(s.owners)) or '<span class="muted">-</span>'),
-        (" ".join(sorted(s.labels)), labels or '<span class="muted">-</span>'),
+        (" ".join(f"{k}={v}" for k, v in sorted(s.labels.items())), labels or MUTED_DASH),
         (m.last_change or "", esc((m.last_change or "-").replace("T", " "))),
     ]
     first = f'<th scope="row" data-sort="{esc(cells[0][0])}">{cells[0][1]}</th>'
@@ -62,6 +62,7 @@ def _row(m: ModelEntry, order: list[str]) -> str:
     return f'<tr data-model="{esc(s.name)}">{first}{rest}</tr>'
 
 
+MUTED_DASH = '<span class="muted">-</span>'
 COLUMNS = ("Model", "Stages", "Latest", "Headline metric", "Owners", "Labels", "Last change")
 SORT_AS = ("text", "text", "version", "number", "text", "text", "text")
 
