@@ -133,11 +133,13 @@ class SiteData:
     base_url: str | None
     models: list[ModelEntry]
     files: frozenset[str] = field(default_factory=frozenset)  # every path in the tree
-    objects: RegistryObjects | None = field(default=None, repr=False, compare=False)
+    # the `.dvc` pointers outside models/ (data sets): lineage links to them when present
+    data_pointers: str = ""
 
     def key(self, *parts: str) -> str:
         """The key of a page made from `parts` and what every page shows."""
         shared = [DATA_FORMAT, self.github or "", self.base_url or "", ",".join(self.stages)]
+        shared.append(self.data_pointers)
         return hashlib.sha1("\0".join([*shared, *parts]).encode()).hexdigest()
 
 
@@ -325,7 +327,9 @@ def collect(reg: Registry, base_url: str | None = None) -> SiteData:
         base_url=base_url.rstrip("/") + "/" if base_url else None,
         models=models,
         files=frozenset(objs.files),
-        objects=objs,
+        data_pointers=" ".join(
+            sorted(p for p in objs.files if p.endswith(".dvc") and not p.startswith("models/"))
+        ),
     )
 
 

@@ -24,8 +24,11 @@ def size_text(n: int) -> str:
 
 
 def _blob_url(data: SiteData, v: VersionEntry, path: str) -> str | None:
-    """The file on GitHub, at the commit that registered the version (else HEAD)."""
-    if not data.github or path not in data.files:
+    """The file on GitHub, at the commit that registered the version (else HEAD): an
+    artifact's pointer (validate requires it), a data set's when the tree has it."""
+    if not data.github:
+        return None
+    if not path.startswith("models/") and path not in data.data_pointers.split(" "):
         return None
     return f"https://github.com/{data.github}/blob/{v.registered_at or 'HEAD'}/{path}"
 
