@@ -52,6 +52,9 @@ def test_index_lists_every_model_and_search_narrows_it(clean: Browser, out: Path
     page.goto((out / "index.html").as_uri())
     assert visible_models(page) == ["evil", "iris"]
     assert page.inner_text("#filter-status") == "2 models"
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "site-index.png"), full_page=True)
+    print(f"screenshot: {SHOTS / 'site-index.png'}")
     page.fill("#filter", "stage = 'production' AND metrics.f1 < 0.9")
     assert visible_models(page) == ["iris"]
     assert page.inner_text("#filter-status") == "1 of 2 models match"
@@ -60,9 +63,6 @@ def test_index_lists_every_model_and_search_narrows_it(clean: Browser, out: Path
     assert "expected a value" in page.inner_text("#filter-status")
     page.fill("#filter", "")
     assert visible_models(page) == ["evil", "iris"]
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "site-index.png"), full_page=True)
-    print(f"screenshot: {SHOTS / 'site-index.png'}")
 
 
 def test_columns_sort(clean: Browser, out: Path) -> None:
