@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: sets up .venv, then walks the whole gitreg flow on a copy of example-registry/
-# (an iris classifier) with a local bare git origin standing in for GitHub and a local DVC
-# remote. Nothing leaves this machine. Pull requests are simulated: each branch is checked
+# The demo: sets up .venv, then walks the whole gitreg flow from example-registry/'s iris
+# classifier (its model.yaml and training code) with a local bare git origin standing in
+# for GitHub and a local DVC remote, and ends with the site's path. Nothing leaves this
+# machine. Pull requests are simulated: each branch is checked
 # the way CI checks it (validate + evaluate), then merged with --no-ff like GitHub does.
 #   bash scripts/demo.sh [WORKDIR]      (default: a new folder under ${TMPDIR:-/tmp})
 set -euo pipefail
@@ -46,7 +47,11 @@ step "1. A registry: gitreg init, a bare origin (GitHub's stand-in), the example
 run git init -q --bare --initial-branch=main "$work/origin.git"
 run gitreg init "$work/registry" --github-repo acme/iris-registry
 cd "$work/registry"
-run cp -r "$root/example-registry/models" "$root/example-registry/train" .
+# the iris model as it starts: its card and policy (model.yaml) and its training code; the
+# versions, stages and DVC payload example-registry/ also holds are what this demo makes
+run mkdir -p models/iris
+run cp "$root/example-registry/models/iris/model.yaml" models/iris/
+run cp -r "$root/example-registry/train" .
 run cp "$root/example-registry/README.md" README.md
 run cp "$root/example-registry/.github/CODEOWNERS" .github/CODEOWNERS
 git add -A && git commit -qm "Add the iris model: card, evaluation policy, training code"
@@ -100,4 +105,8 @@ run gitreg list
 run gitreg history iris
 run gitreg doctor
 run gitreg resolve iris@staging
+
+step "9. The catalog: gitreg site writes static HTML from git objects (open it in a browser)"
+run gitreg site -o "$work/site"
 bold "Done in $(( $(date +%s) - start ))s. Registry: $work/registry  origin: $work/origin.git"
+echo "Site: $work/site/index.html"

@@ -18,6 +18,7 @@ import pytest
 from conftest import Registry, git, tool_path
 
 SETUP_PYTHON = Path(__file__).parent / "data" / "actions" / "setup-python"
+UPLOAD_PAGES = Path(__file__).parent / "data" / "actions" / "upload-pages-artifact"
 
 
 def _act(
@@ -40,6 +41,8 @@ def _act(
             "ubuntu-latest=-self-hosted",
             "--local-repository",
             f"actions/setup-python@v5={SETUP_PYTHON}",
+            "--local-repository",
+            f"actions/upload-pages-artifact@v3={UPLOAD_PAGES}",
         ],
         cwd=reg.path,
         capture_output=True,
@@ -89,10 +92,15 @@ def test_release_workflow_writes_the_tags(registered: Registry) -> None:
     path.write_text("schema: gitreg/v1\nstaging: 1.0.0\n")
     registered.commit_all("Merge pull request #3 from acme/promote")
     registered.git("push", "-q", "origin", "main")
-    payload = {"ref": "refs/heads/main", "after": registered.git("rev-parse", "HEAD")}
+    # "act": true skips the GitHub Pages deploy; the site job builds the site, and the
+    # stand-in upload action checks it
+    head = registered.git("rev-parse", "HEAD")
+    payload = {"ref": "refs/heads/main", "after": head, "act": True}
     res = _act(registered, "push", "release.yml", payload)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
+    assert "site: 1 models, 1 versions" in out  # the site job ran `gitreg site`
+    assert "pages artifact: _site, " in out
     remote = git(registered.path, "ls-remote", "--tags", "--refs", registered.origin.as_uri())
     assert sorted(line.split("refs/tags/")[1] for line in remote.splitlines()) == [
         "churn#staging#1",

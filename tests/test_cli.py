@@ -28,6 +28,7 @@ def test_help_lists_every_command() -> None:
         "resolve",
         "pull",
         "doctor",
+        "site",
     ):
         assert cmd in res.out
     assert "Exit codes" in res.out

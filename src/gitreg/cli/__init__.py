@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from gitreg.cli import deploy, evaluate, exits, registry_cmds, search, stages
+from gitreg.cli import deploy, evaluate, exits, registry_cmds, search, site, stages
 from gitreg.errors import GitregError
 from gitreg.version import __version__
 
@@ -59,6 +59,7 @@ COMMANDS = (
     deploy.pull,
     deploy.doctor,
     search.search_versions,
+    site.site,
 )
 for command in COMMANDS:
     cli.add_command(command)

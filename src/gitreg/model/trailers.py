@@ -31,11 +31,12 @@ RULES: dict[str, re.Pattern[str]] = {
     "Override": re.compile(r"^\S.{0,199}$"),  # model.override.clean: one bounded line
 }
 TRAILERS = tuple(RULES)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def value_problem(key: str, value: str) -> str | None:
     """Why `value` may not stand in trailer `key`, or None."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         return f"{key}: holds a newline or control character"
     if not RULES[key].match(value):
         return f"{key}: {value[:60]!r} is not a valid value"
@@ -72,3 +73,8 @@ def message(subject: str, trailers: dict[str, str]) -> str:
             raise ValueError(f"refusing to write trailer {problem}")
     body = "\n".join(f"{k}: {v}" for k, v in trailers.items() if v)
     return f"{subject}\n\n{body}\n"
+
+
+def approvers(found: dict[str, str]) -> list[str]:
+    """The logins an `Approved-by:` trailer names (`unverified` stays as it is)."""
+    return [a.strip() for a in found.get("Approved-by", "").split(",") if a.strip()]

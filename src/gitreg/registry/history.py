@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, replace
 
 from gitreg.errors import ManifestError
-from gitreg.model import layout, tags
+from gitreg.model import layout, tags, trailers
 from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
 from gitreg.registry.reader import Registry, stages_at
@@ -61,7 +61,7 @@ def with_releases(events: list[Event], model_tags: list[tags.Tag]) -> list[Event
         if t is None:
             out.append(e)
             continue
-        approved = [a.strip() for a in t.trailers.get("Approved-by", "").split(",") if a.strip()]
+        approved = trailers.approvers(t.trailers)
         out.append(
             replace(
                 e,

@@ -15,6 +15,18 @@ from gitreg.ops.card import ModelCard, Results
 from gitreg.render.numbers import num
 
 NOT_STATED = "_Not stated._"
+# The card's free-text fields of model.yaml, in Mitchell et al.'s order, with their titles
+# (the catalog's model page shows them; the Markdown card adds the sections it builds).
+CARD_SECTIONS = (
+    ("details", "Model details"),
+    ("intended_use", "Intended use"),
+    ("out_of_scope", "Out-of-scope uses"),
+    ("factors", "Factors"),
+    ("evaluation_data", "Evaluation data"),
+    ("training_data", "Training data"),
+    ("ethical_considerations", "Ethical considerations"),
+    ("limitations", "Caveats and recommendations"),
+)
 
 
 def _text(value: str | None) -> list[str]:

@@ -1,0 +1,354 @@
+"""`gitreg site`: a static HTML catalog of a registry, built from git objects at one ref.
+
+`collect` reads the registry (`read_registry`: two git processes for the whole tree, plus
+one `for-each-ref` for the tags and one `git log` for the commits the tags name) into
+typed data; a renderer (`gitreg.render.site.pages`) turns that data into pages, each with
+the key of its inputs; `build` writes only the pages whose key changed (store/sitedir.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gitreg.errors import NotFound
+from gitreg.model import layout, tags, trailers
+from gitreg.model.manifest import ModelSpec, Stages, VersionManifest
+from gitreg.model.records import ModelSummary, model_record
+from gitreg.model.schema import parse
+from gitreg.model.semver import latest, sort_versions
+from gitreg.registry.reader import Registry
+from gitreg.store import bulk, github_repo, refs, sitedir
+
+# Bump when the data a page is rendered from changes shape: every page is then rewritten.
+DATA_FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """One release tag of a stage: a version entered it, or left it empty."""
+
+    stage: str
+    version: str | None  # the version that entered (promoted) or left (removed)
+    kind: str  # promoted | removed
+    tag: str
+    date: str
+    promoted_in: str | None
+    promoted_by: str | None
+    pull_request: str | None
+    approved_by: list[str]
+    replaced: str | None = None  # the version that left the stage in the same change
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    """One version; its manifest is parsed the first time a page asks for it."""
+
+    name: str
+    version: str
+    blob: str  # the manifest's blob id
+    stages: list[str]
+    registered_at: str | None  # the commit of its registration tag, if released
+    source: RegistryObjects = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def manifest(self) -> VersionManifest:
+        return self.source.version(self.name, self.version)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The manifest as committed."""
+        return self.source.text(layout.version_file(self.name, self.version))
+
+    @functools.cached_property
+    def evaluation(self) -> dict[str, Any] | None:
+        """The last stored evaluation report."""
+        return self.source.evaluation(self.name, self.version)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model; model.yaml and the manifests are parsed when a page needs them."""
+
+    name: str
+    stages: dict[str, str]
+    versions: list[VersionEntry]  # ascending SemVer
+    latest: str | None
+    timeline: list[StageEvent]
+    inputs: str  # a hash of the blob and tag ids the model's pages are made from
+    tag_dates: list[str] = field(repr=False)
+    source: RegistryObjects = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def spec(self) -> ModelSpec:
+        return self.source.spec(self.name)
+
+    @functools.cached_property
+    def summary(self) -> ModelSummary:
+        spec = self.spec
+        return ModelSummary(
+            name=self.name,
+            description=spec.description,
+            owners=list(spec.owners),
+            task=spec.task,
+            labels=dict(spec.labels),
+            latest=self.latest,
+            versions=[v.version for v in self.versions],
+            stages=self.stages,
+        )
+
+    @functools.cached_property
+    def latest_manifest(self) -> VersionManifest | None:
+        found = [v for v in self.versions if v.version == self.latest]
+        return found[0].manifest if found else None
+
+    @functools.cached_property
+    def record(self) -> dict[str, Any]:
+        """What `gitreg list --filter` matches this model against."""
+        return model_record(self.summary, self.latest_manifest)
+
+    @functools.cached_property
+    def last_change(self) -> str | None:
+        """The newest of its release tag dates and its latest version's creation (UTC)."""
+        times = [self.latest_manifest.created] if self.latest_manifest else []
+        for date in self.tag_dates:
+            try:
+                times.append(datetime.fromisoformat(date))
+            except ValueError:
+                continue
+        return max(times).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if times else None
+
+
+@dataclass(frozen=True)
+class SiteData:
+    ref: str
+    commit: str
+    stages: list[str]  # gitreg.yaml's order
+    github: str | None  # owner/name when the registry is on GitHub
+    base_url: str | None
+    models: list[ModelEntry]
+    files: frozenset[str] = field(default_factory=frozenset)  # every path in the tree
+    # the `.dvc` pointers outside models/ (data sets): lineage links to them when present
+    data_pointers: str = ""
+
+    def key(self, *parts: str) -> str:
+        """The key of a page made from `parts` and what every page shows."""
+        shared = [DATA_FORMAT, self.github or "", self.base_url or "", ",".join(self.stages)]
+        shared.append(self.data_pointers)
+        return hashlib.sha1("\0".join([*shared, *parts]).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    render: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    out: str
+    index: str
+    models: int
+    versions: int
+    written: list[str]
+    unchanged: int
+    removed: list[str]
+
+
+class RegistryObjects:
+    """The manifests of a registry at one commit: blob ids of every file, contents read in
+    one batch, each manifest parsed (and kept) the first time it is asked for."""
+
+    def __init__(self, reg: Registry, files: dict[str, str], blobs: dict[str, bytes]) -> None:
+        self.reg = reg
+        self.files = files
+        self._blobs = blobs
+        self._parsed: dict[str, Any] = {}
+        self._index: dict[str, list[str]] = {}  # model -> versions, from file names
+        for path in files:
+            kind = layout.classify(path)
+            if kind is not None and kind[0] == "model":
+                self._index.setdefault(kind[1], [])
+        for path in files:
+            kind = layout.classify(path)
+            if kind is not None and kind[0] == "version" and kind[1] in self._index:
+                self._index[kind[1]].append(kind[2] or "")
+
+    def _load(self, cls: type[Any], path: str) -> Any:
+        if path not in self._parsed:
+            data = self._blobs.get(self.files.get(path, ""))
+            if data is None:
+                raise NotFound(f"{path}: not found at {self.reg.ref}", kind="file", name=path)
+            self._parsed[path] = parse(cls, data, path)
+        return self._parsed[path]
+
+    def spec(self, name: str) -> ModelSpec:
+        spec: ModelSpec = self._load(ModelSpec, layout.model_file(name))
+        return spec
+
+    def stages(self, name: str) -> dict[str, str]:
+        if layout.stages_file(name) not in self.files:
+            return {}
+        stages: Stages = self._load(Stages, layout.stages_file(name))
+        return stages.mapping
+
+    def version(self, name: str, version: str) -> VersionManifest:
+        manifest: VersionManifest = self._load(VersionManifest, layout.version_file(name, version))
+        return manifest
+
+    def text(self, path: str) -> str:
+        return self._blobs.get(self.files.get(path, ""), b"").decode("utf-8", "replace")
+
+    def evaluation(self, name: str, version: str) -> dict[str, Any] | None:
+        return last_evaluation(self.reg, name, version)
+
+    def model_names(self) -> list[str]:
+        return sorted(self._index)
+
+    def version_names(self, name: str) -> list[str]:
+        """The versions of model `name` from their file names, ascending SemVer."""
+        return sort_versions(self._index.get(name, []))
+
+
+def read_registry(reg: Registry) -> RegistryObjects:
+    """Every manifest at the registry's commit: one `ls-tree`, one `cat-file --batch`.
+
+    This is the one place the site reads manifests; a cache of parsed records keyed by
+    tree id can replace its body without changing its callers.
+    """
+    files = bulk.tree_blobs(reg.git, reg.commit)
+    wanted = [sha for p, sha in files.items() if layout.classify(p) is not None]
+    return RegistryObjects(reg, files, bulk.read_blobs(reg.git, wanted))
+
+
+def last_evaluation(reg: Registry, name: str, version: str) -> dict[str, Any] | None:
+    """The last stored evaluation report of `name@version`, or None.
+
+    No stored evaluation results exist in this tree yet: every version shows none. When
+    they land, read them here (from git objects) and the version page shows the report.
+    """
+    return None
+
+
+def _timeline(model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]) -> list[StageEvent]:
+    """One event per stage change, oldest first. A move (B enters the stage A held) writes
+    an assignment tag and a removal tag from one commit: it reads as one event."""
+    state = tags.released_state(model_tags)
+    stage_tags = sorted(
+        (t for t in model_tags if t.parsed.kind in ("assign", "unassign")),
+        key=lambda t: t.parsed.counter or 0,
+    )
+
+    def key(t: tags.Tag) -> tuple[str | None, str | None]:
+        return t.parsed.stage, t.trailers.get("Promoted-in")
+
+    entered = {key(t) for t in stage_tags if t.parsed.kind == "assign" and key(t)[1]}
+    left = {key(t): state.version_at(t) for t in stage_tags if t.parsed.kind == "unassign"}
+    out = []
+    for t in stage_tags:
+        assign = t.parsed.kind == "assign"
+        if not assign and key(t) in entered:
+            continue
+        made_in = t.trailers.get("Promoted-in")
+        out.append(
+            StageEvent(
+                stage=t.parsed.stage or "",
+                version=state.version_at(t),
+                kind="promoted" if assign else "removed",
+                tag=t.name,
+                date=t.date,
+                promoted_in=made_in,
+                promoted_by=who[made_in][0] if made_in and made_in in who else None,
+                pull_request=t.trailers.get("Pull-Request"),
+                approved_by=trailers.approvers(t.trailers),
+                replaced=left.get(key(t)) if assign and made_in else None,
+            )
+        )
+    return out
+
+
+def _model_entry(
+    name: str,
+    objs: RegistryObjects,
+    model_tags: list[tags.Tag],
+    who: Mapping[str, tuple[str, str]],
+) -> ModelEntry:
+    order = objs.version_names(name)
+    stages = objs.stages(name)
+    registered = {t.parsed.version: t.commit for t in model_tags if t.parsed.kind == "register"}
+    entries = [
+        VersionEntry(
+            name,
+            v,
+            objs.files[layout.version_file(name, v)],
+            [s for s, held in stages.items() if held == v],
+            registered.get(v),
+            objs,
+        )
+        for v in order
+    ]
+    ids = [objs.files.get(p, "") for p in (layout.model_file(name), layout.stages_file(name))]
+    tag_ids = [f"{t.name}={t.commit}:{t.date}:{sorted(t.trailers.items())}" for t in model_tags]
+    inputs = "\0".join([*ids, *(e.blob for e in entries), *sorted(tag_ids)])
+    return ModelEntry(
+        name=name,
+        stages=stages,
+        versions=entries,
+        latest=latest(order) or (order[-1] if order else None),
+        timeline=_timeline(model_tags, who),
+        inputs=hashlib.sha1(inputs.encode()).hexdigest(),
+        tag_dates=[t.date for t in model_tags],
+        source=objs,
+    )
+
+
+def collect(reg: Registry, base_url: str | None = None) -> SiteData:
+    """Everything the site shows, read from git objects at the registry's ref."""
+    objs = read_registry(reg)
+    by_model = refs.by_model(reg.git)
+    made_in = [
+        t.trailers.get("Promoted-in", "") for ts in by_model.values() for t in ts if t.trailers
+    ]
+    who = bulk.commit_authors(reg.git, made_in)
+
+    models = [_model_entry(n, objs, by_model.get(n, []), who) for n in objs.model_names()]
+    configured = reg.config.github.repo if reg.config.github else None
+    gh = github_repo.discover(reg.git, configured)
+    return SiteData(
+        ref=reg.ref,
+        commit=reg.commit,
+        stages=[s.name for s in reg.config.stages],
+        github=gh,
+        base_url=base_url.rstrip("/") + "/" if base_url else None,
+        models=models,
+        files=frozenset(objs.files),
+        data_pointers=" ".join(
+            sorted(p for p in objs.files if p.endswith(".dvc") and not p.startswith("models/"))
+        ),
+    )
+
+
+def build(
+    reg: Registry,
+    out: str | Path,
+    pages: Callable[[SiteData], dict[str, Page]],
+    base_url: str | None = None,
+) -> SiteResult:
+    """Write the site into `out`: only pages whose inputs changed since the last build."""
+    data = collect(reg, base_url)
+    wanted = pages(data)
+    done = sitedir.write(Path(out), {p: (page.key, page.render) for p, page in wanted.items()})
+    return SiteResult(
+        out=str(Path(out).resolve()),
+        index=str((Path(out) / "index.html").resolve()),
+        models=len(data.models),
+        versions=sum(len(m.versions) for m in data.models),
+        written=done.written,
+        unchanged=done.unchanged,
+        removed=done.removed,
+    )

@@ -1,0 +1,1 @@
+"""The static HTML catalog (`gitreg site`): pages, styles, script and charts."""
