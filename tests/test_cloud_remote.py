@@ -24,7 +24,7 @@ import pytest
 from conftest import Registry, git, isolate, make_artifact, run, tool_path
 
 moto_server = pytest.importorskip(
-    "moto.server", reason="moto[server] is not installed: pip install -e '.[dev]'"
+    "moto.server", reason="moto is not installed: pip install -e '.[dev]'"
 )
 boto3 = pytest.importorskip("boto3", reason="boto3 (with moto) is not installed")
 pytest.importorskip("dvc_s3", reason="dvc-s3 is not installed: pip install -e '.[s3]'")
