@@ -370,14 +370,17 @@ def card(ref_: str, format_: str, ref: str, repo: str, as_json: bool) -> None:
     staging), else the latest. The sections follow Mitchell et al., "Model Cards for Model
     Reporting"; the hf format adds the Hugging Face metadata (license, library_name, tags,
     datasets, model-index), so the output can be a Hub README.md as it is.
+
+    The results are what `gitreg evaluate NAME VERSION --ref REF` measured, when this
+    clone stored that result, else the metrics declared at registration; the card says which.
     """
-    from gitreg.ops.card import build_card
+    from gitreg.ops.card import card_of
     from gitreg.registry.opening import open_for_reading
     from gitreg.render.card import render_hf, render_markdown
 
     name, what = split_ref(ref_)
     with open_for_reading(repo, ref) as reg:
-        mc = build_card(reg, name, reg.resolve_ref(name, what))
+        mc = card_of(reg, name, reg.resolve_ref(name, what))
     render = render_hf if format_ == "hf" else render_markdown
     emit(as_json or format_ == "json", mc, lambda: render(mc).rstrip("\n"))
 
