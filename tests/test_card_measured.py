@@ -88,6 +88,11 @@ def test_card_shows_what_evaluate_stored(registry: Registry, tmp_path: Path, hf:
     again = results(hf, card(registry, "churn@1.0.0", "--ref", evaluated))
     assert again["accuracy"].metric_value == 0.875
 
+    # a policy whose data set is not in the registry: evaluate would refuse it, the card
+    # still renders, with the declared numbers
+    set_policy(registry, {**policy(0.8), "dataset": "data/missing.csv"}, "No data")
+    assert results(hf, card(registry, "churn@1.0.0"))["accuracy"].metric_value == 0.5
+
     shutil.rmtree(registry.path / ".git/gitreg/evaluations")  # a fresh clone, say
     out = card(registry, "churn@1.0.0", "--ref", evaluated)
     gone = results(hf, out)

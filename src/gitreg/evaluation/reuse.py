@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gitreg.errors import RegistryError
+from gitreg.errors import GitError, RegistryError
 from gitreg.evaluation.tree import dataset_id, export_tree
 from gitreg.model import layout
 from gitreg.model import measurement as records
@@ -113,8 +113,8 @@ def stored(
         try:
             export_tree(git, policy[0], tree)
             shared = gate_facts(git, spec.evaluation, policy, tree, allowed)
-        except RegistryError:
-            return None  # evaluate would refuse this policy: nothing of it is stored
+        except (RegistryError, GitError):
+            return None  # evaluate would refuse this policy or tree: nothing of it is stored
     return lookup(folder, key(spec, vm, shared), vm.version)
 
 
