@@ -4,7 +4,8 @@ A result is keyed by the version's artifact md5s, the data set's md5, the evalua
 its version (the built-in one: gitreg's and its libraries' versions and the allow-list;
 a command: its argv and the git objects of the files it names), the whole evaluation
 policy (thresholds, target, slices, significance settings) and the task. The cache is
-`store.results`; which runs may fill one that others trust: docs/security.md.
+`store.results`; which runs may fill one that others trust: docs/security.md. `stored`
+finds the result of one version under a policy without running anything (`gitreg card`).
 """
 
 from __future__ import annotations
