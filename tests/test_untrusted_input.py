@@ -201,7 +201,7 @@ def test_a_killed_fetch_leaves_no_wedged_lock(released: Registry, tmp_path: Path
 @pytest.mark.parametrize("target", ["/etc/passwd", "../../outside", "../sub/../../x"])
 def test_an_evaluated_tree_with_a_link_out_is_refused(tmp_path: Path, target: str) -> None:
     """evaluate exports the PR's tree: a link that leaves it is exit 3, never exit 4."""
-    from gitreg.ops.evaluate import _export_tree
+    from gitreg.evaluation.tree import export_tree as _export_tree
     from gitreg.store.git import Git
 
     repo = tmp_path / "repo"
@@ -217,7 +217,7 @@ def test_an_evaluated_tree_with_a_link_out_is_refused(tmp_path: Path, target: st
 
 
 def test_an_evaluated_tree_with_links_inside_exports(tmp_path: Path) -> None:
-    from gitreg.ops.evaluate import _export_tree
+    from gitreg.evaluation.tree import export_tree as _export_tree
     from gitreg.store.git import Git
 
     repo = tmp_path / "repo"

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from gitreg.cli import deploy, evaluate, exits, registry_cmds, search, site, stages
+from gitreg.cli import cards, deploy, evaluate, exits, registry_cmds, search, site, stages
 from gitreg.errors import GitregError
 from gitreg.version import __version__
 
@@ -47,7 +47,7 @@ COMMANDS = (
     registry_cmds.show,
     registry_cmds.history,
     registry_cmds.diff,
-    registry_cmds.card,
+    cards.card,
     registry_cmds.schema,
     stages.promote,
     stages.demote,

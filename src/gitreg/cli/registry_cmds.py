@@ -1,5 +1,5 @@
 """Commands on a registry's content: init, register, validate, list, show, history, diff,
-card, schema. Each parses, calls one op, and renders its result."""
+schema (`card` is in `cli.cards`). Each parses, calls one op, and renders its result."""
 
 from __future__ import annotations
 
@@ -347,39 +347,6 @@ def _two_sides(refs: tuple[str, ...]) -> tuple[str, str, str]:
         raise UsageError(f"diff compares versions of one model, not {name!r} and {other!r}")
     assert a is not None and b is not None
     return name, a, b
-
-
-@click.command()
-@click.argument("ref_", metavar="NAME[@VERSION|@latest|@STAGE]")
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(["hf", "md", "json"]),
-    default="hf",
-    show_default=True,
-    help="hf: a Hugging Face README.md (YAML front matter, then Markdown); md: the "
-    "Markdown alone; json: the data (as --json).",
-)
-@ref_option
-@read_repo_option
-@json_option
-def card(ref_: str, format_: str, ref: str, repo: str, as_json: bool) -> None:
-    """Show a model card: model.yaml's card and evaluation policy with one version's facts.
-
-    Without @VERSION: the version in the highest stage that holds one (production before
-    staging), else the latest. The sections follow Mitchell et al., "Model Cards for Model
-    Reporting"; the hf format adds the Hugging Face metadata (license, library_name, tags,
-    datasets, model-index), so the output can be a Hub README.md as it is.
-    """
-    from gitreg.ops.card import build_card
-    from gitreg.registry.opening import open_for_reading
-    from gitreg.render.card import render_hf, render_markdown
-
-    name, what = split_ref(ref_)
-    with open_for_reading(repo, ref) as reg:
-        mc = build_card(reg, name, reg.resolve_ref(name, what))
-    render = render_hf if format_ == "hf" else render_markdown
-    emit(as_json or format_ == "json", mc, lambda: render(mc).rstrip("\n"))
 
 
 @click.command()

@@ -4,17 +4,21 @@ A result is keyed by the version's artifact md5s, the data set's md5, the evalua
 its version (the built-in one: gitreg's and its libraries' versions and the allow-list;
 a command: its argv and the git objects of the files it names), the whole evaluation
 policy (thresholds, target, slices, significance settings) and the task. The cache is
-`store.results`; which runs may fill one that others trust: docs/security.md.
+`store.results`; which runs may fill one that others trust: docs/security.md. `stored`
+finds the result of one version under a policy without running anything (`gitreg card`).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from gitreg.errors import GitError, RegistryError
+from gitreg.evaluation.tree import dataset_id, export_tree
 from gitreg.model import layout
 from gitreg.model import measurement as records
 from gitreg.model.manifest import Evaluation, ModelSpec, VersionManifest
@@ -63,6 +67,14 @@ def facts(dataset_md5: str, ev: Evaluation, evaluator: dict[str, Any]) -> dict[s
     }
 
 
+def gate_facts(
+    git: Git, ev: Evaluation, policy: tuple[str, str], tree: Path, allowed: Sequence[str]
+) -> dict[str, Any]:
+    """`facts` of a gate whose policy is at `policy` (commit, label), its tree in `tree`."""
+    md5 = dataset_id(git, ev.dataset, policy, tree)[1]
+    return facts(md5, ev, identity(git, ev, policy[0], tree, allowed))
+
+
 def key(spec: ModelSpec, vm: VersionManifest, shared: dict[str, Any]) -> str:
     assert spec.evaluation is not None
     return records.cache_key(
@@ -86,6 +98,25 @@ def lookup(folder: Path | None, entry: str, version: str) -> Measurement | None:
         return None
     log = replace(found.log, version=version) if found.log is not None else None
     return replace(found, version=version, log=log)
+
+
+def stored(
+    git: Git, spec: ModelSpec, vm: VersionManifest, policy: tuple[str, str], allowed: Sequence[str]
+) -> Measurement | None:
+    """The stored measurement of `vm` that `gitreg evaluate NAME VERSION` would reuse under
+    `spec`'s policy at `policy` (commit, label) with the pickle imports `allowed`, or None:
+    no cache, no entry with that key, or a policy whose data set cannot be identified."""
+    folder = results.cache_dir(git)
+    if spec.evaluation is None or folder is None or not folder.is_dir():
+        return None
+    with tempfile.TemporaryDirectory(prefix="gitreg-stored-") as tmp:
+        tree = Path(tmp) / "tree"
+        try:
+            export_tree(git, policy[0], tree)
+            shared = gate_facts(git, spec.evaluation, policy, tree, allowed)
+        except (RegistryError, GitError):
+            return None  # evaluate would refuse this policy or tree: nothing of it is stored
+    return lookup(folder, key(spec, vm, shared), vm.version)
 
 
 def store(folder: Path | None, entry: str, m: Measurement) -> None:

@@ -4,7 +4,8 @@
 The version is the one asked for, else the one in the last stage of gitreg.yaml's order
 that holds one (production before staging), else the latest. Its results are the
 evaluation gate's measurements when the caller has them (`Measurements`), else the metrics
-declared at registration; the card says which.
+declared at registration; the card says which. `card_of` looks the measurements up in the
+results `gitreg evaluate` stored in this clone (`gitreg.evaluation.reuse.stored`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from gitreg.evaluation import reuse
 from gitreg.model.manifest import ModelSpec, VersionManifest
 from gitreg.model.semver import latest
 from gitreg.registry.reader import Registry
@@ -114,7 +116,10 @@ def results_of(
         return Results("measured", dict(measured.metrics), measured.source, dataset, measured.url)
     if vm is None or not vm.metrics.flat():
         return None
-    source = f"declared at registration by {vm.author}; not measured by the gate"
+    source = (
+        f"declared at registration by {vm.author}; "
+        "no measurement of this version by the gate is stored here"
+    )
     url = vm.lineage.run.url if vm.lineage.run else None
     return Results("declared", vm.metrics.flat(), source, None, url)
 
@@ -128,8 +133,35 @@ def build_card(
     """
     spec = reg.model(name)
     stages = reg.stages(name)
-    if version is None:
-        held = [stages[s] for s in reversed(reg.config.stage_names) if s in stages]
-        version = held[0] if held else latest(reg.versions(name))
+    version = version or card_version(reg, name, stages)
     vm = reg.version(name, version) if version else None
     return ModelCard(spec, vm, stages, results_of(spec, vm, measured))
+
+
+def card_version(reg: Registry, name: str, stages: dict[str, str]) -> str | None:
+    """The version in the highest stage that holds one, else the latest (None: none)."""
+    held = [stages[s] for s in reversed(reg.config.stage_names) if s in stages]
+    return held[0] if held else latest(reg.versions(name))
+
+
+def card_of(reg: Registry, name: str, version: str | None = None) -> ModelCard:
+    """`build_card` with the gate's measurements of the version when this clone stored
+    them (`stored_measurements`), else the declared metrics."""
+    version = version or card_version(reg, name, reg.stages(name))
+    measured = stored_measurements(reg, name, version) if version else None
+    return build_card(reg, name, version, measured)
+
+
+def stored_measurements(reg: Registry, name: str, version: str) -> Measurements | None:
+    """What `gitreg evaluate NAME VERSION --ref REF` measured for the version under the
+    model's policy at the registry's ref, if its result is stored in this clone's cache
+    (same key: the same artifacts, data set, evaluator, policy and task); else None."""
+    spec = reg.model(name)
+    if spec.evaluation is None:
+        return None
+    vm = reg.version(name, version)
+    policy = (reg.commit, reg.snapshot.ref)
+    found = reuse.stored(reg.git, spec, vm, policy, reg.config.allow_pickle_imports)
+    if found is None or not found.metrics:
+        return None
+    return Measurements(dict(found.metrics), "gitreg evaluate", spec.evaluation.dataset)

@@ -19,16 +19,14 @@ downloaded nor run again (`use_cache=False` measures anew).
 
 from __future__ import annotations
 
-import io
 import os
-import posixpath
-import tarfile
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gitreg.errors import ManifestError, RegistryError, UnsafeModelError, UsageError
+from gitreg.errors import RegistryError, UnsafeModelError, UsageError
 from gitreg.evaluation import artifacts, reuse, runner, sandbox, significance
+from gitreg.evaluation import tree as trees
 from gitreg.evaluation.loading import check
 from gitreg.model import layout
 from gitreg.model import metrics as metric_names
@@ -201,57 +199,6 @@ def _gate_change(reg: Registry, base: Registry, change: _Change, summary: GateSu
 # --- measuring ------------------------------------------------------------------------------
 
 
-def _export_tree(git: Git, commit: str, dest: Path) -> None:
-    """The files of `commit` in `dest`, from git objects (git archive), not a checkout.
-
-    A tree is a PR's: a link that is absolute or climbs out of the tree is refused (exit 3)
-    before anything is written, whatever the Python's tarfile filters can do.
-    """
-    data = git.run_bytes(["archive", "--format=tar", "--end-of-options", commit])
-    dest.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        for member in tar.getmembers():
-            target = posixpath.normpath(
-                posixpath.join(posixpath.dirname(member.name), member.linkname)
-            )
-            leaves = member.issym() and (
-                member.linkname.startswith("/") or target.split("/")[0] == ".."
-            )
-            if leaves or member.islnk() or not layout.is_repo_path(member.name.rstrip("/")):
-                raise RegistryError(
-                    f"the tree at {commit[:12]} holds {member.name!r}, a link or path that "
-                    "leaves it: refused, nothing was evaluated",
-                    "remove the link from the pull request",
-                )
-        try:
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(dest, filter="data")
-            else:  # pragma: no cover - Python without the extraction filters
-                tar.extractall(dest)  # every member was checked above
-        except tarfile.TarError as e:
-            raise RegistryError(f"the tree at {commit[:12]} cannot be exported: {e}") from e
-
-
-def _dataset_id(git: Git, gate: Gate, tree: Path) -> tuple[bool, str]:
-    """Whether the data set is DVC-tracked, and its md5 (else its git object id)."""
-    assert gate.spec.evaluation is not None
-    dataset = gate.spec.evaluation.dataset
-    pointer = tree / (dataset + ".dvc")
-    if pointer.is_file():
-        try:
-            return True, dvc_pointer(pointer.read_bytes(), dataset + ".dvc")[0]
-        except ManifestError as e:
-            raise RegistryError(f"evaluation.dataset: {e}") from e
-    blob = git.blob_at(gate.policy[0], dataset) if (tree / dataset).exists() else None
-    if blob is None:
-        raise RegistryError(
-            f"evaluation.dataset {dataset}: neither {dataset}.dvc nor {dataset} is in the "
-            f"registry at {gate.policy[1]}",
-            "track the held-out data with `dvc add` and commit its .dvc pointer",
-        )
-    return False, blob
-
-
 def _fetch(
     git: Git, root: Path, gate: Gate, dirs: tuple[Path, Path], versions: list[VersionManifest]
 ) -> Path:
@@ -260,7 +207,7 @@ def _fetch(
     project, tree = dirs
     dataset = gate.spec.evaluation.dataset
     pointers = [(gate.ref[0], gate.ref[1], a.path + ".dvc") for v in versions for a in v.artifacts]
-    tracked, _ = _dataset_id(git, gate, tree)
+    tracked, _ = trees.dataset_id(git, dataset, gate.policy, tree)
     if tracked:
         pointers.append((gate.policy[0], gate.policy[1], dataset + ".dvc"))
     paths = dvc_project(git, project, gate.policy[0], pointers, root, link_type="copy")
@@ -331,12 +278,8 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
     with tempfile.TemporaryDirectory(prefix="gitreg-evaluate-") as tmp:
         work = Path(tmp)
         tree, project = work / "tree", work / "project"
-        _export_tree(git, gate.policy[0], tree)
-        facts = reuse.facts(
-            _dataset_id(git, gate, tree)[1],
-            ev,
-            reuse.identity(git, ev, gate.policy[0], tree, gate.allowed),
-        )
+        trees.export_tree(git, gate.policy[0], tree)
+        facts = reuse.gate_facts(git, ev, gate.policy, tree, gate.allowed)
         roles = [("baseline", gate.baseline), ("candidate", gate.candidate)]
         keys = {role: reuse.key(gate.spec, vm, facts) for role, vm in roles if vm is not None}
         found = {
