@@ -21,6 +21,7 @@ from gitreg.model import trailers as tag_trailers
 from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
 from gitreg.registry.reader import Registry, stages_at
+from gitreg.registry.release_scope import models_to_release
 from gitreg.store import refs, signing
 from gitreg.store.git import Git
 from gitreg.store.github_repo import Approvals, approvals_lookup, discover
@@ -202,8 +203,10 @@ class _Planner:
 def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     """The tags missing for the ref `reg` reads (normally main), in the order to write them."""
     planned: list[PlannedTag] = []
-    grouped = refs.by_model(reg.git)  # one pass over the tag namespace
-    for name in reg.model_names():
+    scope = models_to_release(reg.git, reg.commit)  # the models changed since a release
+    # else every model, with one pass over the tag namespace
+    grouped = refs.by_model(reg.git) if scope is None else scope
+    for name in reg.model_names() if scope is None else sorted(scope):
         if not reg.has_model(name):
             continue
         planner = _Planner(reg, approvals, grouped.get(name, []))

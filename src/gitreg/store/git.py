@@ -107,9 +107,11 @@ class Git:
             raise GitError(list(args), proc.stderr.decode("utf-8", "replace"), hint)
         return proc.stdout
 
-    def attempt(self, args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+    def attempt(
+        self, args: Sequence[str], input: bytes | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
         """Run a git command that may fail; the caller reads its code and output."""
-        return self._proc(args)
+        return self._proc(args, input, env)
 
     def ok(self, args: Sequence[str]) -> bool:
         """True if the git command exits 0."""
