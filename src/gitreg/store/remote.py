@@ -231,26 +231,47 @@ def fetch_tag(url: str, tag: str, paths: tuple[str, ...] = ()) -> Git:
 
 
 def _fetch_one(git: Git, url: str, tag: str, paths: tuple[str, ...]) -> None:
+    """Fetch `tag`: where the server allows filters, the tag and its commit alone
+    (`tree:0`: any tree or blob filter other than that makes the server walk the whole
+    tree), then `_fetch_paths`."""
     spec = f"refs/tags/{tag}:refs/tags/{tag}"
     depth = [] if _whole(git) else ["--depth=1"]
     filtered = _FILTERS.get(url) is not False
-    filt = ["--filter=blob:none"] if filtered else []
+    filt = ["--filter=tree:0"] if filtered else []
     hint = f"check that {url} is reachable"
     git.run(
         ["fetch", "--quiet", *depth, *filt, "--no-tags", "--", url, spec], hint=hint, env=PROTOCOLS
     )
-    if not (filtered and paths):
-        return
-    listed = git.run(
-        ["ls-tree", "-z", "--end-of-options", f"refs/tags/{tag}^{{commit}}", "--", *paths]
-    )
-    blobs = [e.split()[2] for e in listed.split("\0") if e and e.split()[1] == "blob"]
-    if blobs:
-        # no "have" lines: the server would think the tagged commit's blobs are here
-        noop = ["-c", "fetch.negotiationAlgorithm=noop"]
-        args = [*noop, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", *filt]
-        args += ["--", url, *blobs]
-        git.run(args, hint=hint, env=PROTOCOLS)
+    if filtered and paths:
+        _fetch_paths(git, url, f"refs/tags/{tag}^{{commit}}", paths)
+
+
+def _fetch_paths(git: Git, url: str, commit: str, paths: tuple[str, ...]) -> None:
+    """The trees on the way to `paths` at `commit`, and their blobs: one fetch per folder
+    level, of those objects by id (a server sends what it is asked for by id, whatever
+    the filter), so the cost follows the depth of `paths`, not the size of the tree."""
+    # the root tree's id from the commit object itself: peeling `C^{tree}` would make git
+    # fetch the missing tree with every tree below it
+    header = git.run(["cat-file", "commit", commit]).split("\n", 1)[0]
+    trees = {"": header.removeprefix("tree ").strip()}
+    blobs: list[str] = []
+    hint = f"check that {url} is reachable"
+    # no "have" lines: the server would think the tagged commit's objects are here
+    fetch = ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags"]
+    fetch += ["--no-write-fetch-head", "--filter=tree:0", "--", url]
+    while trees or blobs:
+        git.run([*fetch, *trees.values(), *blobs], hint=hint, env=PROTOCOLS)
+        listed, trees, blobs = trees, {}, []
+        for folder, oid in listed.items():
+            out = git.run(["ls-tree", "-z", "--end-of-options", oid])
+            for entry in filter(None, out.split("\0")):
+                meta, _, name = entry.partition("\t")
+                _, otype, sha = meta.split()
+                path = f"{folder}/{name}" if folder else name
+                if otype == "tree" and any(p.startswith(f"{path}/") for p in paths):
+                    trees[path] = sha
+                elif otype == "blob" and path in paths:
+                    blobs.append(sha)
 
 
 def fetch_branch(url: str, branch: str) -> tuple[Git, str]:
