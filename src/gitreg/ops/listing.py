@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from gitreg.model.manifest import ModelSpec, VersionManifest
 from gitreg.model.query import parse
 from gitreg.model.records import ModelSummary
 from gitreg.registry.reader import Registry
+
+if TYPE_CHECKING:
+    from gitreg.model.manifest import ModelSpec, VersionManifest
 
 
 @dataclass(frozen=True)

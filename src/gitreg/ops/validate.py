@@ -10,14 +10,14 @@ as a warning naming the CODEOWNERS (on the base) who must approve it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, rules, tags
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
-from gitreg.model.rules import ReviewWarning
 from gitreg.model.schema import parse, pointer_problems, version_path_problems
+from gitreg.model.validation import ValidationReport
+from gitreg.registry.cache import cached_checks
 from gitreg.registry.reader import Registry, stages_at
 from gitreg.store import refs
 from gitreg.store.snapshot import Snapshot
@@ -30,33 +30,6 @@ UNDECLARED = (
     "is not declared in gitreg.yaml on the base: a pull request cannot add a stage and use "
     "it; merge the gitreg.yaml change first"
 )
-
-
-@dataclass
-class ValidationReport:
-    ref: str
-    commit: str
-    base: str | None
-    models: list[str] = field(default_factory=list)
-    files: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[ReviewWarning] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "ref": self.ref,
-            "commit": self.commit,
-            "base": self.base,
-            "models": self.models,
-            "files": self.files,
-            "problems": [asdict(p) for p in self.problems],
-            "warnings": [asdict(w) for w in self.warnings],
-        }
 
 
 class _Checker:
@@ -118,7 +91,9 @@ class _Checker:
                 path = name.decode("utf-8", "surrogateescape")
                 self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
 
-    def model(self, name: str, cfg: RegistryConfig | None) -> dict[str, VersionManifest]:
+    def model(
+        self, name: str, cfg: RegistryConfig | None, data: bool = True
+    ) -> dict[str, VersionManifest]:
         base = layout.model_dir(name)
         problem = layout.name_problem(name) or rules.ref_name_problem(name)
         if problem:
@@ -133,13 +108,21 @@ class _Checker:
                 self.add(mfile, "name", f"{spec.name!r} does not match the directory {name!r}")
         if spec is not None:
             self.specs[name] = spec
-        if spec is not None and spec.evaluation is not None:
-            ds = spec.evaluation.dataset
-            if not (self.snap.exists(ds) or self.snap.exists(ds + ".dvc")):
-                self.add(mfile, "evaluation.dataset", f"{ds!r} is not in the repo (nor {ds}.dvc)")
+        if data:
+            self.dataset(name, self.dataset_of(name))
         versions = self.versions(name)
         self.stages(name, cfg, versions)
         return versions
+
+    def dataset_of(self, name: str) -> str | None:
+        spec = self.specs.get(name)
+        return spec.evaluation.dataset if spec and spec.evaluation else None
+
+    def dataset(self, name: str, ds: str | None) -> None:
+        """The evaluation data lives outside the model's folder: checked on every run."""
+        if ds is not None and not (self.snap.exists(ds) or self.snap.exists(ds + ".dvc")):
+            where = f"{ds!r} is not in the repo (nor {ds}.dvc)"
+            self.add(layout.model_file(name), "evaluation.dataset", where)
 
     def versions(self, name: str) -> dict[str, VersionManifest]:
         found: dict[str, VersionManifest] = {}
@@ -351,9 +334,13 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
     all_models = sorted(e.name for e in snap.listdir(layout.MODELS_DIR) if e.is_tree)
     if base is None:
         checker.strays()
-        checker.links([layout.MODELS_DIR])
-        for name in all_models:
-            checker.model(name, cfg)
+        top = [e for e in snap.listdir("") if e.name == layout.MODELS_DIR]
+        cached_checks(reg.git, "validate-links", top, report, lambda n: checker.links([n]))
+        models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
+        salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
+        check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
+        for name, ds in cached_checks(reg.git, "validate", models, report, check, salt).items():
+            checker.dataset(name, ds)
         report.models = all_models
         return report
 

@@ -27,13 +27,14 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gitreg.errors import ManifestError
+from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, yamlio
 from gitreg.store.git import Git
-from gitreg.store.snapshot import Snapshot
+from gitreg.store.snapshot import Snapshot, TreeEntry
 from gitreg.version import __version__
 
 FORMAT = 1
@@ -107,6 +108,52 @@ class ObjectCache:
                     os.unlink(tmp)
 
 
+def per_tree(
+    git: Git, kind: str, entries: list[TreeEntry], compute: Callable[[str], Any], salt: str = ""
+) -> dict[str, Any]:
+    """name -> `compute(name)` for each tree entry, from the cache where the entry's object
+    id (with `salt`: the ids of anything else the result depends on) is there."""
+    cache = ObjectCache.open(git, kind)
+    out = {}
+    for entry in entries:
+        key = f"{entry.sha}:{salt}"
+        hit = cache.get(key)
+        if hit is None:
+            hit = compute(entry.name)
+            cache.put(key, hit)
+        out[entry.name] = hit
+    cache.save()
+    return out
+
+
+def cached_checks(
+    git: Git,
+    kind: str,
+    entries: list[TreeEntry],
+    report: Any,
+    check: Callable[[str], Any],
+    salt: str = "",
+) -> dict[str, Any]:
+    """Run `check(name)` for each tree entry, which appends `Problem`s to `report.problems`
+    and counts `report.files`; for an entry whose id is cached, replay what it appended
+    instead. Returns name -> what `check` returned (JSON data)."""
+
+    def compute(name: str) -> dict[str, Any]:
+        start, files = len(report.problems), report.files
+        value = check(name)
+        counted, report.files = report.files - files, files
+        found = [[p.path, p.field, p.message] for p in report.problems[start:]]
+        del report.problems[start:]
+        return {"problems": found, "files": counted, "value": value}
+
+    out = {}
+    for name, got in per_tree(git, kind, entries, compute, salt).items():
+        report.problems.extend(Problem(*p) for p in got["problems"])
+        report.files += got["files"]
+        out[name] = got["value"]
+    return out
+
+
 def _model_records(snap: Snapshot, name: str) -> dict[str, Any]:
     """Every version manifest of one model at the snapshot: version -> data (None when a
     file does not parse as YAML; `gitreg validate` says why)."""
@@ -129,18 +176,8 @@ def _text(value: object) -> str:
 
 
 def version_records(git: Git, commit: str) -> dict[str, dict[str, Any]]:
-    """model -> version -> manifest data at `commit`, parsed only for models whose tree is
-    not in the cache yet."""
-    cache = ObjectCache.open(git, "version-records")
-    out: dict[str, dict[str, Any]] = {}
+    """model -> version -> manifest data at `commit` (JSON data: dates as ISO text; None
+    for a file that is not YAML), parsed only for models whose tree is not cached yet."""
     with Snapshot(git, commit, commit) as snap:
-        for entry in snap.listdir(layout.MODELS_DIR):
-            if not entry.is_tree:
-                continue
-            hit = cache.get(entry.sha)
-            if hit is None:
-                hit = _model_records(snap, entry.name)
-                cache.put(entry.sha, hit)
-            out[entry.name] = hit
-    cache.save()
-    return out
+        entries = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
+        return per_tree(git, "version-records", entries, lambda n: _model_records(snap, n))

@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout
-from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
 from gitreg.model.records import ModelSummary
-from gitreg.model.schema import parse
 from gitreg.model.semver import latest, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from gitreg.model.manifest import ModelSpec, RegistryConfig, VersionManifest
     from gitreg.model.query import Expr
+
+# pydantic (model.manifest, model.schema) is imported on the first manifest parsed, so a
+# read answered from the cache (registry/cache.py) does not pay for loading it
 
 
 def find_root(path: str | Path) -> Path:
@@ -48,6 +50,9 @@ def stages_at(snap: Snapshot, commit: str, name: str, strict: bool = False) -> d
 
     A stages.yaml that does not parse reads as {} unless `strict`, where it raises.
     """
+    from gitreg.model.manifest import Stages
+    from gitreg.model.schema import parse
+
     path = layout.stages_file(name)
     data = snap.read_at(commit, path)
     if data is None:
@@ -114,11 +119,15 @@ class Registry:
                 raise NotFound(
                     f"{path}: not found at {self.ref}", kind="file", name=path, where=self.ref
                 )
+            from gitreg.model.schema import parse
+
             self._cache[key] = parse(cls, data, path)
         return self._cache[key]
 
     @property
     def config(self) -> RegistryConfig:
+        from gitreg.model.manifest import RegistryConfig
+
         cfg: RegistryConfig = self._load(RegistryConfig, layout.CONFIG_FILE)
         return cfg
 
@@ -140,12 +149,16 @@ class Registry:
             )
 
     def model(self, name: str) -> ModelSpec:
+        from gitreg.model.manifest import ModelSpec
+
         self._require_model(name)
         spec: ModelSpec = self._load(ModelSpec, layout.model_file(name))
         return spec
 
     def stages(self, name: str) -> dict[str, str]:
         """Stage -> version for a model (empty if it has no stages.yaml)."""
+        from gitreg.model.manifest import Stages
+
         path = layout.stages_file(name)
         if not self.snapshot.exists(path):
             return {}
@@ -163,6 +176,8 @@ class Registry:
         return sort_versions(names)
 
     def version(self, name: str, version: str) -> VersionManifest:
+        from gitreg.model.manifest import VersionManifest
+
         self._require_model(name)
         path = layout.version_file(name, version)
         if not self.snapshot.exists(path):
@@ -192,7 +207,25 @@ class Registry:
         )
 
     def summaries(self) -> list[ModelSummary]:
-        return [self.summary(n) for n in self.model_names() if self.has_model(n)]
+        """Every model's summary; a model whose tree id is in the cache is not read again
+        (`registry/cache.py`)."""
+        from dataclasses import asdict
+
+        from gitreg.registry.cache import ObjectCache
+
+        cache = ObjectCache.open(self.git, "summaries")
+        out = []
+        entries = [e for e in self.snapshot.listdir(layout.MODELS_DIR) if e.is_tree]
+        for entry in sorted(entries, key=lambda e: e.name):
+            hit = cache.get(entry.sha)
+            if hit is not None:
+                out.append(ModelSummary(**hit))
+            elif self.has_model(entry.name):
+                summary = self.summary(entry.name)
+                cache.put(entry.sha, asdict(summary))
+                out.append(summary)
+        cache.save()
+        return out
 
     def find(self, stage: str | None = None, where: Expr | None = None) -> list[ModelSummary]:
         """Models holding `stage` and matching a `--filter` expression (model/query.py).
