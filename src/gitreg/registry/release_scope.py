@@ -38,10 +38,17 @@ def models_to_release(
     git: Git, commit: str, limit: int = LIMIT
 ) -> dict[str, list[tags.Tag]] | None:
     """The models that may need tags at `commit`, each with its tags (read by one
-    `for-each-ref` per commit walked); None: look at every model."""
-    walked = _commits(git, commit, limit)
-    if len(walked) >= limit or not walked:
-        return None
+    `for-each-ref` per commit walked that touched a model not seen yet); None: look at
+    every model. The log is read 16 commits first, then up to `limit`."""
+    for count in (min(16, limit), limit):
+        walked = _commits(git, commit, count)
+        found = _scan(git, walked)
+        if found is not None or len(walked) < count:  # proved, or reached the first commit
+            return found
+    return None
+
+
+def _scan(git: Git, walked: list[tuple[str, set[str], bool]]) -> dict[str, list[tags.Tag]] | None:
     touched: set[str] = set()
     known: dict[str, list[tags.Tag]] = {}
     for sha, models, config in walked:
@@ -55,4 +62,4 @@ def models_to_release(
                 known[m] = [t for t in found if t.parsed.model == m]
         if any(t.trailers.get("Promoted-in") == sha for m in models for t in known[m]):
             return {m: known[m] for m in sorted(touched)}
-    return None  # reached the first commit: nothing was ever released
+    return None
