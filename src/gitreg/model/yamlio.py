@@ -96,6 +96,29 @@ def _shape_problem(root: Node) -> str | None:
     return None
 
 
+def _tree_problem(root: Node) -> str | None:
+    """`_shape_problem` for a document without anchors: no node can be reached twice, so
+    the nodes form a tree and one walk counts them and their depth (several times faster,
+    and most manifests have no anchor)."""
+    count, deepest = 0, 0
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        deepest = max(deepest, depth)
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+    if count > MAX_EXPANDED_NODES:
+        return f"YAML aliases expand too far (more than {MAX_EXPANDED_NODES} nodes)"
+    if deepest > MAX_DEPTH:
+        return f"YAML nesting is deeper than {MAX_DEPTH} levels"
+    return None
+
+
 def load(data: bytes | str, path: str) -> Any:
     """Parse one YAML document safely. `path` is only used in error messages."""
     raw = data.encode() if isinstance(data, str) else data
@@ -114,7 +137,8 @@ def load(data: bytes | str, path: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        problem = _shape_problem(node)
+        # an alias needs an anchor (`&`): without one, the cheaper walk is exact
+        problem = _shape_problem(node) if "&" in text else _tree_problem(node)
         if problem:
             raise ManifestError.single(path, "", problem)
         return loader.construct_document(node)

@@ -16,7 +16,7 @@ from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, rules, tags
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
 from gitreg.model.schema import parse, pointer_problems, version_path_problems
-from gitreg.model.validation import ValidationReport
+from gitreg.model.validation import ValidationReport as ValidationReport  # re-exported
 from gitreg.registry.cache import cached_checks
 from gitreg.registry.reader import Registry, stages_at
 from gitreg.store import refs
@@ -37,6 +37,7 @@ class _Checker:
         self.snap = snap
         self.report = report
         self.specs: dict[str, ModelSpec] = {}
+        self.pre: dict[str, bytes] = {}  # blobs read ahead in one batch (`versions`)
         self.cfg: RegistryConfig | None = None
 
     def add(self, path: str, field_: str, message: str) -> None:
@@ -45,7 +46,7 @@ class _Checker:
             self.report.problems.append(problem)
 
     def load(self, cls: type[Any], path: str) -> Any:
-        data = self.snap.read(path)
+        data = self.pre.pop(path, None) or self.snap.read(path)
         if data is None:
             if self.snap.exists(path):
                 self.add(path, "", "not a file (a directory is in its place); make it a YAML file")
@@ -127,7 +128,11 @@ class _Checker:
     def versions(self, name: str) -> dict[str, VersionManifest]:
         found: dict[str, VersionManifest] = {}
         vdir = layout.versions_dir(name)
-        for entry in self.snap.listdir(vdir):
+        entries, pending = self.snap.listdir(vdir), []
+        files = [e for e in entries if not e.is_tree and e.name.endswith(".yaml")]
+        blobs = self.snap.read_objects([e.sha for e in files])
+        self.pre = {f"{vdir}/{e.name}": d for e, d in zip(files, blobs)}
+        for entry in entries:
             path = f"{vdir}/{entry.name}"
             if entry.is_tree or not entry.name.endswith(".yaml"):
                 self.add(path, "", "unexpected entry: versions/ holds only <version>.yaml files")
@@ -142,15 +147,24 @@ class _Checker:
                 continue
             location = version_path_problems(vm, path)
             self.report.problems.extend(location)
-            if not location:
-                self.artifacts(vm, path)
+            if not location:  # its pointers' problems go right after its own
+                pending.append((vm, path, len(self.report.problems)))
             found[stem] = vm
+        self.pre = self.snap.read_paths(
+            [a.path + ".dvc" for v, _, _ in pending for a in v.artifacts]
+        )
+        for vm, path, at in reversed(pending):  # in reverse, so `at` stays where it was
+            start = len(self.report.problems)
+            self.artifacts(vm, path)
+            new = self.report.problems[start:]
+            del self.report.problems[start:]
+            self.report.problems[at:at] = new
         return found
 
     def artifacts(self, vm: VersionManifest, path: str) -> None:
         for i, art in enumerate(vm.artifacts):
             pointer = art.path + ".dvc"
-            data = self.snap.read(pointer)
+            data = self.pre.pop(pointer, None) or self.snap.read(pointer)
             if data is None:
                 self.add(path, f"artifacts[{i}].path", f"no DVC pointer {pointer} in the repo")
                 continue

@@ -16,7 +16,7 @@ from gitreg.model.records import ModelSummary
 from gitreg.model.semver import latest, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
-from gitreg.store.snapshot import Snapshot
+from gitreg.store.snapshot import Snapshot, TreeEntry, parse_tree
 
 if TYPE_CHECKING:
     from gitreg.model.manifest import ModelSpec, RegistryConfig, VersionManifest
@@ -43,6 +43,21 @@ def find_root(path: str | Path) -> Path:
             "run `gitreg init PATH` to create a registry, or pass -C PATH to one",
         )
     return top
+
+
+def _summary(
+    name: str, spec: ModelSpec, versions: list[str], stages: dict[str, str]
+) -> ModelSummary:
+    return ModelSummary(
+        name=name,
+        description=spec.description,
+        owners=list(spec.owners),
+        task=spec.task,
+        labels=dict(spec.labels),
+        latest=latest(versions) or (versions[-1] if versions else None),
+        versions=versions,
+        stages=stages,
+    )
 
 
 def stages_at(snap: Snapshot, commit: str, name: str, strict: bool = False) -> dict[str, str]:
@@ -193,18 +208,38 @@ class Registry:
         return vm
 
     def summary(self, name: str) -> ModelSummary:
-        spec = self.model(name)
-        versions = self.versions(name)
-        return ModelSummary(
-            name=name,
-            description=spec.description,
-            owners=list(spec.owners),
-            task=spec.task,
-            labels=dict(spec.labels),
-            latest=latest(versions) or (versions[-1] if versions else None),
-            versions=versions,
-            stages=self.stages(name),
-        )
+        return _summary(name, self.model(name), self.versions(name), self.stages(name))
+
+    def _read_summaries(self, entries: list[TreeEntry]) -> dict[str, ModelSummary]:
+        """`summary` of many models with three pipelined `cat-file` batches (their trees;
+        their model.yaml, stages.yaml and versions/ trees), not six round trips each."""
+        from gitreg.model.manifest import ModelSpec, Stages
+        from gitreg.model.schema import parse
+
+        snap = self.snapshot
+        trees = snap.read_trees([e.sha for e in entries])
+        listed = {e.name: {x.name: x for x in t} for e, t in zip(entries, trees)}
+        wanted = [(n, f) for n, kids in listed.items() for f in ("model.yaml", "stages.yaml")]
+        wanted = [(n, f) for n, f in wanted if f in listed[n]] + [
+            (n, "versions") for n, kids in listed.items() if "versions" in kids
+        ]
+        got = snap.read_raw([listed[n][f].sha for n, f in wanted])
+        data = {key: raw for key, raw in zip(wanted, got)}
+        out = {}
+        for name, kids in listed.items():
+            spec_data = data.get((name, "model.yaml"))
+            if spec_data is None or kids["model.yaml"].is_tree:
+                continue  # not a model (has_model is False)
+            spec = parse(ModelSpec, spec_data, layout.model_file(name))
+            vtree = data.get((name, "versions"))
+            files = (
+                [x.name for x in parse_tree(vtree)] if vtree and kids["versions"].is_tree else []
+            )
+            names = [f[: -len(".yaml")] for f in files if f.endswith(".yaml")]
+            st = data.get((name, "stages.yaml"))
+            stages = parse(Stages, st, layout.stages_file(name)).mapping if st is not None else {}
+            out[name] = _summary(name, spec, sort_versions(names), stages)
+        return out
 
     def summaries(self) -> list[ModelSummary]:
         """Every model's summary; a model whose tree id is in the cache is not read again
@@ -214,16 +249,17 @@ class Registry:
         from gitreg.registry.cache import ObjectCache
 
         cache = ObjectCache.open(self.git, "summaries")
-        out = []
         entries = [e for e in self.snapshot.listdir(layout.MODELS_DIR) if e.is_tree]
+        hits = {e.name: cache.get(e.sha) for e in entries}
+        read = self._read_summaries([e for e in entries if hits[e.name] is None])
+        out = []
         for entry in sorted(entries, key=lambda e: e.name):
-            hit = cache.get(entry.sha)
+            hit = hits[entry.name]
             if hit is not None:
                 out.append(ModelSummary(**hit))
-            elif self.has_model(entry.name):
-                summary = self.summary(entry.name)
-                cache.put(entry.sha, asdict(summary))
-                out.append(summary)
+            elif entry.name in read:
+                cache.put(entry.sha, asdict(read[entry.name]))
+                out.append(read[entry.name])
         cache.save()
         return out
 

@@ -200,9 +200,14 @@ class Snapshot:
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
         return {p: self.read(p) for p in paths}
 
-    def read_objects(self, shas: list[str]) -> list[bytes | None]:
-        """The objects with these ids (taken from a tree, so they must exist), in one
-        pipelined batch; None for one that is not a blob."""
+    def read_objects(self, shas: list[str]) -> list[bytes]:
+        """The blobs with these ids (taken from a tree, so they must exist), in one
+        pipelined batch."""
+        return list(self.read_raw(shas))
+
+    def read_raw(self, shas: list[str]) -> list[bytes]:
+        """The raw content of objects (blobs or trees) with these ids, taken from trees
+        (so they must exist), in one pipelined batch."""
         got = self._reader.read_many(shas)
         for sha, g in zip(shas, got):
             if g is None:
@@ -211,7 +216,17 @@ class Snapshot:
                     f"could not read object {sha} at {self.commit[:12]}: it is missing",
                     "run `git fsck` in the registry; restore the object from a good clone",
                 )
-        return [g[1] if g is not None and g[0] == "blob" else None for g in got]
+        return [g[1] for g in got if g is not None]
+
+    def read_paths(self, paths: list[str]) -> dict[str, bytes]:
+        """The blobs at `paths` that are there, in one pipelined batch (a path missing from
+        the answer may be absent or unreadable: `read` it to know which)."""
+        got = self._reader.read_many([f"{self.commit}:{p}" for p in paths])
+        return {p: g[1] for p, g in zip(paths, got) if g is not None and g[0] == "blob"}
+
+    def read_trees(self, shas: list[str]) -> list[list[TreeEntry]]:
+        """The entries of the trees with these ids, in one pipelined batch."""
+        return [parse_tree(data) for data in self.read_raw(shas)]
 
     @property
     def reads(self) -> int:
