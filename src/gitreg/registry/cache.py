@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +94,8 @@ class ObjectCache:
         """Write the entries used in this run, if they differ from what was read."""
         if self.path is None or self.used == self.old:
             return
+        import tempfile  # only when writing: a warm read never pays for importing it
+
         doc = {"format": FORMAT, "code": code_key(), "entries": self.used}
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
