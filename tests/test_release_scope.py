@@ -43,9 +43,7 @@ def _plan(repo: Path, ref: str) -> tuple[list[str], int]:
         return [t.name for t in planned], reg.snapshot.reads
 
 
-def test_one_promotion_reads_the_same_objects_at_twice_the_models(
-    small: Path, large: Path
-) -> None:
+def test_one_promotion_reads_the_same_objects_at_twice_the_models(small: Path, large: Path) -> None:
     names_small, reads_small = _plan(small, "bench/release")
     names_large, reads_large = _plan(large, "bench/release")
     # the probe model m7: production 1.2.0 -> 1.3.0 (removal + assignment)
@@ -85,3 +83,29 @@ def test_every_model_when_gitreg_yaml_changed_or_nothing_was_released(
     cfg.write_text(cfg.read_text() + "\n")
     git(repo, "commit", "-qam", "touch gitreg.yaml")
     assert models_to_release(Git(repo), "HEAD") is None
+
+
+def test_first_parent_chain_check_follows_the_distance(tmp_path: Path) -> None:
+    """`on_first_parent_chain`, which replaced listing main's whole first-parent history:
+    main's own commits are on it, a merged branch's commit and a stray commit are not."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+
+    def commit(msg: str) -> str:
+        git(repo, "commit", "-q", "--allow-empty", "-m", msg)
+        return git(repo, "rev-parse", "HEAD")
+
+    a, b = commit("a"), commit("b")
+    git(repo, "checkout", "-q", "-b", "side")
+    s1 = commit("s1")
+    git(repo, "checkout", "-q", "main")
+    c = commit("c")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge side", "side")
+    m = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-q", "--orphan", "stray")
+    stray = commit("stray")
+    g = Git(repo)
+    assert [g.on_first_parent_chain(x, m) for x in (m, c, b, a)] == [True] * 4
+    assert not g.on_first_parent_chain(s1, m) and not g.on_first_parent_chain(stray, m)
+    assert {x for x in (m, c, b, a, s1)} & g.first_parents(m) == {m, c, b, a}

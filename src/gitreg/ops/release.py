@@ -58,12 +58,23 @@ class _StageHistory:
     """The first-parent commits that edited one stages.yaml, newest first, read on demand."""
 
     def __init__(self, reg: Registry, name: str) -> None:
-        self.snap, self.name = reg.snapshot, name
-        path = layout.stages_file(name)
-        args = ["log", "--first-parent", "--format=%H", "--end-of-options", reg.commit, "--", path]
-        out = reg.git.run(args)
-        self.commits = out.split()
+        self.snap, self.name, self.git, self.tip = reg.snapshot, name, reg.git, reg.commit
+        self.commits: list[str] = []
+        self._read_all = False
         self._maps: dict[str, dict[str, str]] = {}
+
+    def _commit(self, i: int) -> str | None:
+        """The i-th newest commit that edited stages.yaml: the log is read in growing
+        chunks, as far back as asked, never the whole history (225,000 commits at
+        1000x100) when the answer is a few merges back."""
+        while i >= len(self.commits) and not self._read_all:
+            count = max(2, 4 * len(self.commits))
+            path = layout.stages_file(self.name)
+            args = ["log", "--first-parent", "--format=%H", f"--max-count={count}"]
+            out = self.git.run([*args, "--end-of-options", self.tip, "--", path]).split()
+            self._read_all = len(out) < count
+            self.commits = out
+        return self.commits[i] if i < len(self.commits) else None
 
     def _at(self, commit: str) -> dict[str, str]:
         if commit not in self._maps:
@@ -72,11 +83,12 @@ class _StageHistory:
 
     def set_in(self, stage: str, value: str | None) -> str:
         """The commit whose edit gave `stage` its current `value` (None: removed it)."""
-        found = self.commits[0] if self.commits else self.snap.commit
-        for commit in self.commits:
-            if self._at(commit).get(stage) != value:
-                break
+        found = self._commit(0) or self.snap.commit
+        i, commit = 0, self._commit(0)
+        while commit is not None and self._at(commit).get(stage) == value:
             found = commit
+            i += 1
+            commit = self._commit(i)
         return found
 
 
@@ -280,7 +292,7 @@ def _refuse_off_main(git: Git, main: str, commit: str, ref: str) -> None:
     tip = git.rev_parse(f"refs/heads/{main}")
     if tip is None:
         raise RegistryError(f"refusing to release: there is no branch {main!r} here", fix)
-    if commit not in git.first_parents(tip):
+    if not git.on_first_parent_chain(commit, tip):
         raise RegistryError(
             f"refusing to release {ref} ({commit[:12]}): it is not on the first-parent "
             f"history of {main} (an unmerged branch, or a commit {main} never had)",

@@ -178,6 +178,18 @@ class Git:
         out = self.run(["rev-list", "--first-parent", "--end-of-options", tip, "--"])
         return set(out.split())
 
+    def on_first_parent_chain(self, commit: str, tip: str) -> bool:
+        """True if `commit` is `tip` or on its first-parent chain, in time that follows the
+        distance between them, not the length of the history (`first_parents` lists it all)."""
+        if commit == tip:
+            return True
+        if not self.is_ancestor(commit, tip):
+            return False
+        args = ["rev-list", "--first-parent", "--parents", "--end-of-options", tip, f"^{commit}"]
+        lines = self.run([*args, "--"]).split("\n")
+        oldest = next((line.split() for line in reversed(lines) if line.strip()), [])
+        return len(oldest) > 1 and oldest[1] == commit
+
     def blob_at(self, commit: str, path: str) -> str | None:
         """The blob id of `path` at `commit`, or None."""
         return self._line(
