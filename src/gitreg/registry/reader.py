@@ -213,6 +213,8 @@ class Registry:
     def _read_summaries(self, entries: list[TreeEntry]) -> dict[str, ModelSummary]:
         """`summary` of many models with three pipelined `cat-file` batches (their trees;
         their model.yaml, stages.yaml and versions/ trees), not six round trips each."""
+        if not entries:
+            return {}  # all cached: no pydantic to load
         from gitreg.model.manifest import ModelSpec, Stages
         from gitreg.model.schema import parse
 
