@@ -57,8 +57,11 @@ class ReleaseResult:
 class _StageHistory:
     """The first-parent commits that edited one stages.yaml, newest first, read on demand."""
 
-    def __init__(self, reg: Registry, name: str) -> None:
+    def __init__(self, reg: Registry, name: str, since: str | None = None) -> None:
         self.snap, self.name, self.git, self.tip = reg.snapshot, name, reg.git, reg.commit
+        # a commit whose state a release covered (a tag's Promoted-in): an unreleased value
+        # was set after it, so the log need not go further back
+        self.since = since if since and reg.git.is_ancestor(since, reg.commit) else None
         self.commits: list[str] = []
         self._read_all = False
         self._maps: dict[str, dict[str, str]] = {}
@@ -71,7 +74,8 @@ class _StageHistory:
             count = max(2, 4 * len(self.commits))
             path = layout.stages_file(self.name)
             args = ["log", "--first-parent", "--format=%H", f"--max-count={count}"]
-            out = self.git.run([*args, "--end-of-options", self.tip, "--", path]).split()
+            bound = [f"^{self.since}"] if self.since else []
+            out = self.git.run([*args, "--end-of-options", self.tip, *bound, "--", path]).split()
             self._read_all = len(out) < count
             self.commits = out
         return self.commits[i] if i < len(self.commits) else None
@@ -186,7 +190,9 @@ class _Planner:
         released = self.state.stage_map()
         if wanted == released:
             return
-        history, counter = _StageHistory(self.reg, name), self.state.counter
+        last = max(self.state.stages.values(), key=lambda t: t.parsed.counter or 0, default=None)
+        since = last.trailers.get("Promoted-in") if last is not None else None
+        history, counter = _StageHistory(self.reg, name, since), self.state.counter
         for stage in [s for s in self.reg.config.stage_names if s in wanted or s in released]:
             want, have = wanted.get(stage), released.get(stage)
             if want == have:
