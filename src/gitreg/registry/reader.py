@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout
 from gitreg.model.records import ModelSummary
-from gitreg.model.semver import latest, sort_versions
+from gitreg.model.semver import latest_of_sorted, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot, TreeEntry, parse_tree
@@ -54,7 +54,7 @@ def _summary(
         owners=list(spec.owners),
         task=spec.task,
         labels=dict(spec.labels),
-        latest=latest(versions) or (versions[-1] if versions else None),
+        latest=latest_of_sorted(versions) or (versions[-1] if versions else None),
         versions=versions,
         stages=stages,
     )
@@ -246,8 +246,6 @@ class Registry:
     def summaries(self) -> list[ModelSummary]:
         """Every model's summary; a model whose tree id is in the cache is not read again
         (`registry/cache.py`)."""
-        from dataclasses import asdict
-
         from gitreg.registry.cache import ObjectCache
 
         cache = ObjectCache.open(self.git, "summaries")
@@ -260,7 +258,7 @@ class Registry:
             if hit is not None:
                 out.append(ModelSummary(**hit))
             elif entry.name in read:
-                cache.put(entry.sha, asdict(read[entry.name]))
+                cache.put(entry.sha, dict(vars(read[entry.name])))  # flat: no asdict copy
                 out.append(read[entry.name])
         cache.save()
         return out
