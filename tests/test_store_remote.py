@@ -150,3 +150,25 @@ def test_unknown_filter_support_falls_back_to_a_whole_fetch(
     )
     other = git(server, "rev-parse", f"refs/tags/{tag}^{{commit}}:models/m8/model.yaml")
     assert _has(Path(cache.cwd), other)  # the server ignored the filter: the whole tree came
+
+
+def test_a_listed_tag_gets_its_files_once(
+    origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path of a URL that is not file://: the model's tags are listed by a fetch (tags
+    and commits, no trees), then the files read come for the one tag, and only those."""
+    server = tmp_path / "server.git"
+    shutil.copytree(origin, server)
+    git(server, "config", "uploadpack.allowFilter", "true")
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "cache"))
+    url = server.as_uri()
+    remote.fetch_model_tags(url, "m7", prune=True)
+    tag = git(server, "tag", "--list", "m7#production#*").split()[-1]
+    commit = git(server, "rev-parse", f"refs/tags/{tag}^{{commit}}")
+    paths = ("models/m7/model.yaml", "gitreg.yaml")
+    cache = Path(remote.fetch_tag(url, tag, paths).cwd)
+    mine = git(server, "rev-parse", f"{commit}:models/m7/model.yaml")
+    other = git(server, "rev-parse", f"{commit}:models/m8/model.yaml")
+    assert _has(cache, mine) and not _has(cache, other)
+    assert git(cache, "rev-parse", f"refs/gitreg/read/{tag}") == commit
+    assert remote.fetch_tag(url, tag, paths).cwd == str(cache)  # marked: nothing to fetch

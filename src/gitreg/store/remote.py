@@ -212,21 +212,28 @@ def _whole(git: Git) -> bool:
 
 
 def fetch_tag(url: str, tag: str, paths: tuple[str, ...] = ()) -> Git:
-    """The cache repository for `url`, holding `tag` (fetched shallow if not there yet).
+    """The cache repository for `url`, holding `tag` and the files `paths` at its commit
+    (fetched shallow if not there yet).
 
-    Where the server allows filters the tagged commit comes without blobs
-    (`--filter=blob:none`), and then the blobs of `paths` (the files the caller reads)
-    in one more fetch; any other blob is fetched by git when it is read. A server that
-    refuses filters sends the whole tree, as a plain shallow fetch would. Once a verified
-    read has fetched the whole main branch (`fetch_branch`), tags are fetched without
-    `--depth`, so the history a verification walks stays whole.
+    Where the server allows filters the tag comes with its commit alone, then the trees
+    and blobs on the way to `paths` (`_fetch_paths`); any other object is fetched by git
+    when it is read. A server that refuses filters sends the whole tree, as a plain shallow
+    fetch would. A tag already in the cache without its files (listed by
+    `fetch_model_tags`) gets them once: `refs/gitreg/read/TAG` records that they came.
+    Once a verified read has fetched the whole main branch (`fetch_branch`), tags are
+    fetched without `--depth`, so the history a verification walks stays whole.
     """
     repo = _cache_repo(check_url(url))
     git = Git(repo)
-    if git.rev_parse(f"refs/tags/{tag}") is None:
+    marker = f"refs/gitreg/read/{tag}"
+    if git.rev_parse(f"refs/tags/{tag}") is None or (paths and git.rev_parse(marker) is None):
         with _locked(repo / "gitreg.lock"):
             if git.rev_parse(f"refs/tags/{tag}") is None:
                 _fetch_one(git, url, tag, paths)
+            elif paths and _FILTERS.get(url) is not False and git.rev_parse(marker) is None:
+                _fetch_paths(git, url, f"refs/tags/{tag}^{{commit}}", paths)
+            if paths:
+                git.run(["update-ref", "--", marker, f"refs/tags/{tag}^{{commit}}"])
     return git
 
 
