@@ -23,11 +23,13 @@ from pathlib import Path
 
 import peers
 from cases import DEFAULT_OPS, OPS, Bench, build
-from generate import Size, env, generate
+from generate import Size, env, generate, git
+from targets import ratio_table, targets_table
 from timing import Result, fmt_seconds, measure
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SIZES = "10x10,100x10,1000x10"
+FULL_SIZES = "10x10,1000x10,1000x100"
 
 
 def machine() -> str:
@@ -64,9 +66,13 @@ def ensure_repo(size: Size, out: Path, regenerate: bool) -> dict[str, object]:
     meta = out / "repos" / f"{size.label}.json"
     if not regenerate and meta.exists() and (repo / ".git").exists():
         info: dict[str, object] = json.loads(meta.read_text())
-        return info
-    print(f"[{size.label}] generating the registry ...", file=sys.stderr, flush=True)
-    return generate(size, repo)
+    else:
+        print(f"[{size.label}] generating the registry ...", file=sys.stderr, flush=True)
+        info = generate(size, repo)
+    # the registry is also the server of the file:// cases: let it serve partial fetches,
+    # as GitHub does (a fresh `git init` refuses filters)
+    git(repo, "config", "uploadpack.allowFilter", "true")
+    return info
 
 
 def ensure_mlflow(b: Bench, out: Path) -> None:
@@ -142,6 +148,8 @@ def report(
         f"timeout {meta['timeout']} s"
         + (f" (gto: {meta['gto_timeout']} s)" if meta.get("gto_timeout") else ""),
         f"- command: `{meta['command']}`",
+        "- load average (1, 5, 15 min) at the end of this size: "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "",
         table(results),
         "",
@@ -193,7 +201,13 @@ def run_size(
     for case in build(b, ops):
         print(f"[{size.label}] {case.op:20} {case.tool:12}", end=" ", file=sys.stderr, flush=True)
         timeout = args.gto_timeout if case.tool == "gto" and args.gto_timeout else args.timeout
-        r = measure(case, args.runs, args.budget, timeout, base_env)
+        if case.tool == "gto" and case.op in args.gto_gave_up:
+            # GTO grows quadratically: timed out at a smaller size, it would here too
+            r = Result(case, timed_out=timeout)
+        else:
+            r = measure(case, args.runs, args.budget, timeout, base_env)
+        if case.tool == "gto" and r.timed_out:
+            args.gto_gave_up.add(case.op)
         d = r.to_dict()
         status = r.error or r.wrong or (f"timed out ({timeout:.0f} s)" if r.timed_out else "")
         print(f"{fmt_seconds(d['median_s']):>9}  {status}", file=sys.stderr, flush=True)
@@ -229,7 +243,7 @@ def gitconfig(out: Path) -> Path:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default=DEFAULT_SIZES, help=f"MxV,... (default {DEFAULT_SIZES})")
+    ap.add_argument("--sizes", help=f"MxV,... (default {DEFAULT_SIZES}; with --full {FULL_SIZES})")
     ap.add_argument("--full", action="store_true", help="add 1000x100 and --register")
     ap.add_argument("--runs", type=int, default=5, help="runs per command (default 5)")
     ap.add_argument(
@@ -254,15 +268,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--regenerate", action="store_true", help="generate registries anew")
     ap.add_argument("--out", type=Path, default=HERE / "out", help="default benchmarks/out")
     args = ap.parse_args(argv)
-    args.sizes = [Size.parse(s) for s in args.sizes.split(",") if s]
+    args.sizes_given = args.sizes
+    args.sizes = [Size.parse(s) for s in (args.sizes or DEFAULT_SIZES).split(",") if s]
     args.ops = [o for o in args.ops.split(",") if o]
     unknown = [o for o in args.ops if o not in OPS]
     if unknown:
         ap.error(f"unknown --ops {unknown}; known: {', '.join(OPS)}")
     if args.full:
-        if all(s.label != "1000x100" for s in args.sizes):
+        if args.sizes_given is None:
+            args.sizes = [Size.parse(s) for s in FULL_SIZES.split(",")]
+        elif all(s.label != "1000x100" for s in args.sizes):
             args.sizes.append(Size(1000, 100))
         args.register = True
+        args.gto_timeout = args.gto_timeout or 120.0
+    args.gto_gave_up = set()
     args.out = args.out.absolute()
     return args
 
@@ -283,7 +302,35 @@ def main(argv: list[str] | None = None) -> dict[str, list[Result]]:
         "gto_timeout": args.gto_timeout,
         "command": "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
     }
-    return {s.label: run_size(s, args, meta, gto, mlflow_py) for s in args.sizes}
+    by_size = {s.label: run_size(s, args, meta, gto, mlflow_py) for s in args.sizes}
+    summary = summarize(by_size, meta)
+    (args.out / "results-summary.md").write_text(summary)
+    print(summary)
+    return by_size
+
+
+def summarize(by_size: dict[str, list[Result]], meta: dict[str, object]) -> str:
+    """The targets, met or not, and gitreg's medians over the floors' and peers' from the
+    same run (ratios move less than seconds on a shared machine)."""
+    return "\n".join(
+        [
+            f"# gitreg benchmark summary ({meta['date']}, {meta['source']})",
+            "",
+            f"- machine: {meta['machine']}",
+            f"- command: `{meta['command']}`",
+            "- load average (1, 5, 15 min) at the end: "
+            + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "",
+            "## Targets (issue 14)",
+            "",
+            targets_table(by_size),
+            "",
+            "## gitreg's median over the other tool's, same run",
+            "",
+            ratio_table(by_size, OPS),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,11 @@ from gitreg.model.layout import MD5_RE
 
 def dvc_pointer(data: bytes, path: str) -> tuple[str, int | None]:
     """md5 and size of the single output of a `.dvc` file."""
-    obj = yamlio.load(data, path)
+    return pointer_output(yamlio.load(data, path), path)
+
+
+def pointer_output(obj: object, path: str) -> tuple[str, int | None]:
+    """`dvc_pointer` of a `.dvc` file already parsed (by `yamlio.load`)."""
     outs = obj.get("outs") if isinstance(obj, dict) else None
     if not isinstance(outs, list) or len(outs) != 1 or not isinstance(outs[0], dict):
         raise ManifestError.single(path, "outs", "expected exactly one output in the .dvc file")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitreg.model.manifest import VersionManifest
 from gitreg.model.query import VERSION_FIELDS, Expr
+
+if TYPE_CHECKING:
+    from gitreg.model.manifest import VersionManifest
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, yamlio
-from gitreg.model.dvcfile import dvc_pointer
+from gitreg.model.dvcfile import pointer_output
 from gitreg.model.manifest import Artifact, ModelSpec, RegistryConfig, Stages, VersionManifest
 
 KINDS: dict[str, type[BaseModel]] = {
@@ -124,10 +124,10 @@ def pointer_problems(path: str, i: int, art: Artifact, pointer: str, data: bytes
     pointer: the pointer tracks the file it sits beside (no `..`, no absolute path, no
     `wdir`), with the manifest's md5 and size."""
     try:
-        md5, size = dvc_pointer(data, pointer)
+        obj = yamlio.load(data, pointer)  # once: a pointer is half of what validate parses
+        md5, size = pointer_output(obj, pointer)
     except ManifestError as e:
         return e.problems
-    obj = yamlio.load(data, pointer)
     beside = art.path.rsplit("/", 1)[-1]
     named = obj["outs"][0].get("path")
     problems = []

@@ -20,6 +20,14 @@ def is_semver(text: str) -> bool:
     return bool(_SEMVER.match(text))
 
 
+def _order_key(
+    major: int, minor: int, patch: int, prerelease: tuple[str, ...]
+) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    # A release sorts after its prereleases; numeric identifiers sort before alphanumeric.
+    pre = tuple((0, int(p)) if p.isdigit() else (1, p) for p in prerelease)
+    return (major, minor, patch, 0 if prerelease else 1, pre)
+
+
 @total_ordering
 @dataclass(frozen=True)
 class Version:
@@ -44,9 +52,7 @@ class Version:
         return bool(self.prerelease)
 
     def _key(self) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-        # A release sorts after its prereleases; numeric identifiers sort before alphanumeric.
-        pre = tuple((0, int(p)) if p.isdigit() else (1, p) for p in self.prerelease)
-        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
+        return _order_key(self.major, self.minor, self.patch, self.prerelease)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):
@@ -72,19 +78,39 @@ class Version:
 
 def sort_versions(versions: Iterable[str]) -> list[str]:
     """Valid SemVer strings in ascending order; invalid ones are dropped."""
-    keyed = [(Version.parse(v)._key(), v) for v in versions if is_semver(v)]
+    keyed = []
+    for v in versions:  # one regex match per version, no Version object (100,000 in list)
+        m = _SEMVER.match(v)
+        if m is not None:
+            pre = tuple(m.group(4).split(".")) if m.group(4) else ()
+            keyed.append((_order_key(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre), v))
     return [v for _, v in sorted(keyed, key=lambda pair: pair[0])]  # one key per version
 
 
 def latest(versions: Iterable[str], include_prerelease: bool = False) -> str | None:
-    """The highest version, skipping prereleases unless asked."""
-    best: tuple[Version, str] | None = None
+    """The highest version, skipping prereleases unless asked (the first of equals)."""
+    best: tuple[tuple[int, int, int, int, tuple[tuple[int, int | str], ...]], str] | None = None
     for v in versions:
         if not is_semver(v):
             continue
         parsed = Version.parse(v)
         if parsed.is_prerelease and not include_prerelease:
             continue
-        if best is None or parsed > best[0]:
-            best = (parsed, v)
+        key = parsed._key()  # once per version: `>` on Version computes both keys each time
+        if best is None or key > best[0]:
+            best = (key, v)
     return best[1] if best else None
+
+
+def latest_of_sorted(ascending: list[str]) -> str | None:
+    """`latest` of versions already in `sort_versions` order, reading only the last few:
+    the highest release, the first of equals (build metadata) as `latest` picks it."""
+    i = len(ascending) - 1
+    while i >= 0 and Version.parse(ascending[i]).is_prerelease:
+        i -= 1
+    if i < 0:
+        return None
+    key = Version.parse(ascending[i])._key()
+    while i > 0 and Version.parse(ascending[i - 1])._key() == key:
+        i -= 1
+    return ascending[i]

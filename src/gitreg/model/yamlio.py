@@ -65,34 +65,8 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
-def _tree_shape(root: Node) -> tuple[int, int]:
-    """(nodes, depth) of a document without anchors, which is a tree (iterative)."""
-    count = deepest = 0
-    stack: list[tuple[Node, int]] = [(root, 1)]
-    while stack:
-        node, level = stack.pop()
-        count += 1
-        deepest = max(deepest, level)
-        if isinstance(node, SequenceNode):
-            stack.extend((k, level + 1) for k in node.value)
-        elif isinstance(node, MappingNode):
-            stack.extend((k, level + 1) for pair in node.value for k in pair)
-    return count, deepest
-
-
-def _shape_problem(root: Node, anchors: bool = True) -> str | None:
-    """Why a composed document is too big, too deep or recursive (iterative, linear).
-
-    Without `anchors` (the text has no `&`) no node is shared: the document is a tree, and
-    one plain walk counts its nodes and depth.
-    """
-    if not anchors:
-        nodes, deep = _tree_shape(root)
-        if nodes > MAX_EXPANDED_NODES:
-            return f"YAML aliases expand too far (more than {MAX_EXPANDED_NODES} nodes)"
-        if deep > MAX_DEPTH:
-            return f"YAML nesting is deeper than {MAX_DEPTH} levels"
-        return None
+def _shape_problem(root: Node) -> str | None:
+    """Why a composed document is too big, too deep or recursive (iterative, linear)."""
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     state: dict[int, int] = {}  # 1 = on the stack, 2 = done
@@ -123,6 +97,29 @@ def _shape_problem(root: Node, anchors: bool = True) -> str | None:
     return None
 
 
+def _tree_problem(root: Node) -> str | None:
+    """`_shape_problem` for a document without anchors: no node can be reached twice, so
+    the nodes form a tree and one walk counts them and their depth (several times faster,
+    and most manifests have no anchor)."""
+    count, deepest = 0, 0
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        deepest = max(deepest, depth)
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+    if count > MAX_EXPANDED_NODES:
+        return f"YAML aliases expand too far (more than {MAX_EXPANDED_NODES} nodes)"
+    if deepest > MAX_DEPTH:
+        return f"YAML nesting is deeper than {MAX_DEPTH} levels"
+    return None
+
+
 def load(data: bytes | str, path: str) -> Any:
     """Parse one YAML document safely. `path` is only used in error messages."""
     raw = data.encode() if isinstance(data, str) else data
@@ -141,7 +138,8 @@ def load(data: bytes | str, path: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        problem = _shape_problem(node, anchors="&" in text)
+        # an alias needs an anchor (`&`): without one, the cheaper walk is exact
+        problem = _shape_problem(node) if "&" in text else _tree_problem(node)
         if problem:
             raise ManifestError.single(path, "", problem)
         return loader.construct_document(node)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitreg.model.manifest import ModelSpec, VersionManifest
 from gitreg.model.query import parse
 from gitreg.model.records import (
     ModelSummary,
@@ -16,6 +15,9 @@ from gitreg.model.records import (
 )
 from gitreg.model.search import check_fields, limited, matches_model, ordered, parse_order_by
 from gitreg.registry.reader import Registry
+
+if TYPE_CHECKING:
+    from gitreg.model.manifest import ModelSpec, VersionManifest
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
 from gitreg.registry import gating
 from gitreg.registry.reader import Registry, stages_at
+from gitreg.registry.release_scope import models_to_release
 from gitreg.store import refs, signing
 from gitreg.store.git import Git
 from gitreg.store.github_repo import Approvals, approvals_lookup, discover
@@ -57,13 +58,28 @@ class ReleaseResult:
 class _StageHistory:
     """The first-parent commits that edited one stages.yaml, newest first, read on demand."""
 
-    def __init__(self, reg: Registry, name: str) -> None:
-        self.snap, self.name = reg.snapshot, name
-        path = layout.stages_file(name)
-        args = ["log", "--first-parent", "--format=%H", "--end-of-options", reg.commit, "--", path]
-        out = reg.git.run(args)
-        self.commits = out.split()
+    def __init__(self, reg: Registry, name: str, since: str | None = None) -> None:
+        self.snap, self.name, self.git, self.tip = reg.snapshot, name, reg.git, reg.commit
+        # a commit whose state a release covered (a tag's Promoted-in): an unreleased value
+        # was set after it, so the log need not go further back
+        self.since = since if since and reg.git.is_ancestor(since, reg.commit) else None
+        self.commits: list[str] = []
+        self._read_all = False
         self._maps: dict[str, dict[str, str]] = {}
+
+    def _commit(self, i: int) -> str | None:
+        """The i-th newest commit that edited stages.yaml: the log is read in growing
+        chunks, as far back as asked, never the whole history (225,000 commits at
+        1000x100) when the answer is a few merges back."""
+        while i >= len(self.commits) and not self._read_all:
+            count = max(2, 4 * len(self.commits))
+            path = layout.stages_file(self.name)
+            args = ["log", "--first-parent", "--format=%H", f"--max-count={count}"]
+            bound = [f"^{self.since}"] if self.since else []
+            out = self.git.run([*args, "--end-of-options", self.tip, *bound, "--", path]).split()
+            self._read_all = len(out) < count
+            self.commits = out
+        return self.commits[i] if i < len(self.commits) else None
 
     def _at(self, commit: str) -> dict[str, str]:
         if commit not in self._maps:
@@ -72,11 +88,12 @@ class _StageHistory:
 
     def set_in(self, stage: str, value: str | None) -> str:
         """The commit whose edit gave `stage` its current `value` (None: removed it)."""
-        found = self.commits[0] if self.commits else self.snap.commit
-        for commit in self.commits:
-            if self._at(commit).get(stage) != value:
-                break
+        found = self._commit(0) or self.snap.commit
+        i, commit = 0, self._commit(0)
+        while commit is not None and self._at(commit).get(stage) == value:
             found = commit
+            i += 1
+            commit = self._commit(i)
         return found
 
 
@@ -174,7 +191,9 @@ class _Planner:
         released = self.state.stage_map()
         if wanted == released:
             return
-        history, counter = _StageHistory(self.reg, name), self.state.counter
+        last = max(self.state.stages.values(), key=lambda t: t.parsed.counter or 0, default=None)
+        since = last.trailers.get("Promoted-in") if last is not None else None
+        history, counter = _StageHistory(self.reg, name, since), self.state.counter
         for stage in [s for s in self.reg.config.stage_names if s in wanted or s in released]:
             want, have = wanted.get(stage), released.get(stage)
             if want == have:
@@ -205,8 +224,10 @@ class _Planner:
 def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     """The tags missing for the ref `reg` reads (normally main), in the order to write them."""
     planned: list[PlannedTag] = []
-    grouped = refs.by_model(reg.git)  # one pass over the tag namespace
-    for name in reg.model_names():
+    scope = models_to_release(reg.git, reg.commit)  # the models changed since a release
+    # else every model, with one pass over the tag namespace
+    grouped = refs.by_model(reg.git) if scope is None else scope
+    for name in reg.model_names() if scope is None else sorted(scope):
         if not reg.has_model(name):
             continue
         planner = _Planner(reg, approvals, grouped.get(name, []))
@@ -280,7 +301,7 @@ def _refuse_off_main(git: Git, main: str, commit: str, ref: str) -> None:
     tip = git.rev_parse(f"refs/heads/{main}")
     if tip is None:
         raise RegistryError(f"refusing to release: there is no branch {main!r} here", fix)
-    if commit not in git.first_parents(tip):
+    if not git.on_first_parent_chain(commit, tip):
         raise RegistryError(
             f"refusing to release {ref} ({commit[:12]}): it is not on the first-parent "
             f"history of {main} (an unmerged branch, or a commit {main} never had)",

@@ -10,14 +10,14 @@ as a warning naming the CODEOWNERS (on the base) who must approve it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, rules, tags
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
-from gitreg.model.rules import ReviewWarning
 from gitreg.model.schema import parse, pointer_problems, version_path_problems
+from gitreg.model.validation import ValidationReport as ValidationReport  # re-exported
+from gitreg.registry.cache import cached_checks
 from gitreg.registry.reader import Registry, stages_at
 from gitreg.store import refs
 from gitreg.store.snapshot import Snapshot
@@ -32,38 +32,12 @@ UNDECLARED = (
 )
 
 
-@dataclass
-class ValidationReport:
-    ref: str
-    commit: str
-    base: str | None
-    models: list[str] = field(default_factory=list)
-    files: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[ReviewWarning] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "ref": self.ref,
-            "commit": self.commit,
-            "base": self.base,
-            "models": self.models,
-            "files": self.files,
-            "problems": [asdict(p) for p in self.problems],
-            "warnings": [asdict(w) for w in self.warnings],
-        }
-
-
 class _Checker:
     def __init__(self, snap: Snapshot, report: ValidationReport) -> None:
         self.snap = snap
         self.report = report
         self.specs: dict[str, ModelSpec] = {}
+        self.pre: dict[str, bytes] = {}  # blobs read ahead in one batch (`versions`)
         self.cfg: RegistryConfig | None = None
 
     def add(self, path: str, field_: str, message: str) -> None:
@@ -72,7 +46,7 @@ class _Checker:
             self.report.problems.append(problem)
 
     def load(self, cls: type[Any], path: str) -> Any:
-        data = self.snap.read(path)
+        data = self.pre.pop(path, None) or self.snap.read(path)
         if data is None:
             if self.snap.exists(path):
                 self.add(path, "", "not a file (a directory is in its place); make it a YAML file")
@@ -118,7 +92,9 @@ class _Checker:
                 path = name.decode("utf-8", "surrogateescape")
                 self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
 
-    def model(self, name: str, cfg: RegistryConfig | None) -> dict[str, VersionManifest]:
+    def model(
+        self, name: str, cfg: RegistryConfig | None, data: bool = True
+    ) -> dict[str, VersionManifest]:
         base = layout.model_dir(name)
         problem = layout.name_problem(name) or rules.ref_name_problem(name)
         if problem:
@@ -134,18 +110,30 @@ class _Checker:
         if spec is not None:
             self.specs[name] = spec
             self.report.warnings += rules.unmeasurable_metrics(spec, mfile)
-        if spec is not None and spec.evaluation is not None:
-            ds = spec.evaluation.dataset
-            if not (self.snap.exists(ds) or self.snap.exists(ds + ".dvc")):
-                self.add(mfile, "evaluation.dataset", f"{ds!r} is not in the repo (nor {ds}.dvc)")
+        if data:
+            self.dataset(name, self.dataset_of(name))
         versions = self.versions(name)
         self.stages(name, cfg, versions)
         return versions
 
+    def dataset_of(self, name: str) -> str | None:
+        spec = self.specs.get(name)
+        return spec.evaluation.dataset if spec and spec.evaluation else None
+
+    def dataset(self, name: str, ds: str | None) -> None:
+        """The evaluation data lives outside the model's folder: checked on every run."""
+        if ds is not None and not (self.snap.exists(ds) or self.snap.exists(ds + ".dvc")):
+            where = f"{ds!r} is not in the repo (nor {ds}.dvc)"
+            self.add(layout.model_file(name), "evaluation.dataset", where)
+
     def versions(self, name: str) -> dict[str, VersionManifest]:
         found: dict[str, VersionManifest] = {}
         vdir = layout.versions_dir(name)
-        for entry in self.snap.listdir(vdir):
+        entries, pending = self.snap.listdir(vdir), []
+        files = [e for e in entries if not e.is_tree and e.name.endswith(".yaml")]
+        blobs = self.snap.read_objects([e.sha for e in files])
+        self.pre = {f"{vdir}/{e.name}": d for e, d in zip(files, blobs)}
+        for entry in entries:
             path = f"{vdir}/{entry.name}"
             if entry.is_tree or not entry.name.endswith(".yaml"):
                 self.add(path, "", "unexpected entry: versions/ holds only <version>.yaml files")
@@ -160,15 +148,24 @@ class _Checker:
                 continue
             location = version_path_problems(vm, path)
             self.report.problems.extend(location)
-            if not location:
-                self.artifacts(vm, path)
+            if not location:  # its pointers' problems go right after its own
+                pending.append((vm, path, len(self.report.problems)))
             found[stem] = vm
+        self.pre = self.snap.read_paths(
+            [a.path + ".dvc" for v, _, _ in pending for a in v.artifacts]
+        )
+        for vm, path, at in reversed(pending):  # in reverse, so `at` stays where it was
+            start = len(self.report.problems)
+            self.artifacts(vm, path)
+            new = self.report.problems[start:]
+            del self.report.problems[start:]
+            self.report.problems[at:at] = new
         return found
 
     def artifacts(self, vm: VersionManifest, path: str) -> None:
         for i, art in enumerate(vm.artifacts):
             pointer = art.path + ".dvc"
-            data = self.snap.read(pointer)
+            data = self.pre.pop(pointer, None) or self.snap.read(pointer)
             if data is None:
                 self.add(path, f"artifacts[{i}].path", f"no DVC pointer {pointer} in the repo")
                 continue
@@ -352,9 +349,13 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
     all_models = sorted(e.name for e in snap.listdir(layout.MODELS_DIR) if e.is_tree)
     if base is None:
         checker.strays()
-        checker.links([layout.MODELS_DIR])
-        for name in all_models:
-            checker.model(name, cfg)
+        top = [e for e in snap.listdir("") if e.name == layout.MODELS_DIR]
+        cached_checks(reg.git, "validate-links", top, report, lambda n: checker.links([n]))
+        models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
+        salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
+        check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
+        for name, ds in cached_checks(reg.git, "validate", models, report, check, salt).items():
+            checker.dataset(name, ds)
         report.models = all_models
         return report
 

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout
-from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
 from gitreg.model.records import ModelSummary
-from gitreg.model.schema import parse
-from gitreg.model.semver import latest, sort_versions
+from gitreg.model.semver import latest_of_sorted, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
-from gitreg.store.snapshot import Snapshot
+from gitreg.store.snapshot import Snapshot, TreeEntry, parse_tree
 
 STAGED = "the index"  # the ref a staged registry names in messages
+
+if TYPE_CHECKING:
+    from gitreg.model.manifest import ModelSpec, RegistryConfig, VersionManifest
+
+# pydantic (model.manifest, model.schema) is imported on the first manifest parsed, so a
+# read answered from the cache (registry/cache.py) does not pay for loading it
 
 
 def find_root(path: str | Path) -> Path:
@@ -42,11 +46,29 @@ def find_root(path: str | Path) -> Path:
     return top
 
 
+def _summary(
+    name: str, spec: ModelSpec, versions: list[str], stages: dict[str, str]
+) -> ModelSummary:
+    return ModelSummary(
+        name=name,
+        description=spec.description,
+        owners=list(spec.owners),
+        task=spec.task,
+        labels=dict(spec.labels),
+        latest=latest_of_sorted(versions) or (versions[-1] if versions else None),
+        versions=versions,
+        stages=stages,
+    )
+
+
 def stages_at(snap: Snapshot, commit: str, name: str, strict: bool = False) -> dict[str, str]:
     """Stage -> version of model `name` in stages.yaml at `commit` ({} if it has none).
 
     A stages.yaml that does not parse reads as {} unless `strict`, where it raises.
     """
+    from gitreg.model.manifest import Stages
+    from gitreg.model.schema import parse
+
     path = layout.stages_file(name)
     data = snap.read_at(commit, path)
     if data is None:
@@ -126,11 +148,15 @@ class Registry:
                 raise NotFound(
                     f"{path}: not found at {self.ref}", kind="file", name=path, where=self.ref
                 )
+            from gitreg.model.schema import parse
+
             self._cache[key] = parse(cls, data, path)
         return self._cache[key]
 
     @property
     def config(self) -> RegistryConfig:
+        from gitreg.model.manifest import RegistryConfig
+
         cfg: RegistryConfig = self._load(RegistryConfig, layout.CONFIG_FILE)
         return cfg
 
@@ -152,12 +178,16 @@ class Registry:
             )
 
     def model(self, name: str) -> ModelSpec:
+        from gitreg.model.manifest import ModelSpec
+
         self._require_model(name)
         spec: ModelSpec = self._load(ModelSpec, layout.model_file(name))
         return spec
 
     def stages(self, name: str) -> dict[str, str]:
         """Stage -> version for a model (empty if it has no stages.yaml)."""
+        from gitreg.model.manifest import Stages
+
         path = layout.stages_file(name)
         if not self.snapshot.exists(path):
             return {}
@@ -175,6 +205,8 @@ class Registry:
         return sort_versions(names)
 
     def version(self, name: str, version: str) -> VersionManifest:
+        from gitreg.model.manifest import VersionManifest
+
         self._require_model(name)
         path = layout.version_file(name, version)
         if not self.snapshot.exists(path):
@@ -202,21 +234,60 @@ class Registry:
         )
 
     def summary(self, name: str) -> ModelSummary:
-        spec = self.model(name)
-        versions = self.versions(name)
-        return ModelSummary(
-            name=name,
-            description=spec.description,
-            owners=list(spec.owners),
-            task=spec.task,
-            labels=dict(spec.labels),
-            latest=latest(versions) or (versions[-1] if versions else None),
-            versions=versions,
-            stages=self.stages(name),
-        )
+        return _summary(name, self.model(name), self.versions(name), self.stages(name))
+
+    def _read_summaries(self, entries: list[TreeEntry]) -> dict[str, ModelSummary]:
+        """`summary` of many models with three pipelined `cat-file` batches (their trees;
+        their model.yaml, stages.yaml and versions/ trees), not six round trips each."""
+        if not entries:
+            return {}  # all cached: no pydantic to load
+        from gitreg.model.manifest import ModelSpec, Stages
+        from gitreg.model.schema import parse
+
+        snap = self.snapshot
+        trees = snap.read_trees([e.sha for e in entries])
+        listed = {e.name: {x.name: x for x in t} for e, t in zip(entries, trees)}
+        wanted = [(n, f) for n, kids in listed.items() for f in ("model.yaml", "stages.yaml")]
+        wanted = [(n, f) for n, f in wanted if f in listed[n]] + [
+            (n, "versions") for n, kids in listed.items() if "versions" in kids
+        ]
+        got = snap.read_raw([listed[n][f].sha for n, f in wanted])
+        data = {key: raw for key, raw in zip(wanted, got)}
+        out = {}
+        for name, kids in listed.items():
+            spec_data = data.get((name, "model.yaml"))
+            if spec_data is None or kids["model.yaml"].is_tree:
+                continue  # not a model (has_model is False)
+            spec = parse(ModelSpec, spec_data, layout.model_file(name))
+            vtree = data.get((name, "versions"))
+            files = (
+                [x.name for x in parse_tree(vtree)] if vtree and kids["versions"].is_tree else []
+            )
+            names = [f[: -len(".yaml")] for f in files if f.endswith(".yaml")]
+            st = data.get((name, "stages.yaml"))
+            stages = parse(Stages, st, layout.stages_file(name)).mapping if st is not None else {}
+            out[name] = _summary(name, spec, sort_versions(names), stages)
+        return out
 
     def summaries(self) -> list[ModelSummary]:
-        return [self.summary(n) for n in self.model_names() if self.has_model(n)]
+        """Every model's summary; a model whose tree id is in the cache is not read again
+        (`registry/cache.py`)."""
+        from gitreg.registry.cache import ObjectCache
+
+        cache = ObjectCache.open(self.git, "summaries")
+        entries = [e for e in self.snapshot.listdir(layout.MODELS_DIR) if e.is_tree]
+        hits = {e.name: cache.get(e.sha) for e in entries}
+        read = self._read_summaries([e for e in entries if hits[e.name] is None])
+        out = []
+        for entry in sorted(entries, key=lambda e: e.name):
+            hit = hits[entry.name]
+            if hit is not None:
+                out.append(ModelSummary(**hit))
+            elif entry.name in read:
+                cache.put(entry.sha, dict(vars(read[entry.name])))  # flat: no asdict copy
+                out.append(read[entry.name])
+        cache.save()
+        return out
 
     def dvc_remote_url(self) -> str | None:
         """URL of the registry's DVC remote, from .dvc/config at this commit (no DVC import)."""

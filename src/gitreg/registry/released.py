@@ -215,7 +215,8 @@ def find_release(ref: str, repo: str = ".") -> Found:
     if is_url(repo):
         listed = remote_tags(repo, name)
         tag, version, stage = tags.pick(listed, name, what)
-        git = fetch_tag(repo, tag.name)
+        read = (layout.version_file(name, version), layout.CONFIG_FILE, layout.DVC_CONFIG)
+        git = fetch_tag(repo, tag.name, read)
     else:
         top = Git(repo).toplevel()
         if top is None:

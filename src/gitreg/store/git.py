@@ -118,9 +118,11 @@ class Git:
             raise GitError(list(args), proc.stderr.decode("utf-8", "replace"), hint)
         return proc.stdout
 
-    def attempt(self, args: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+    def attempt(
+        self, args: Sequence[str], input: bytes | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
         """Run a git command that may fail; the caller reads its code and output."""
-        return self._proc(args)
+        return self._proc(args, input, env)
 
     def ok(self, args: Sequence[str]) -> bool:
         """True if the git command exits 0."""
@@ -191,6 +193,18 @@ class Git:
         """Every commit on the first-parent chain of `tip` (main's history, merge by merge)."""
         out = self.run(["rev-list", "--first-parent", "--end-of-options", tip, "--"])
         return set(out.split())
+
+    def on_first_parent_chain(self, commit: str, tip: str) -> bool:
+        """True if `commit` is `tip` or on its first-parent chain, in time that follows the
+        distance between them, not the length of the history (`first_parents` lists it all)."""
+        if commit == tip:
+            return True
+        if not self.is_ancestor(commit, tip):
+            return False
+        args = ["rev-list", "--first-parent", "--parents", "--end-of-options", tip, f"^{commit}"]
+        lines = self.run([*args, "--"]).split("\n")
+        oldest = next((line.split() for line in reversed(lines) if line.strip()), [])
+        return len(oldest) > 1 and oldest[1] == commit
 
     def blob_at(self, commit: str, path: str) -> str | None:
         """The blob id of `path` at `commit`, or None."""

@@ -6,7 +6,7 @@ and release), so the cost follows those tags, not every ref in the repository.
 
 from __future__ import annotations
 
-import secrets
+import os
 
 from gitreg.model import trailers
 from gitreg.model.tags import Tag, model_patterns, parse_name
@@ -23,7 +23,7 @@ def read_tags(git: Git, patterns: list[str]) -> list[Tag]:
     """Tags matching `patterns` (relative to refs/tags/) that follow the grammar."""
     refs = [f"refs/tags/{p}" for p in patterns]
     # records end with a token nobody can put in a tag message in advance
-    end = f"\x1e{secrets.token_hex(16)}\x1e"
+    end = f"\x1e{os.urandom(16).hex()}\x1e"  # (`secrets` costs 5-15 ms to import)
     out = git.run(["for-each-ref", f"--format={_FIELDS}{end}", "--", *refs])
     tags = []
     for record in out.split(end):

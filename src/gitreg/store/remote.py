@@ -1,8 +1,12 @@
-"""Remote registries known by URL: `git ls-remote` and shallow fetches into a local cache.
+"""Remote registries known by URL: one model's tags, and partial fetches into a local cache.
 
-A URL is never cloned. Its tags are listed with `ls-remote` (peeled commits included), and
-the one tag a read needs is fetched shallow into a bare cache repository that is created
-atomically, reused across calls, and fetched into under a file lock.
+A URL is never cloned. Only the model's tags are listed: protocol v2 `ls-refs` with the
+model's `ref-prefix` lines for a `file://` URL (spoken to `git upload-pack` directly, since
+`git ls-remote PATTERN` asks for every tag), and for other URLs a `git fetch` whose
+refspecs name the model's prefix (git sends those prefixes itself). The one tag a read
+needs is fetched shallow, without blobs where the server allows filters (then only the
+blobs read are fetched), into a bare cache repository that is created atomically, reused
+across calls, and fetched into under a file lock.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from gitreg.errors import NotFound, RegistryError
 from gitreg.model import tags
+from gitreg.store import refs
 from gitreg.store.git import Git
 
 SCHEMES = ("https://", "ssh://", "git://", "file://")
@@ -101,29 +108,96 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
-def remote_tags(url: str, name: str) -> list[tags.Tag]:
-    """The model's tags on a remote, from `git ls-remote` alone (peeled commits included)."""
-    patterns = [f"refs/tags/{p}" for p in tags.model_patterns(name)]
-    out = Git(".").run(
-        ["ls-remote", "--tags", "--", check_url(url), *patterns],
-        hint=f"check that {url} is a git repository you can read",
-        env=PROTOCOLS,
+def _pkt(line: str) -> bytes:
+    data = line.encode()
+    return b"%04x" % (len(data) + 4) + data
+
+
+def _pkt_lines(data: bytes) -> Iterator[str | None]:
+    """The pkt-lines of `data`, None for a flush, delim or response-end packet."""
+    i = 0
+    while i + 4 <= len(data):
+        n = int(data[i : i + 4], 16)
+        if n < 4:
+            yield None
+            i += 4
+            continue
+        yield data[i + 4 : i + n].decode("utf-8", "replace").rstrip("\n")
+        i += n
+
+
+def _local_path(url: str) -> str | None:
+    """The directory a `file://` URL names (host empty or localhost), else None."""
+    if not url.startswith("file://"):
+        return None
+    host, sep, path = url[len("file://") :].partition("/")
+    return unquote("/" + path) if sep and host in ("", "localhost") else None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What protocol v2 `ls-refs` said: (ref, object, peeled commit or None), and the
+    server's `fetch` features (`filter` when it allows partial fetches)."""
+
+    refs: list[tuple[str, str, str | None]]
+    fetch_features: frozenset[str]
+
+
+# url -> whether its server allows `--filter` (learnt from `ls_refs`; unknown: git tries)
+_FILTERS: dict[str, bool] = {}
+
+
+def ls_refs(url: str, prefixes: list[str]) -> Listing | None:
+    """Protocol v2 `ls-refs` with `ref-prefix` lines, spoken to `git upload-pack` of a
+    `file://` URL: the server reads only the refs under the prefixes, where `git ls-remote`
+    with a pattern asks for every tag and filters on the client. None for other URLs or a
+    server that does not speak v2 (the caller falls back to `git ls-remote`)."""
+    path = _local_path(check_url(url))
+    if path is None:
+        return None
+    request = [_pkt("command=ls-refs\n"), b"0001", _pkt("peel\n")]
+    request += [_pkt(f"ref-prefix {p}\n") for p in prefixes]
+    proc = Git(".").attempt(
+        ["upload-pack", "--", path],
+        input=b"".join([*request, b"0000"]),
+        env={**PROTOCOLS, "GIT_PROTOCOL": "version=2"},
     )
-    direct: dict[str, str] = {}
-    peeled: dict[str, str] = {}
-    for line in out.splitlines():
-        sha, _, ref = line.partition("\t")
-        ref = ref.removeprefix("refs/tags/")
-        if ref.endswith("^{}"):
-            peeled[ref[:-3]] = sha
-        else:
-            direct[ref] = sha
+    lines = _pkt_lines(proc.stdout)
+    if proc.returncode != 0 or next(lines, None) != "version 2":
+        return None
+    features: frozenset[str] = frozenset()
+    for cap in iter(lambda: next(lines, None), None):  # capabilities, up to a flush
+        if cap.startswith("fetch="):
+            features = frozenset(cap[len("fetch=") :].split())
+    _FILTERS[url] = "filter" in features
+    refs = []
+    for line in iter(lambda: next(lines, None), None):
+        sha, _, rest = line.partition(" ")
+        ref, *attrs = rest.split(" ")
+        peeled = next((a[len("peeled:") :] for a in attrs if a.startswith("peeled:")), None)
+        refs.append((ref, sha, peeled))
+    return Listing(refs, features)
+
+
+def model_prefixes(name: str) -> list[str]:
+    """The ref prefixes that hold every tag of model `name` (`NAME@...`, `NAME#...`)."""
+    return [f"refs/tags/{name}@", f"refs/tags/{name}#"]
+
+
+def remote_tags(url: str, name: str) -> list[tags.Tag]:
+    """The model's tags on a remote, and no other model's: from v2 `ls-refs` for a
+    `file://` URL (peeled commits included; no trailers), else fetched into the cache by
+    `fetch_model_tags` and read there (trailers included)."""
+    listing = ls_refs(url, model_prefixes(name))
+    if listing is None:
+        return refs.model_tags(fetch_model_tags(url, name, prune=True), name)
     found = []
-    for ref, sha in direct.items():
+    for ref, sha, peeled in listing.refs:
+        ref = ref.removeprefix("refs/tags/")
         parsed = tags.parse_name(ref)
         if parsed is None or parsed.model != name:
             continue
-        found.append(tags.Tag(ref, parsed, peeled.get(ref, sha), ref in peeled, "", "", ""))
+        found.append(tags.Tag(ref, parsed, peeled or sha, peeled is not None, "", "", ""))
     return found
 
 
@@ -131,27 +205,80 @@ def _shallow(git: Git) -> bool:
     return git.run(["rev-parse", "--is-shallow-repository"]).strip() == "true"
 
 
-def fetch_tag(url: str, tag: str) -> Git:
-    """The cache repository for `url`, holding `tag` (fetched shallow if not there yet).
+def _whole(git: Git) -> bool:
+    """True once a verified read fetched main's whole history (`fetch_branch`)."""
+    has_branch = git.run(["for-each-ref", "--count=1", "--", "refs/remotes/"])
+    return bool(has_branch.strip()) and not _shallow(git)
 
+
+def fetch_tag(url: str, tag: str, paths: tuple[str, ...] = ()) -> Git:
+    """The cache repository for `url`, holding `tag` and the files `paths` at its commit
+    (fetched shallow if not there yet).
+
+    Where the server allows filters the tag comes with its commit alone, then the trees
+    and blobs on the way to `paths` (`_fetch_paths`); any other object is fetched by git
+    when it is read. A server that refuses filters sends the whole tree, as a plain shallow
+    fetch would. A tag already in the cache without its files (listed by
+    `fetch_model_tags`) gets them once: `refs/gitreg/read/TAG` records that they came.
     Once a verified read has fetched the whole main branch (`fetch_branch`), tags are
     fetched without `--depth`, so the history a verification walks stays whole.
     """
     repo = _cache_repo(check_url(url))
     git = Git(repo)
-    if git.rev_parse(f"refs/tags/{tag}") is None:
+    marker = f"refs/gitreg/read/{tag}"
+    if git.rev_parse(f"refs/tags/{tag}") is None or (paths and git.rev_parse(marker) is None):
         with _locked(repo / "gitreg.lock"):
             if git.rev_parse(f"refs/tags/{tag}") is None:
-                spec = f"refs/tags/{tag}:refs/tags/{tag}"
-                has_branch = git.run(["for-each-ref", "--count=1", "--", "refs/remotes/"])
-                whole = has_branch.strip() and not _shallow(git)
-                depth = [] if whole else ["--depth=1"]
-                git.run(
-                    ["fetch", "--quiet", *depth, "--no-tags", "--", url, spec],
-                    hint=f"check that {url} is reachable",
-                    env=PROTOCOLS,
-                )
+                _fetch_one(git, url, tag, paths)
+            elif paths and _FILTERS.get(url) is not False and git.rev_parse(marker) is None:
+                _fetch_paths(git, url, f"refs/tags/{tag}^{{commit}}", paths)
+            if paths:
+                git.run(["update-ref", "--", marker, f"refs/tags/{tag}^{{commit}}"])
     return git
+
+
+def _fetch_one(git: Git, url: str, tag: str, paths: tuple[str, ...]) -> None:
+    """Fetch `tag`: where the server allows filters, the tag and its commit alone
+    (`tree:0`: any tree or blob filter other than that makes the server walk the whole
+    tree), then `_fetch_paths`."""
+    spec = f"refs/tags/{tag}:refs/tags/{tag}"
+    depth = [] if _whole(git) else ["--depth=1"]
+    filtered = _FILTERS.get(url) is not False
+    filt = ["--filter=tree:0"] if filtered else []
+    hint = f"check that {url} is reachable"
+    git.run(
+        ["fetch", "--quiet", *depth, *filt, "--no-tags", "--", url, spec], hint=hint, env=PROTOCOLS
+    )
+    if filtered and paths:
+        _fetch_paths(git, url, f"refs/tags/{tag}^{{commit}}", paths)
+
+
+def _fetch_paths(git: Git, url: str, commit: str, paths: tuple[str, ...]) -> None:
+    """The trees on the way to `paths` at `commit`, and their blobs: one fetch per folder
+    level, of those objects by id (a server sends what it is asked for by id, whatever
+    the filter), so the cost follows the depth of `paths`, not the size of the tree."""
+    # the root tree's id from the commit object itself: peeling `C^{tree}` would make git
+    # fetch the missing tree with every tree below it
+    header = git.run(["cat-file", "commit", commit]).split("\n", 1)[0]
+    trees = {"": header.removeprefix("tree ").strip()}
+    blobs: list[str] = []
+    hint = f"check that {url} is reachable"
+    # no "have" lines: the server would think the tagged commit's objects are here
+    fetch = ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags"]
+    fetch += ["--no-write-fetch-head", "--filter=tree:0", "--", url]
+    while trees or blobs:
+        git.run([*fetch, *trees.values(), *blobs], hint=hint, env=PROTOCOLS)
+        listed, trees, blobs = trees, {}, []
+        for folder, oid in listed.items():
+            out = git.run(["ls-tree", "-z", "--end-of-options", oid])
+            for entry in filter(None, out.split("\0")):
+                meta, _, name = entry.partition("\t")
+                _, otype, sha = meta.split()
+                path = f"{folder}/{name}" if folder else name
+                if otype == "tree" and any(p.startswith(f"{path}/") for p in paths):
+                    trees[path] = sha
+                elif otype == "blob" and path in paths:
+                    blobs.append(sha)
 
 
 def fetch_branch(url: str, branch: str) -> tuple[Git, str]:
@@ -171,18 +298,25 @@ def fetch_branch(url: str, branch: str) -> tuple[Git, str]:
     return git, git.commit_of(ref)
 
 
-def fetch_model_tags(url: str, name: str) -> Git:
+def fetch_model_tags(url: str, name: str, prune: bool = False) -> Git:
     """The cache repository for `url` with every tag of model `name` as the remote has it
-    (for a verification that compares a tag with its model's others)."""
+    (for a verification that compares a tag with its model's others, or to list them):
+    git sends the refspecs' prefixes, so the server reads only the model's tags. Into a
+    cache without main's history, shallow and without trees where the server allows
+    filters (git fetches what is read later); `prune`: drop the model's tags the remote
+    no longer has."""
     repo = _cache_repo(check_url(url))
     git = Git(repo)
     # a glob matches nothing without an error, where an exact name that is missing fails
     globs = [p if "*" in p else f"{p}*" for p in tags.model_patterns(name)]
     specs = [f"+refs/tags/{p}:refs/tags/{p}" for p in globs]
     with _locked(repo / "gitreg.lock"):
-        depth = ["--depth=1"] if _shallow(git) else []
+        whole = _whole(git)
+        depth = [] if whole else ["--depth=1"]
+        filt = ["--filter=tree:0"] if not whole and _FILTERS.get(url) is not False else []
+        opts = [*depth, *filt, *(["--prune"] if prune else []), "--no-tags"]
         git.run(
-            ["fetch", "--quiet", *depth, "--no-tags", "--", url, *specs],
+            ["fetch", "--quiet", *opts, "--", url, *specs],
             hint=f"check that {url} is reachable",
             env=PROTOCOLS,
         )

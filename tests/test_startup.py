@@ -1,0 +1,75 @@
+"""Start-up is most of what `resolve` and a warm `list` cost: what they may not import.
+
+Measured with `python -X importtime` (docs/performance.md): pydantic (~100 ms), DVC, ruamel,
+the release checks of `--verify` and `secrets` (hmac, hashlib's OpenSSL wrappers) are kept
+out of resolve's import closure; a warm `list` answers from the object-id cache without
+loading pydantic. PyYAML's pure-Python modules stay (`import yaml` loads them even when the
+LibYAML loader is used; avoiding them would mean bypassing the yaml package).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+
+RESOLVE_MAY_NOT = {
+    "pydantic",
+    "dvc",
+    "ruamel",
+    "secrets",
+    "gitreg.registry.audit",
+    "gitreg.store.signing",
+    "gitreg.registry.cache",
+    "gitreg.model.manifest",
+}
+
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("startup") / "reg"
+    generate.generate(generate.Size.parse("3x5"), path, payloads=False)
+    return path
+
+
+def _imported(repo: Path, *args: str) -> set[str]:
+    code = (
+        "import sys\nfrom gitreg.cli import main\n"
+        f"rc = main({list(args)!r})\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\nsys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def _heavy(modules: set[str], banned: set[str]) -> list[str]:
+    return sorted(m for m in modules if m in banned or m.split(".")[0] in banned)
+
+
+@pytest.mark.parametrize("ref", ["m2@production", "m2@latest", "m2@1.1.0"])
+def test_resolve_imports_nothing_heavy(reg: Path, ref: str) -> None:
+    modules = _imported(reg, "resolve", ref)
+    assert "gitreg.registry.released" in modules  # it did resolve
+    assert _heavy(modules, RESOLVE_MAY_NOT) == []
+
+
+def test_resolve_by_url_imports_nothing_heavy(reg: Path, tmp_path: Path) -> None:
+    modules = _imported(tmp_path, "resolve", "-C", reg.as_uri(), "m2@staging")
+    assert "gitreg.store.remote" in modules
+    assert _heavy(modules, RESOLVE_MAY_NOT) == []
+
+
+def test_warm_list_does_not_load_pydantic(reg: Path) -> None:
+    cold = _imported(reg, "list")
+    assert "pydantic" in cold  # the first run parses model.yaml files
+    warm = _imported(reg, "list")
+    assert _heavy(warm, {"pydantic", "gitreg.model.manifest"}) == []
