@@ -120,6 +120,24 @@ def test_validate_warm_replays_the_problems(reg: Path) -> None:
     assert _cache_file(reg, "validate").exists()
 
 
+def test_validate_warm_replays_the_warnings(reg: Path) -> None:
+    """A warning found inside a cached model check (a policy metric the built-in
+    evaluator cannot report) is shown on the warm run too, not only the problems."""
+    spec = reg / "models" / "m1" / "model.yaml"
+    spec.write_text(
+        spec.read_text()
+        + "evaluation:\n  dataset: models/m1/model.yaml\n  metrics:\n    rmse: {max: 1}\n"
+    )
+    git(reg, "commit", "-qam", "m1: a regression metric on a classifier")
+    first = run("validate", "--json", cwd=reg)
+    second = run("validate", "--json", cwd=reg)
+    assert first.code == second.code
+    assert _cache_file(reg, "validate").exists()
+    kinds = [(w["path"], w["kind"]) for w in second.json()["warnings"]]  # type: ignore[index]
+    assert kinds == [("models/m1/model.yaml", "unmeasurable-metric")], first.out + first.err
+    assert first.json() == second.json()
+
+
 def test_concurrent_writers_never_leave_a_torn_file(reg: Path) -> None:
     """Four processes rewrite the same cache file 100 times each while this one reads it:
     every read parses, and the file ends as one writer's whole document."""
