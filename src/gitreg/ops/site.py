@@ -26,7 +26,7 @@ from gitreg.registry.reader import Registry
 from gitreg.store import bulk, github_repo, refs, sitedir
 
 # Bump when the data a page is rendered from changes shape: every page is then rewritten.
-DATA_FORMAT = "1"
+DATA_FORMAT = "2"
 
 
 @dataclass(frozen=True)
