@@ -56,7 +56,8 @@ FILTERS = [
     "metrics.accuracy IS NOT NULL", "metrics.accuracy IS NULL", "labels.team IS NULL",
     "task IS NULL", "owners IS NULL", "stage IS NOT NULL", "name IS NULL", "name is not null",
     'tags."cost center" = \'x y\'', 'metrics."f1 macro" > 0.5', 'labels."cost center" IS NULL',
-    "params.C IS NULL AND name = 'beta'",
+    "params.C IS NULL AND name = 'beta'", "params.solver = 'lbfgs' AND version = '1.10.0'",
+    "params.solver IS NULL AND name = 'alpha'", "metrics.`f1 macro` IS NULL",
     # refused, with the listing of the keys that exist
     "metrics.f2 > 0.5", "params.nope = 1", "tags.nope = 'x'", "name = 'alpha' OR labels.Team = 'a'",
     "NOT metrics.f1x IS NULL",

@@ -45,27 +45,34 @@ def search_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def search_index(models: Sequence[ModelEntry]) -> dict[str, Any]:
-    """Every model's `list --filter` records (`ModelEntry.records`), compactly: each record
-    is a flat list of (key number, value) pairs into one table of keys, and a version's
-    record holds only what it adds to its model's (filter.js `index` rebuilds them).
+    """Every model's `list --filter` records (`ModelEntry.records`), compactly, for
+    filter.js `index` to rebuild: a record is a flat list of (key number, value) pairs into
+    one table of keys; a version's record holds only what differs from the record before it
+    (its model's, then the previous version's), a key it lacks as (-1 - key number, 0).
 
     `version_fields` are the fields that make a search look at versions (`VERSION_FIELDS`);
     filter.js takes them from here rather than keeping a copy.
     """
     keys: dict[str, int] = {}
 
-    def pairs(record: Mapping[str, Any], base: Mapping[str, Any]) -> list[Any]:
+    def delta(record: Mapping[str, Any], base: Mapping[str, Any]) -> list[Any]:
         out: list[Any] = []
-        for key, value in search_record(record).items():
-            if key not in base or base[key] != value:
+        for key, value in record.items():
+            if key not in base or base[key] != value or type(base[key]) is not type(value):
                 out += [keys.setdefault(key, len(keys)), value]
+        for key in base:
+            if key not in record:
+                out += [-1 - keys[key], 0]
         return out
 
     encoded = []
     for m in models:
-        alone, *joined = m.records
-        model = search_record(alone)
-        encoded.append([pairs(alone, {}), [pairs(r, model) for r in joined]])
+        alone, *joined = (search_record(r) for r in m.records)
+        rows, base = [], alone
+        for record in joined:
+            rows.append(delta(record, base))
+            base = record
+        encoded.append([delta(alone, {}), rows])
     return {"keys": list(keys), "version_fields": sorted(VERSION_FIELDS), "models": encoded}
 
 

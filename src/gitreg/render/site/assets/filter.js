@@ -308,10 +308,13 @@
   };
 
   /* The embedded index (render/site/index.py search_index): each record a flat list of
-   * (key number, value) pairs; a version's record adds to its model's. */
+   * (key number, value) pairs changing the record before it (-1 - key: the key is gone). */
   function decode(pairs, keys, base) {
     var out = Object.assign({}, base);
-    for (var i = 0; i < pairs.length; i += 2) out[keys[pairs[i]]] = pairs[i + 1];
+    for (var i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] < 0) delete out[keys[-1 - pairs[i]]];
+      else out[keys[pairs[i]]] = pairs[i + 1];
+    }
     return out;
   }
   function index(data) {
@@ -320,9 +323,9 @@
     return {
       versionFields: versionFields,
       models: data.models.map(function (m) {
-        var alone = decode(m[0], data.keys, {});
+        var alone = decode(m[0], data.keys, {}), base = alone;
         return {name: alone.name, alone: alone,
-          rows: m[1].map(function (v) { return decode(v, data.keys, alone); })};
+          rows: m[1].map(function (v) { return (base = decode(v, data.keys, base)); })};
       })
     };
   }
