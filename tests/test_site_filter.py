@@ -1,6 +1,7 @@
 """The index page's filter (assets/filter.js, in Chromium) agrees with `gitreg list --filter`
-(model/query.py) on every filter below, over the records the page embeds: the same models
-match, and the same filters are refused."""
+(model/query.py, model/search.py) on every filter below, over the index the page embeds: the
+same models match (a model with one of its versions), and the same filters are refused (an
+unknown metrics/params/tags key with the same message and listing of the keys that exist)."""
 
 from __future__ import annotations
 
@@ -44,23 +45,46 @@ FILTERS = [
     "author LIKE 'Ada%'", "(name = 'alpha' OR name = 'beta') AND metrics.f1 > 0.6",
     "NOT (name = 'alpha' OR name = 'beta')", "NOT NOT name = 'delta'", "version = '1.0.0'",
     "name = 'alpha' or NAME = 'beta'", "name > 'c'",
+    # a model with one of its versions: alpha's older 1.0.0 scored 0.95, its latest 0.91
+    "metrics.f1 > 0.94", "metrics.f1 > 0.94 AND version = '1.10.0'", "version = '1.9.0'",
+    "metrics.f1 > 0.94 AND params.solver = 'lbfgs'", "NOT metrics.f1 > 0.94", "params.solver > 'l'",
+    "version_number = '1.2.0'", "version_number > '1.9.0'", "version >= '2.0.0-rc.1'",
+    "current_stage = 'production'", "user_id LIKE 'Ada%'", "author = 'Bob <bob@example.com>'",
+    "run_id = 'run-a1'", "run_id IS NULL", "run_id IS NOT NULL", "NOT run_id IS NULL",
+    "created < '2026'", "creation_timestamp >= '2026-01-01T00:00:00Z'",
+    "source_path LIKE '%/1.0.0/%'", "source_path IS NOT NULL",
+    "metrics.accuracy IS NOT NULL", "metrics.accuracy IS NULL", "labels.team IS NULL",
+    "task IS NULL", "owners IS NULL", "stage IS NOT NULL", "name IS NULL", "name is not null",
+    'tags."cost center" = \'x y\'', 'metrics."f1 macro" > 0.5', 'labels."cost center" IS NULL',
+    "params.C IS NULL AND name = 'beta'", "params.solver = 'lbfgs' AND version = '1.10.0'",
+    "params.solver IS NULL AND name = 'alpha'", "metrics.`f1 macro` IS NULL",
+    # refused, with the listing of the keys that exist
+    "metrics.f2 > 0.5", "params.nope = 1", "tags.nope = 'x'", "name = 'alpha' OR labels.Team = 'a'",
+    "NOT metrics.f1x IS NULL",
     # refused by both
     "name = ", "metrics.f1 LIKE 'x'", "metrics.f1 = 'high'", "foo = 1", "(name = 'a'",
     "name == 'a'", "name = 'a' name", "name = 'unterminated", "", "name LIKE 3", "tags. = 'x'",
-    "name NOT = 'a'", "name = 1.2.3",
+    "name NOT = 'a'", "name = 1.2.3", "name IS 'x'", "name IS NOT 'x'", 'tags"x" = 1',
 ]  # fmt: skip
+
+
+RUNS = {("alpha", "1.0.0"): "run-a1", ("beta", "1.2.0"): "run-b"}
+CREATED = {("alpha", "1.0.0"): "2025-06-01T00:00:00Z", ("gamma-2", "1.9.0"): "2026-02-01T00:00:00Z"}
+AUTHORS = {("gamma-2", "2.0.0-rc.1"): "Bob <bob@example.com>"}
 
 
 def _version_yaml(name: str, version: str, metrics: dict[str, float], params: dict) -> str:  # type: ignore[type-arg]
     import yaml
 
+    run = {"lineage": {"run": {"id": RUNS[name, version]}}} if (name, version) in RUNS else {}
     return yaml.safe_dump(
         {
             "schema": "gitreg/v1",
             "name": name,
             "version": version,
-            "created": "2026-01-01T00:00:00Z",
-            "author": "Ada Tester <ada@example.com>",
+            "created": CREATED.get((name, version), "2026-01-01T00:00:00Z"),
+            "author": AUTHORS.get((name, version), "Ada Tester <ada@example.com>"),
+            **run,
             "artifacts": [
                 {"path": f"models/{name}/artifacts/{version}/m.pkl", "md5": "0" * 32, "size": 1}
             ],
@@ -107,20 +131,23 @@ def browser() -> Iterator[Browser]:
 
 
 def python_answer(root: Path, expr: str) -> list[str] | str:
+    """The models `list --filter` answers; `refused` for a filter that does not parse, and
+    the message itself for one that names a key no record has."""
     res = run("list", "-C", str(root), "--filter", expr, "--json")
     if res.code == 2:
-        return "refused"
+        return "refused" if "--filter:" in res.err else res.err.strip()
     assert res.code == 0, res.err
     return sorted(m["name"] for m in res.json())  # type: ignore[attr-defined, index]
 
 
 JS = """filters => {
-  const records = JSON.parse(document.getElementById('records').textContent);
+  const index = gitregFilter.index(JSON.parse(document.getElementById('records').textContent));
   return filters.map(f => {
     try {
-      const e = gitregFilter.parse(f);
-      return records.filter(r => e.matches(r)).map(r => r.name).sort();
+      const hits = gitregFilter.search(gitregFilter.parse(f), index);
+      return index.models.filter((m, i) => hits[i]).map(m => m.name).sort();
     } catch (err) {
+      if (err instanceof gitregFilter.UsageError) return `error: ${err.message}\nhint: ${err.hint}`;
       if (!(err instanceof gitregFilter.QueryError)) throw err;
       return 'refused';
     }
@@ -135,7 +162,12 @@ def test_browser_filter_agrees_with_list_filter(registry: Path, browser: Browser
     py = {f: python_answer(registry, f) for f in FILTERS}
     assert {f: js[f] for f in FILTERS} == py
     matched = [f for f in FILTERS if py[f] not in ("refused", [])]
-    assert len(matched) > 30 and sum(py[f] == "refused" for f in FILTERS) >= 12  # not vacuous
+    assert len(matched) > 50 and sum(py[f] == "refused" for f in FILTERS) >= 15  # not vacuous
+    unknown = [py[f] for f in FILTERS if isinstance(py[f], str) and py[f] != "refused"]
+    assert len(unknown) == 5 and all("fields that exist: " in u for u in unknown)
+    # an older version matches: alpha's latest (1.10.0) has f1 0.91, its 1.0.0 has 0.95
+    assert py["metrics.f1 > 0.94"] == ["alpha", "gamma-2"]
+    assert py["metrics.f1 > 0.94 AND version = '1.10.0'"] == []
     assert browser.errors == [] and browser.outside == []
 
 
@@ -147,4 +179,10 @@ def test_search_box_shows_what_list_filter_answers(registry: Path, browser: Brow
     shown = page.eval_on_selector_all(
         "#models tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.model)"
     )
-    assert sorted(shown) == python_answer(registry, expr) == ["alpha", "beta", "eps_1"]
+    # gamma-2's latest (1.9.0) has f1 0.8; its pre-release 2.0.0-rc.1 has 0.99
+    assert sorted(shown) == python_answer(registry, expr) == ["alpha", "beta", "eps_1", "gamma-2"]
+    assert page.text_content("#filter-status") == "4 of 5 models match"
+    page.fill("#filter", "metrics.f2 > 1")
+    status = page.text_content("#filter-status") or ""
+    assert status.startswith("Filter error: unknown field 'metrics.f2': no model or version")
+    assert "(metrics fields that exist: metrics.accuracy, metrics.auc, metrics.f1," in status

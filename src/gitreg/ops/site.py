@@ -26,7 +26,7 @@ from gitreg.registry.reader import Registry
 from gitreg.store import bulk, github_repo, refs, sitedir
 
 # Bump when the data a page is rendered from changes shape: every page is then rewritten.
-DATA_FORMAT = "1"
+DATA_FORMAT = "2"
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,11 @@ class ModelEntry:
         return found[0].manifest if found else None
 
     @functools.cached_property
-    def record(self) -> dict[str, Any]:
-        """What `gitreg list --filter` matches this model against."""
-        return model_record(self.summary, self.latest_manifest)
+    def records(self) -> list[dict[str, Any]]:
+        """What `gitreg list --filter` matches this model against (`gitreg.model.search`):
+        the model alone, then the model joined with each of its versions, ascending."""
+        joined = [model_record(self.summary, v.manifest) for v in self.versions]
+        return [model_record(self.summary), *joined]
 
     @functools.cached_property
     def last_change(self) -> str | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gitreg.model.query import VERSION_FIELDS
 from gitreg.ops.site import ModelEntry, SiteData
 from gitreg.render.numbers import num
 from gitreg.render.site.html import chips, esc, href, json_script, page
@@ -27,7 +29,7 @@ def stage_chips(stages: dict[str, str], order: list[str]) -> str:
     return chips((f"{s} {v}" for s, v in ranked), "chip stage") or '<span class="muted">-</span>'
 
 
-def search_record(record: dict[str, Any]) -> dict[str, Any]:
+def search_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A `list --filter` record as the page's script reads it: metrics stay numbers, every
     other single value becomes the text the Python filter compares (`true`, `3`, `0.5`)."""
     out: dict[str, Any] = {}
@@ -40,6 +42,38 @@ def search_record(record: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
+
+
+def search_index(models: Sequence[ModelEntry]) -> dict[str, Any]:
+    """Every model's `list --filter` records (`ModelEntry.records`), compactly, for
+    filter.js `index` to rebuild: a record is a flat list of (key number, value) pairs into
+    one table of keys; a version's record holds only what differs from the record before it
+    (its model's, then the previous version's), a key it lacks as (-1 - key number, 0).
+
+    `version_fields` are the fields that make a search look at versions (`VERSION_FIELDS`);
+    filter.js takes them from here rather than keeping a copy.
+    """
+    keys: dict[str, int] = {}
+
+    def delta(record: Mapping[str, Any], base: Mapping[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        for key, value in record.items():
+            if key not in base or base[key] != value or type(base[key]) is not type(value):
+                out += [keys.setdefault(key, len(keys)), value]
+        for key in base:
+            if key not in record:
+                out += [-1 - keys[key], 0]
+        return out
+
+    encoded = []
+    for m in models:
+        alone, *joined = (search_record(r) for r in m.records)
+        rows, base = [], alone
+        for record in joined:
+            rows.append(delta(record, base))
+            base = record
+        encoded.append([delta(alone, {}), rows])
+    return {"keys": list(keys), "version_fields": sorted(VERSION_FIELDS), "models": encoded}
 
 
 def _row(m: ModelEntry, order: list[str]) -> str:
@@ -89,7 +123,7 @@ def render(data: SiteData) -> bytes:
 <caption>Models: select a column header to sort</caption>
 <thead><tr>{heads}</tr></thead>
 <tbody>{rows}</tbody></table></div>
-{json_script("records", [search_record(m.record) for m in data.models])}"""
+{json_script("records", search_index(data.models))}"""
     return page(
         "Model registry",
         body,

@@ -1,19 +1,24 @@
-/* The --filter language of `gitreg list`, in the browser: a port of gitreg/model/query.py.
- * Same grammar, same semantics over the same flat records (embedded by the index page).
+/* The --filter language of `gitreg list`, in the browser: a port of gitreg/model/query.py
+ * (grammar, semantics over one flat record) and of gitreg/model/search.py (a model matches
+ * when the expression holds for it with one of its versions; unknown keys are an error),
+ * over the records the index page embeds (render/site/index.py `search_index`).
  * tests/test_site_filter.py runs it in Chromium and compares with `gitreg list --filter`.
- *   gitregFilter.parse(text) -> expr (throws {message, pos, hint}); expr.matches(record)
+ *   gitregFilter.parse(text) -> expr (throws QueryError {message, pos, hint})
+ *   gitregFilter.index(embedded) -> {models: [{name, alone, rows}], ...}
+ *   gitregFilter.search(expr, index) -> one boolean per model (throws UsageError)
  */
 (function (global) {
   "use strict";
-  var NAMES = "name version stage description task owner status framework author latest".split(" ");
+  var NAMES = "name version stage description task owner status framework author latest run_id".split(" ");
   var FIELDS = {};
   NAMES.forEach(function (f) { FIELDS[f] = ({stage: "stages", owner: "owners"})[f] || f; });
-  FIELDS.stages = "stages";
-  FIELDS.owners = "owners";
+  var MORE = {stages: "stages", owners: "owners", source_path: "source_path", created: "created",
+    version_number: "version", creation_timestamp: "created", user_id: "author", current_stage: "stages"};
+  Object.keys(MORE).forEach(function (f) { FIELDS[f] = MORE[f]; });  // MLflow's names last
   var PREFIXES = ["tags", "labels", "metrics", "params"];
   var VALID = Object.keys(FIELDS).concat(["tags.<key>", "labels.<key>", "metrics.<name>", "params.<name>"]).join(", ");
   var MAX_DEPTH = 100;
-  var KEYWORDS = {AND: 1, OR: 1, NOT: 1, IN: 1, LIKE: 1, ILIKE: 1};
+  var KEYWORDS = {AND: 1, OR: 1, NOT: 1, IN: 1, LIKE: 1, ILIKE: 1, IS: 1, NULL: 1};
   var ORDER = {
     "=": function (a, b) { return a === b; },
     "<": function (a, b) { return a < b; },
@@ -26,7 +31,7 @@
   var TOKEN = new RegExp(
     "\\s*(?:('(?:[^'\\\\]|\\\\[\\s\\S]|'')*'(?!')|\"(?:[^\"\\\\]|\\\\[\\s\\S]|\"\")*\"(?!\"))" +
     "|([-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?)(?![" + W + ".`])" +
-    "|((?:[\\p{L}\\p{Nl}\\p{No}_]|`[^`]*`)(?:[" + W + ".\\-/:]|`[^`]*`)*)" +
+    "|((?:[\\p{L}\\p{Nl}\\p{No}_]|`[^`]*`)(?:[" + W + ".\\-/:]|`[^`]*`|(?<=\\.)\"[^\"]*\")*)" +
     "|([=!<>~]+)|([(),])|($))", "uy");
   var KINDS = [null, "str", "num", "ident", "op", "punct", "end"];
 
@@ -36,6 +41,17 @@
   QueryError.prototype.toString = function () {
     return "column " + (this.pos + 1) + ": " + this.message + (this.hint ? " (" + this.hint + ")" : "");
   };
+  /* A filter that parses but names a key no record has (search.py check_fields) */
+  function UsageError(message, hint) { this.message = message; this.hint = hint || null; }
+  UsageError.prototype.toString = function () {
+    return this.message + (this.hint ? " (" + this.hint + ")" : "");
+  };
+  /* Python's repr of a str, for the messages search.py words with {name!r} */
+  function pyRepr(s) {
+    var q = s.indexOf("'") >= 0 && s.indexOf('"') < 0 ? '"' : "'";
+    var body = s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+  }
 
   function number(x) {
     if (typeof x === "number") return x;
@@ -126,15 +142,23 @@
   };
   Compare.prototype.matches = function (record) {
     var value = Object.prototype.hasOwnProperty.call(record, this.field) ? record[this.field] : null;
+    if (this.op === "NULL") {
+      return (value === null || value === undefined || (Array.isArray(value) && !value.length)) !== this.negate;
+    }
     if (value === null || value === undefined) return false;
     var self = this;
     if (Array.isArray(value)) return value.some(function (x) { return self.test(x) === true; }) !== this.negate;
     var r = this.test(value);
     return r !== null && r !== this.negate;
   };
+  Compare.prototype.fields = function () { return [this.field]; };
   function Not(item) { this.item = item; }
   Not.prototype.matches = function (record) { return !this.item.matches(record); };
+  Not.prototype.fields = function () { return this.item.fields(); };
   function Junction(word, items) { this.word = word; this.items = items; }
+  Junction.prototype.fields = function () {
+    return [].concat.apply([], this.items.map(function (e) { return e.fields(); }));
+  };
   Junction.prototype.matches = function (record) {
     return this.word === "AND"
       ? this.items.every(function (e) { return e.matches(record); })
@@ -168,7 +192,7 @@
       } else if (kind === "ident" && raw.indexOf("`") < 0 && KEYWORDS[raw.toUpperCase()]) {
         kind = "kw"; value = raw.toUpperCase();
       } else if (kind === "ident") {
-        value = raw.replace(/`([^`]*)`/g, "$1");
+        value = raw.replace(/`([^`]*)`|"([^"]*)"/g, function (q, b, d) { return b || d || ""; });
       } else if (kind === "punct") {
         kind = raw;
       }
@@ -225,7 +249,13 @@
   Parser.prototype.comparison = function () {
     var tok = this.take();
     if (tok.kind !== "ident") throw this.error(tok, "expected a field, found " + describe(tok), "fields: " + VALID);
-    var field = this.field(tok), negate = this.accept("NOT"), pattern = null, op = this.take(), values, name;
+    var field = this.field(tok);
+    if (this.accept("IS")) {
+      var not = this.accept("NOT");
+      if (!this.accept("NULL")) throw this.error(this.toks[this.i], "expected NULL or NOT NULL after IS");
+      return new Compare(field, "NULL", [], not, null);
+    }
+    var negate = this.accept("NOT"), pattern = null, op = this.take(), values, name;
     if (negate && (op.kind !== "kw" || ["IN", "LIKE", "ILIKE"].indexOf(op.value) < 0)) {
       throw this.error(op, "expected IN, LIKE or ILIKE after NOT, found " + describe(op));
     }
@@ -242,7 +272,7 @@
     } else {
       var found = (op.kind === "op" || op.kind === "ident") ? "unknown operator '" + op.text + "'"
         : "expected an operator after '" + tok.text + "', found " + describe(op);
-      throw this.error(op, found, "operators: = != < <= > >= [NOT] IN [NOT] LIKE [NOT] ILIKE");
+      throw this.error(op, found, "operators: = != < <= > >= [NOT] IN [NOT] LIKE [NOT] ILIKE IS [NOT] NULL");
     }
     if (field.indexOf("metrics.") === 0) {
       if (pattern) throw this.error(op, field + " is a number: " + name + " does not apply");
@@ -277,8 +307,64 @@
     return values;
   };
 
+  /* The embedded index (render/site/index.py search_index): each record a flat list of
+   * (key number, value) pairs changing the record before it (-1 - key: the key is gone). */
+  function decode(pairs, keys, base) {
+    var out = Object.assign({}, base);
+    for (var i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] < 0) delete out[keys[-1 - pairs[i]]];
+      else out[keys[pairs[i]]] = pairs[i + 1];
+    }
+    return out;
+  }
+  function index(data) {
+    var versionFields = {};
+    data.version_fields.forEach(function (f) { versionFields[f] = true; });
+    return {
+      versionFields: versionFields,
+      models: data.models.map(function (m) {
+        var alone = decode(m[0], data.keys, {}), base = alone;
+        return {name: alone.name, alone: alone,
+          rows: m[1].map(function (v) { return (base = decode(v, data.keys, base)); })};
+      })
+    };
+  }
+  function own(r, k) { return Object.prototype.hasOwnProperty.call(r, k); }
+
+  /* search.py check_fields: a prefixed key no searched record has is an error */
+  function checkFields(fields, records, what) {
+    if (!records.length) return;
+    var names = fields.filter(function (f, i) { return fields.indexOf(f) === i; }).sort();
+    names.forEach(function (name) {
+      var dot = name.indexOf("."), prefix = name.slice(0, dot);
+      if (dot < 0 || PREFIXES.indexOf(prefix) < 0 || records.some(function (r) { return own(r, name); })) return;
+      var known = {};
+      records.forEach(function (r) {
+        Object.keys(r).forEach(function (k) { if (k.indexOf(prefix + ".") === 0) known[k] = true; });
+      });
+      var listed = Object.keys(known).sort().join(", ") || "none";
+      throw new UsageError("unknown field " + pyRepr(name) + ": no " + what + " in the registry has it",
+        prefix + " fields that exist: " + listed);
+    });
+  }
+
+  /* search.py matches_model over ops/listing.py's records: the model with each version when
+   * the expression reads a version field (records.py needs_version_fields), else alone. */
+  function search(expr, idx) {
+    var fields = expr.fields();
+    var deep = fields.some(function (f) {
+      return idx.versionFields[f] === true || f.indexOf("metrics.") === 0 || f.indexOf("params.") === 0;
+    });
+    var each = idx.models.map(function (m) { return deep && m.rows.length ? m.rows : [m.alone]; });
+    checkFields(fields, [].concat.apply([], each), "model or version");
+    return each.map(function (rows) { return rows.some(function (r) { return expr.matches(r); }); });
+  }
+
   global.gitregFilter = {
     parse: function (s) { return new Parser(s).parse(); },
-    QueryError: QueryError
+    index: index,
+    search: search,
+    QueryError: QueryError,
+    UsageError: UsageError
   };
 })(window);

@@ -1,20 +1,22 @@
-/* The index page's search box and sortable columns. Reads the records the page embeds
- * (id="records", one per table row, in order); evaluates filters with filter.js. */
+/* The index page's search box and sortable columns. Reads the search index the page embeds
+ * (id="records": one model per table row, in order, with its versions' records);
+ * evaluates filters with filter.js. */
 (function () {
   "use strict";
   var table = document.getElementById("models");
   var data = document.getElementById("records");
   if (!table || !data) return;
-  var records = JSON.parse(data.textContent);
+  var index = window.gitregFilter.index(JSON.parse(data.textContent));
+  var records = index.models.map(function (m, i) { return i; });  // row -> its model's place
   var rows = Array.prototype.slice.call(table.tBodies[0].rows);
   var input = document.getElementById("filter");
   var status = document.getElementById("filter-status");
   var form = input.form;
 
-  function show(predicate) {
+  function show(hits) {
     var n = 0;
     rows.forEach(function (row, i) {
-      var on = predicate(records[i]);
+      var on = hits === null || hits[records[i]];
       row.hidden = !on;
       if (on) n++;
     });
@@ -25,18 +27,19 @@
     var text = input.value.trim();
     status.classList.remove("error");
     if (!text) {
-      show(function () { return true; });
+      show(null);
       status.textContent = rows.length + " models";
       return;
     }
     try {
       var expr = window.gitregFilter.parse(text);
-      var n = show(function (r) { return expr.matches(r); });
+      var n = show(window.gitregFilter.search(expr, index));
       status.textContent = n + " of " + rows.length + " models match";
     } catch (e) {
-      if (!(e instanceof window.gitregFilter.QueryError)) throw e;
+      var query = e instanceof window.gitregFilter.QueryError;
+      if (!query && !(e instanceof window.gitregFilter.UsageError)) throw e;
       status.classList.add("error");
-      status.textContent = "Filter error at " + e.toString();
+      status.textContent = (query ? "Filter error at " : "Filter error: ") + e.toString();
     }
   }
 
