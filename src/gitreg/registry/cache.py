@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -174,6 +175,36 @@ def _model_records(snap: Snapshot, name: str) -> dict[str, Any]:
         # as JSON has it (dates as ISO text), whether fresh or from the cache
         out[entry.name[: -len(".yaml")]] = json.loads(json.dumps(data, default=_text))
     return out
+
+
+# what `_text` makes of a date or a time: ISO text, which YAML would have read as one
+_DATELIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+_AWARE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})")
+
+
+def exact_record(data: Any) -> bool:
+    """Whether a record of `version_records` is what `yamlio.load` gave for its file, for a
+    version manifest's schema: a mapping with no text that may have been a YAML date (a
+    date in a text field is an error the JSON form would hide), except `created` as an
+    aware ISO time (the schema reads that text and the datetime alike). Otherwise the
+    caller parses the blob."""
+    if not isinstance(data, dict):
+        return False
+    created = data.get("created")
+    if created is not None and not (isinstance(created, str) and _AWARE.fullmatch(created)):
+        return False
+    stack = [v for k, v in data.items() if k != "created"]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _DATELIKE.match(value):
+                return False
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return True
 
 
 def _text(value: object) -> str:
