@@ -35,7 +35,7 @@ def map_chunks(
     """`fn` over `items` in one chunk per core, concatenated in order: the same as
     `fn(items)`. `fn` must be a module-level function (it is pickled by name)."""
     workers = min(cores(), 8)
-    if workers < 2 or len(items) < (MIN_ITEMS if min_items is None else min_items):
+    if workers < 2 or len(items) < max(2, MIN_ITEMS if min_items is None else min_items):
         return fn(items)
     size = -(-len(items) // workers)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
