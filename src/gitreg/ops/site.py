@@ -172,12 +172,13 @@ class RegistryObjects:
         reg: Registry,
         files: dict[str, str],
         blobs: dict[str, bytes],
-        records: Mapping[str, Mapping[str, Any]] | None = None,
+        records: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
     ) -> None:
         self.reg = reg
         self.files = files
         self._blobs = blobs
-        self._records = records or {}  # model -> version -> data (cache.version_records)
+        self._read_records = records or dict
+        self._records: Mapping[str, Mapping[str, Any]] | None = None
         self._parsed: dict[str, Any] = {}
         self._index: dict[str, list[str]] = {}  # model -> versions, from file names
         for path in files:
@@ -188,6 +189,13 @@ class RegistryObjects:
             kind = layout.classify(path)
             if kind is not None and kind[0] == "version" and kind[1] in self._index:
                 self._index[kind[1]].append(kind[2] or "")
+
+    def records(self) -> Mapping[str, Mapping[str, Any]]:
+        """model -> version -> YAML data (`cache.version_records`), read the first time a
+        manifest is needed: a build that rewrites no page never reads the cache."""
+        if self._records is None:
+            self._records = self._read_records()
+        return self._records
 
     def _load(self, cls: type[Any], path: str) -> Any:
         if path not in self._parsed:
@@ -209,8 +217,11 @@ class RegistryObjects:
 
     def version(self, name: str, version: str) -> VersionManifest:
         path = layout.version_file(name, version)
-        data = self._records.get(name, {}).get(version)
-        if path not in self._parsed and cache.exact_record(data):
+        if path in self._parsed:
+            done: VersionManifest = self._parsed[path]
+            return done
+        data = self.records().get(name, {}).get(version)
+        if cache.exact_record(data):
             # the cached YAML data of this very blob (keyed by its model's tree id)
             self._parsed[path] = from_data(VersionManifest, data, path)
         manifest: VersionManifest = self._load(VersionManifest, path)
@@ -237,8 +248,8 @@ def read_registry(reg: Registry) -> RegistryObjects:
     """
     files = bulk.tree_blobs(reg.git, reg.commit)
     wanted = [sha for p, sha in files.items() if layout.classify(p) is not None]
-    records = cache.version_records(reg.git, reg.commit)
-    return RegistryObjects(reg, files, bulk.read_blobs(reg.git, wanted), records)
+    blobs = bulk.read_blobs(reg.git, wanted)
+    return RegistryObjects(reg, files, blobs, lambda: cache.version_records(reg.git, reg.commit))
 
 
 def last_evaluation(reg: Registry, name: str, version: str) -> dict[str, Any] | None:

@@ -3,7 +3,8 @@
 For CPU-bound work on data already read (parsing thousands of YAML documents). Workers are
 forked, so they start in milliseconds with gitreg already imported; what crosses between
 processes is pickled, so a caller sends bytes and gets back plain data (text is cheapest).
-Small inputs, or one core, run in this process: the answer is the same either way.
+Small inputs, one core, or a call from a worker run in this process: the answer is the
+same either way.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def map_chunks(
 ) -> list[R]:
     """`fn` over `items` in one chunk per core, concatenated in order: the same as
     `fn(items)`. `fn` must be a module-level function (it is pickled by name)."""
-    workers = min(cores(), 8)
+    # a worker of another map_chunks shares nothing out: its cores are taken already
+    workers = min(cores(), 8) if multiprocessing.parent_process() is None else 1
     if workers < 2 or len(items) < max(2, MIN_ITEMS if min_items is None else min_items):
         return fn(items)
     size = -(-len(items) // workers)
