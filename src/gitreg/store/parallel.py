@@ -9,10 +9,8 @@ same either way.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -35,9 +33,14 @@ def map_chunks(
 ) -> list[R]:
     """`fn` over `items` in one chunk per core, concatenated in order: the same as
     `fn(items)`. `fn` must be a module-level function (it is pickled by name)."""
+    if len(items) < max(2, MIN_ITEMS if min_items is None else min_items):
+        return fn(items)
+    import multiprocessing  # here: a command that shares nothing out never imports them
+    from concurrent.futures import ProcessPoolExecutor
+
     # a worker of another map_chunks shares nothing out: its cores are taken already
     workers = min(cores(), 8) if multiprocessing.parent_process() is None else 1
-    if workers < 2 or len(items) < max(2, MIN_ITEMS if min_items is None else min_items):
+    if workers < 2:
         return fn(items)
     size = -(-len(items) // workers)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
