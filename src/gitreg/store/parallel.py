@@ -40,7 +40,7 @@ def map_chunks(
 
     # a worker of another map_chunks shares nothing out: its cores are taken already
     workers = min(cores(), 8) if multiprocessing.parent_process() is None else 1
-    if workers < 2:
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():  # Windows
         return fn(items)
     size = -(-len(items) // workers)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
