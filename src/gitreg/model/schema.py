@@ -68,7 +68,12 @@ def validation_problems(path: str, error: ValidationError, data: Any = None) -> 
 
 def parse(cls: type[M], data: bytes | str, path: str) -> M:
     """Load one manifest file of kind `cls`; raise ManifestError naming file and fields."""
-    obj = yamlio.load(data, path)
+    return from_data(cls, yamlio.load(data, path), path)
+
+
+def from_data(cls: type[M], obj: Any, path: str) -> M:
+    """The manifest of kind `cls` from what `yamlio.load` returned for the file at `path`
+    (as `parse` does after loading: a cached load skips only the YAML)."""
     if not isinstance(obj, dict):
         found = "an empty file" if obj is None else f"a {type(obj).__name__}"
         raise ManifestError.single(path, "", f"expected a YAML mapping, found {found}")

@@ -20,8 +20,9 @@ from gitreg.errors import NotFound
 from gitreg.model import layout, tags, trailers
 from gitreg.model.manifest import ModelSpec, Stages, VersionManifest
 from gitreg.model.records import ModelSummary, model_record
-from gitreg.model.schema import parse
+from gitreg.model.schema import from_data, parse
 from gitreg.model.semver import latest, sort_versions
+from gitreg.registry import cache
 from gitreg.registry.reader import Registry
 from gitreg.store import bulk, github_repo, refs, sitedir
 
@@ -166,10 +167,18 @@ class RegistryObjects:
     """The manifests of a registry at one commit: blob ids of every file, contents read in
     one batch, each manifest parsed (and kept) the first time it is asked for."""
 
-    def __init__(self, reg: Registry, files: dict[str, str], blobs: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        reg: Registry,
+        files: dict[str, str],
+        blobs: dict[str, bytes],
+        records: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
+    ) -> None:
         self.reg = reg
         self.files = files
         self._blobs = blobs
+        self._read_records = records or dict
+        self._records: Mapping[str, Mapping[str, Any]] | None = None
         self._parsed: dict[str, Any] = {}
         self._index: dict[str, list[str]] = {}  # model -> versions, from file names
         for path in files:
@@ -180,6 +189,13 @@ class RegistryObjects:
             kind = layout.classify(path)
             if kind is not None and kind[0] == "version" and kind[1] in self._index:
                 self._index[kind[1]].append(kind[2] or "")
+
+    def records(self) -> Mapping[str, Mapping[str, Any]]:
+        """model -> version -> YAML data (`cache.version_records`), read the first time a
+        manifest is needed: a build that rewrites no page never reads the cache."""
+        if self._records is None:
+            self._records = self._read_records()
+        return self._records
 
     def _load(self, cls: type[Any], path: str) -> Any:
         if path not in self._parsed:
@@ -200,7 +216,15 @@ class RegistryObjects:
         return stages.mapping
 
     def version(self, name: str, version: str) -> VersionManifest:
-        manifest: VersionManifest = self._load(VersionManifest, layout.version_file(name, version))
+        path = layout.version_file(name, version)
+        if path in self._parsed:
+            done: VersionManifest = self._parsed[path]
+            return done
+        data = self.records().get(name, {}).get(version)
+        if cache.exact_record(data):
+            # the cached YAML data of this very blob (keyed by its model's tree id)
+            self._parsed[path] = from_data(VersionManifest, data, path)
+        manifest: VersionManifest = self._load(VersionManifest, path)
         return manifest
 
     def text(self, path: str) -> str:
@@ -218,14 +242,14 @@ class RegistryObjects:
 
 
 def read_registry(reg: Registry) -> RegistryObjects:
-    """Every manifest at the registry's commit: one `ls-tree`, one `cat-file --batch`.
-
-    This is the one place the site reads manifests; a cache of parsed records keyed by
-    tree id can replace its body without changing its callers.
+    """Every manifest at the registry's commit: one `ls-tree`, one `cat-file --batch`, and
+    the version manifests' YAML data from the object-id cache (`registry/cache.py`, shared
+    with every whole-registry read): only the models whose tree changed are parsed again.
     """
     files = bulk.tree_blobs(reg.git, reg.commit)
     wanted = [sha for p, sha in files.items() if layout.classify(p) is not None]
-    return RegistryObjects(reg, files, bulk.read_blobs(reg.git, wanted))
+    blobs = bulk.read_blobs(reg.git, wanted)
+    return RegistryObjects(reg, files, blobs, lambda: cache.version_records(reg.git, reg.commit))
 
 
 def last_evaluation(reg: Registry, name: str, version: str) -> dict[str, Any] | None:

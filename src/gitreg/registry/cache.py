@@ -26,7 +26,8 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, yamlio
 from gitreg.model.rules import ReviewWarning
+from gitreg.store import parallel
 from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot, TreeEntry
 from gitreg.version import __version__
@@ -160,20 +162,54 @@ def cached_checks(
     return out
 
 
-def _model_records(snap: Snapshot, name: str) -> dict[str, Any]:
-    """Every version manifest of one model at the snapshot: version -> data (None when a
-    file does not parse as YAML; `gitreg validate` says why)."""
-    vdir = layout.versions_dir(name)
-    files = [e for e in snap.listdir(vdir) if not e.is_tree and e.name.endswith(".yaml")]
-    out: dict[str, Any] = {}
-    for entry, got in zip(files, snap.read_objects([e.sha for e in files])):
+def _model_records(snap: Snapshot, models: list[TreeEntry]) -> list[dict[str, Any]]:
+    """Every version manifest of each model (a tree entry of models/): version -> data
+    (None when a file does not parse as YAML; `gitreg validate` says why). The trees and
+    blobs are read in pipelined batches; the YAML is parsed on every core."""
+    trees = snap.read_trees([m.sha for m in models])
+    vdirs = [next((e for e in t if e.name == "versions" and e.is_tree), None) for t in trees]
+    vtrees = iter(snap.read_trees([v.sha for v in vdirs if v is not None]))
+    files = [
+        [e for e in next(vtrees) if not e.is_tree and e.name.endswith(".yaml")] if v else []
+        for v in vdirs
+    ]
+    paths = [f"{layout.versions_dir(m.name)}/{e.name}" for m, fs in zip(models, files) for e in fs]
+    blobs = snap.read_objects([e.sha for fs in files for e in fs])
+    texts = iter(parallel.map_chunks(_load_json, list(zip(blobs, paths))))
+    return [{e.name[: -len(".yaml")]: json.loads(next(texts)) for e in fs} for fs in files]
+
+
+def _load_json(items: Sequence[tuple[bytes, str]]) -> list[str]:
+    """Each (YAML text, path) loaded by `yamlio.load` and written as JSON (dates as ISO
+    text), "null" for one that does not load. Runs in worker processes: text crosses
+    between processes more cheaply than the objects would."""
+    out = []
+    for data, path in items:
         try:
-            data = yamlio.load(got, f"{vdir}/{entry.name}") if got is not None else None
+            out.append(json.dumps(yamlio.load(data, path), default=_text))
         except ManifestError:
-            data = None
-        # as JSON has it (dates as ISO text), whether fresh or from the cache
-        out[entry.name[: -len(".yaml")]] = json.loads(json.dumps(data, default=_text))
+            out.append("null")
     return out
+
+
+# what `_text` makes of a date or a time: ISO text, which YAML would have read as one
+_DATELIKE = re.compile(r'"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}')
+_AWARE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})")
+
+
+def exact_record(data: Any) -> bool:
+    """Whether a record of `version_records` is what `yamlio.load` gave for its file, for a
+    version manifest's schema: a mapping with no text that may have been a YAML date (a
+    date in a text field is an error the JSON form would hide), except `created` as an
+    aware ISO time (the schema reads that text and the datetime alike). Otherwise the
+    caller parses the blob. (Text that merely holds a quoted date is refused too: safe.)"""
+    if not isinstance(data, dict):
+        return False
+    created = data.get("created")
+    if created is not None and not (isinstance(created, str) and _AWARE.fullmatch(created)):
+        return False
+    found = len(_DATELIKE.findall(json.dumps(data)))  # every key and text, quoted
+    return found == (0 if created is None else 1)
 
 
 def _text(value: object) -> str:
@@ -186,4 +222,11 @@ def version_records(git: Git, commit: str) -> dict[str, dict[str, Any]]:
     for a file that is not YAML), parsed only for models whose tree is not cached yet."""
     with Snapshot(git, commit, commit) as snap:
         entries = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
-        return per_tree(git, "version-records", entries, lambda n: _model_records(snap, n))
+        cache = ObjectCache.open(git, "version-records")
+        out = {e.name: cache.get(f"{e.sha}:") for e in entries}  # per_tree's keys
+        missing = [e for e in entries if out[e.name] is None]
+        for entry, got in zip(missing, _model_records(snap, missing)):
+            cache.put(f"{entry.sha}:", got)
+            out[entry.name] = got
+        cache.save()
+        return out
