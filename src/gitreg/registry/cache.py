@@ -34,7 +34,6 @@ from typing import Any
 
 from gitreg.errors import ManifestError, Problem
 from gitreg.model import layout, yamlio
-from gitreg.model.rules import ReviewWarning
 from gitreg.store import parallel
 from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot, TreeEntry
@@ -155,8 +154,11 @@ def cached_checks(
     out = {}
     for name, got in per_tree(git, kind, entries, compute, salt).items():
         report.problems.extend(Problem(*p) for p in got["problems"])
-        for w in got.get("warnings", []):
-            report.warnings.append(ReviewWarning(**{**w, "owners": tuple(w["owners"])}))
+        if got.get("warnings"):  # model.rules loads pydantic: only when there is one
+            from gitreg.model.rules import ReviewWarning
+
+            for w in got["warnings"]:
+                report.warnings.append(ReviewWarning(**{**w, "owners": tuple(w["owners"])}))
         report.files += got["files"]
         out[name] = got["value"]
     return out

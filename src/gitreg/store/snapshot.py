@@ -213,7 +213,8 @@ class Snapshot:
             if g is None:
                 raise GitError(
                     ["cat-file", "--batch"],
-                    f"could not read object {sha} at {self.commit[:12]}: it is missing",
+                    f"could not read object {sha} at {self.commit[:12]}: the object is "
+                    "corrupt or unreadable",
                     "run `git fsck` in the registry; restore the object from a good clone",
                 )
         return [g[1] for g in got if g is not None]
