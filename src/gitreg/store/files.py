@@ -30,3 +30,26 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def copy_hashed(src: Path, dst: Path) -> tuple[str, int]:
+    """Copy `src` to a new file `dst` (mode 0o666 less the umask, never the source's
+    read-only mode) and return the md5 and size of the bytes written, read once: each chunk
+    is hashed and written from the same buffer, so what is hashed is what lands in `dst`."""
+    h = hashlib.md5()
+    size = 0
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with src.open("rb", buffering=0) as fh:
+            while n := fh.readinto(buf):
+                chunk = view[:n]
+                h.update(chunk)
+                done = 0
+                while done < n:
+                    done += os.write(fd, chunk[done:])
+                size += n
+    finally:
+        os.close(fd)
+    return h.hexdigest(), size

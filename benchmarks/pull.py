@@ -1,0 +1,101 @@
+"""`gitreg pull` against `dvc pull` of the same bytes from the same local-folder remote.
+
+    python benchmarks/pull.py     (GITREG_BENCH_MB, default 500; GITREG_BENCH_RUNS, default 5)
+
+One registry with one released version whose artifact is N MB of random bytes, pushed to a
+local DVC remote; a plain DVC project (`dvc init --no-scm`) holding the same `.dvc` pointer
+and the same remote. Each case is a whole process into a fresh output folder, cold (the
+DVC cache emptied before the run: DVC copies every byte from the remote) and warm (the
+object already in the cache). gitreg pulls by the registry's path with its release checks
+on (the default), so its cache is the registry's own `.dvc/cache`. The tools alternate
+run by run, so a busy machine weighs on both alike; medians and the ratio are printed.
+Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+GITREG = [str(BIN / "gitreg")] if (BIN / "gitreg").exists() else [sys.executable, "-m", "gitreg"]
+DVC = [str(BIN / "dvc")]
+QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+
+
+def _setup(where: Path, mb: int) -> tuple[Path, Path]:
+    """The registry and the plain DVC project; both share the remote `where/remote`."""
+    reg, remote = where / "reg", where / "remote"
+    _run([*GITREG, "init", str(reg), "--remote", str(remote)], where)
+    model = where / "model.bin"
+    with open(model, "wb") as fh:
+        for _ in range(mb):
+            fh.write(os.urandom(1 << 20))
+    args = ["register", "churn", "--version", "1.0.0", "--artifact", str(model), "--here"]
+    _run([*GITREG, *args], reg)
+    _run([*GITREG, "release"], reg)
+    plain = where / "plain"
+    plain.mkdir()
+    _run([*DVC, "init", "--no-scm", "-q"], plain)
+    _run([*DVC, "remote", "add", "-d", "store", str(remote)], plain)
+    pointer = next(reg.glob("models/churn/artifacts/1.0.0/*.dvc"))
+    shutil.copy(pointer, plain / pointer.name)
+    model.unlink()
+    return reg, plain
+
+
+def _time(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    code = subprocess.run(cmd, cwd=cwd, env=env, **QUIET).returncode  # type: ignore[call-overload]
+    elapsed = time.perf_counter() - t
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {code}")
+    return elapsed
+
+
+def main() -> None:
+    mb = int(os.environ.get("GITREG_BENCH_MB", "500"))
+    runs = int(os.environ.get("GITREG_BENCH_RUNS", "5"))
+    with tempfile.TemporaryDirectory(prefix="gitreg-bench-pull-", dir="/var/tmp") as tmp:
+        where = Path(tmp)
+        reg, plain = _setup(where, mb)
+        env = dict(os.environ, GITREG_PROGRESS="0", GITREG_CACHE_DIR=str(where / "gcache"))
+        out = where / "out"
+        times: dict[tuple[str, str], list[float]] = {}
+        for _ in range(runs):
+            for temp in ("cold", "warm"):
+                for tool in ("gitreg", "dvc"):
+                    cache = (reg if tool == "gitreg" else plain) / ".dvc" / "cache"
+                    if temp == "cold":
+                        shutil.rmtree(cache, ignore_errors=True)
+                    shutil.rmtree(out, ignore_errors=True)
+                    for f in plain.glob("*.bin"):
+                        f.unlink()
+                    if tool == "gitreg":
+                        cmd = [*GITREG, "pull", "churn@1.0.0", "-o", str(out)]
+                        took = _time(cmd, reg, env)
+                    else:
+                        took = _time([*DVC, "pull", "-q"], plain, env)
+                    times.setdefault((temp, tool), []).append(took)
+        for temp in ("cold", "warm"):
+            g, d = (statistics.median(times[(temp, t)]) for t in ("gitreg", "dvc"))
+            spread = {t: (min(times[(temp, t)]), max(times[(temp, t)])) for t in ("gitreg", "dvc")}
+            print(
+                f"pull {mb} MB, {temp} cache: gitreg {g:.2f} s ({spread['gitreg'][0]:.2f}-"
+                f"{spread['gitreg'][1]:.2f}), dvc pull {d:.2f} s ({spread['dvc'][0]:.2f}-"
+                f"{spread['dvc'][1]:.2f}), ratio {g / d:.2f}x  (medians of {runs})"
+            )
+
+
+if __name__ == "__main__":
+    main()
