@@ -59,8 +59,8 @@ def _place_file(src: Path, dst: Path, rel: str, md5: str, size: int | None) -> i
     remove `dst`) unless they match `md5` (and `size`, when given)."""
     if not src.is_file():
         raise ArtifactError(
-            f"{rel}: DVC fetched no object with md5 {md5}: the remote lacks it, or holds "
-            "bytes that do not match that md5 (changed after release)",
+            f"{rel}: DVC fetched no object with md5 {md5}: the remote lacks it, or its "
+            "object's md5 does not match (changed after release)",
             "check the DVC remote; do not deploy it, run `gitreg doctor`",
         )
     try:
