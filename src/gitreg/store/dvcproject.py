@@ -15,10 +15,11 @@ from gitreg.errors import ArtifactError, NotFound
 from gitreg.model import layout, yamlio
 from gitreg.store import dvcconfig
 from gitreg.store.dvc import cache_dir
-from gitreg.store.files import copy_hashed, md5_file
+from gitreg.store.files import md5_file
 from gitreg.store.git import Git
 from gitreg.store.remote import cache_root
 from gitreg.store.snapshot import Snapshot
+from gitreg.store.verified import copy_checked
 
 
 def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
@@ -55,8 +56,9 @@ def _object(project: Path, md5: str) -> Path:
 
 
 def _place_file(src: Path, dst: Path, rel: str, md5: str, size: int | None) -> int:
-    """Copy one cache object to `dst`, hashing the bytes as they are written; refuse (and
-    remove `dst`) unless they match `md5` (and `size`, when given)."""
+    """Copy one cache object to `dst`, hashing the bytes as they are written (or trusting
+    an unchanged object gitreg hashed before: store/verified.py); refuse (and remove `dst`)
+    unless they match `md5` (and `size`, when given)."""
     if not src.is_file():
         raise ArtifactError(
             f"{rel}: DVC fetched no object with md5 {md5}: the remote lacks it, or its "
@@ -64,7 +66,7 @@ def _place_file(src: Path, dst: Path, rel: str, md5: str, size: int | None) -> i
             "check the DVC remote; do not deploy it, run `gitreg doctor`",
         )
     try:
-        got, n = copy_hashed(src, dst)
+        got, n = copy_checked(src, dst, md5)
     except OSError as e:
         dst.unlink(missing_ok=True)
         raise ArtifactError(f"{rel}: could not copy object {md5} from the DVC cache: {e}") from e
