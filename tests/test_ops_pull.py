@@ -12,8 +12,8 @@ import pytest
 from conftest import Registry, git, make_artifact, run
 from conftest import set_stages as _stages
 from gitreg.errors import ArtifactError
-from gitreg.store.dvcproject import verify_output
 from gitreg.store import verified
+from gitreg.store.dvcproject import verify_output
 from gitreg.store.verified import copy_checked
 
 V1_BYTES = b"\x80\x04K\x01."  # conftest's `train` model: churn@1.0.0

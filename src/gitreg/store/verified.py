@@ -19,6 +19,7 @@ Records live in gitreg's cache (`verified/MD5`), one small file each, written at
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -62,8 +63,6 @@ def copy_checked(src: Path, dst: Path, md5: str) -> tuple[str, int]:
     got, size = copy_hashed(src, dst)
     racy = time.time_ns() - int(before.rsplit(" ", 1)[1]) < RACY_NS
     if got == md5 and _identity(src) == before and not racy:
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache: the next pull hashes again
             write_atomic(_record(md5), before.encode())
-        except OSError:
-            pass  # a read-only cache: the next pull hashes again
     return got, size
