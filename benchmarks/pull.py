@@ -6,7 +6,8 @@ One registry with one released version whose artifact is N MB of random bytes, p
 local DVC remote; a plain DVC project (`dvc init --no-scm`) holding the same `.dvc` pointer
 and the same remote. Each case is a whole process into a fresh output folder, cold (the
 DVC cache emptied before the run: DVC copies every byte from the remote) and warm (the
-object already in the cache). gitreg pulls by the registry's path with its release checks
+object the last cold run fetched still in the cache: gitreg hashes it on the first warm
+pull, unless its cold pull could record it, and copies it unhashed after, store/verified.py). gitreg pulls by the registry's path with its release checks
 on (the default), so its cache is the registry's own `.dvc/cache`. The tools alternate
 run by run, so a busy machine weighs on both alike; medians and the ratio are printed.
 Nothing here is a test.
@@ -85,8 +86,8 @@ def main() -> None:
         env = dict(os.environ, GITREG_PROGRESS="0", GITREG_CACHE_DIR=str(where / "gcache"))
         out = where / "out"
         times: dict[tuple[str, str], list[tuple[float, float]]] = {}
-        for _ in range(runs):
-            for temp in ("cold", "warm"):
+        for temp in ("cold", "warm"):  # warm: the objects the last cold runs fetched
+            for _ in range(runs):
                 for tool in ("gitreg", "dvc"):
                     cache = (reg if tool == "gitreg" else plain) / ".dvc" / "cache"
                     if temp == "cold":
