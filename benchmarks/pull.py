@@ -7,9 +7,11 @@ local DVC remote; a plain DVC project (`dvc init --no-scm`) holding the same `.d
 and the same remote. Each case is a whole process into a fresh output folder, cold (the
 DVC cache emptied before the run: DVC copies every byte from the remote) and warm (the
 object the last cold run fetched still in the cache: gitreg hashes it on the first warm
-pull, unless its cold pull could record it, and copies it unhashed after, store/verified.py). gitreg pulls by the registry's path with its release checks
-on (the default), so its cache is the registry's own `.dvc/cache`. The tools alternate
-run by run, so a busy machine weighs on both alike; medians and the ratio are printed.
+pull, unless its cold pull could record it, and copies it unhashed after, as
+store/verified.py allows). gitreg pulls by the registry's path with its release checks on
+(the default), so its cache is the registry's own `.dvc/cache`. The tools alternate run by
+run, so a busy machine weighs on both alike; medians of wall and CPU time (user + system of
+the process tree) and the ratios are printed.
 Nothing here is a test.
 """
 
