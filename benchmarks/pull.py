@@ -1,6 +1,7 @@
 """`gitreg pull` against `dvc pull` of the same bytes from the same local-folder remote.
 
     python benchmarks/pull.py     (GITREG_BENCH_MB, default 500; GITREG_BENCH_RUNS, default 5)
+    GITREG_BENCH_BEFORE=/copy/of/old/src python benchmarks/pull.py   (also that gitreg)
 
 One registry with one released version whose artifact is N MB of random bytes, pushed to a
 local DVC remote; a plain DVC project (`dvc init --no-scm`) holding the same `.dvc` pointer
@@ -71,12 +72,14 @@ def _time(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]
 
 
 def _line(label: str, samples: dict[str, list[float]], runs: int) -> str:
-    g, d = samples["gitreg"], samples["dvc"]
-    mg, md = statistics.median(g), statistics.median(d)
-    return (
-        f"{label}: gitreg {mg:.2f} s ({min(g):.2f}-{max(g):.2f}), dvc pull {md:.2f} s "
-        f"({min(d):.2f}-{max(d):.2f}), ratio {mg / md:.2f}x  (medians of {runs})"
-    )
+    d = samples["dvc"]
+    md = statistics.median(d)
+    parts = [f"dvc pull {md:.2f} s ({min(d):.2f}-{max(d):.2f})"]
+    for tool in ("gitreg", "before"):
+        if g := samples.get(tool):
+            mg = statistics.median(g)
+            parts.append(f"{tool} {mg:.2f} s ({min(g):.2f}-{max(g):.2f}), ratio {mg / md:.2f}x")
+    return f"{label}: {'; '.join(parts)}  (medians of {runs})"
 
 
 def main() -> None:
@@ -88,24 +91,28 @@ def main() -> None:
         env = dict(os.environ, GITREG_PROGRESS="0", GITREG_CACHE_DIR=str(where / "gcache"))
         out = where / "out"
         times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        tools = ["gitreg", "dvc"]
+        if before := os.environ.get("GITREG_BENCH_BEFORE"):  # another gitreg's src/, same run
+            tools.append("before")
+            env_before = dict(env, PYTHONPATH=before)
         for temp in ("cold", "warm"):  # warm: the objects the last cold runs fetched
             for _ in range(runs):
-                for tool in ("gitreg", "dvc"):
-                    cache = (reg if tool == "gitreg" else plain) / ".dvc" / "cache"
+                for tool in tools:
+                    cache = (plain if tool == "dvc" else reg) / ".dvc" / "cache"
                     if temp == "cold":
                         shutil.rmtree(cache, ignore_errors=True)
                     shutil.rmtree(out, ignore_errors=True)
                     for f in plain.glob("*.bin"):
                         f.unlink()
-                    if tool == "gitreg":
+                    if tool != "dvc":
                         cmd = [*GITREG, "pull", "churn@1.0.0", "-o", str(out)]
-                        took = _time(cmd, reg, env)
+                        took = _time(cmd, reg, env if tool == "gitreg" else env_before)
                     else:
                         took = _time([*DVC, "pull", "-q"], plain, env)
                     times.setdefault((temp, tool), []).append(took)
         for temp in ("cold", "warm"):
             for i, what in enumerate(("wall", "CPU")):
-                got = {t: [s[i] for s in times[(temp, t)]] for t in ("gitreg", "dvc")}
+                got = {t: [s[i] for s in times[(temp, t)]] for t in tools}
                 print(_line(f"pull {mb} MB, {temp} cache, {what}", got, runs))
 
 
