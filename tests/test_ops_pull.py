@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,9 @@ import pytest
 from conftest import Registry, git, make_artifact, run
 from conftest import set_stages as _stages
 from gitreg.errors import ArtifactError
+from gitreg.store import verified
 from gitreg.store.dvcproject import verify_output
+from gitreg.store.verified import copy_checked
 
 V1_BYTES = b"\x80\x04K\x01."  # conftest's `train` model: churn@1.0.0
 V11_BYTES = b"model one-one"
@@ -189,3 +193,75 @@ def test_config_local_with_core_section(released: Registry, tmp_path: Path) -> N
     res = released.run("pull", "churn@production", "-o", str(dest))
     assert res.code == 0, res.err
     assert _tree(dest) == {"model.pkl": V1_BYTES}
+
+
+def test_pulled_file_is_a_writable_copy_not_a_link_to_the_cache(
+    released: Registry, tmp_path: Path
+) -> None:
+    dest = tmp_path / "model"
+    assert released.run("pull", "churn@production", "-o", str(dest)).code == 0
+    pulled = dest / "model.pkl"
+    assert pulled.stat().st_nlink == 1 and pulled.stat().st_mode & 0o200
+    pulled.write_bytes(b"edited by the deploy")  # must not reach DVC's cache
+    digest = hashlib.md5(V1_BYTES).hexdigest()
+    obj = released.path / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]
+    assert obj.read_bytes() == V1_BYTES
+
+
+def test_cache_object_changed_after_it_was_verified_is_hashed_again(
+    released: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull records the object it hashed (store/verified.py) and the next pull copies it
+    unhashed; rewritten in place afterwards (same size, same inode, mtime put back), the
+    tampered bytes never reach the destination."""
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(verified, "RACY_NS", 0)  # the object was written just now
+    digest = hashlib.md5(V1_BYTES).hexdigest()
+    assert released.run("pull", "churn@production", "-o", str(tmp_path / "a")).code == 0
+    assert (tmp_path / "cache" / "gitreg" / "verified" / digest).is_file()
+    assert released.run("pull", "churn@production", "-o", str(tmp_path / "b")).code == 0
+    assert _tree(tmp_path / "b") == {"model.pkl": V1_BYTES}
+    obj = released.path / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]
+    _rewrite_in_place(obj)
+    res = released.run("pull", "churn@production", "-o", str(tmp_path / "c"))
+    # DVC's fetch sees the changed object and downloads it again, or gitreg refuses it
+    if res.code == 0:
+        assert _tree(tmp_path / "c") == {"model.pkl": V1_BYTES}
+    else:
+        assert res.code == 3 and "does not match" in res.err
+        assert not (tmp_path / "c").exists()
+
+
+def _rewrite_in_place(obj: Path) -> None:
+    """One byte changed: same inode and size, the old mtime put back (ctime moves: past the
+    file system's timestamp tick, which `RACY_NS` covers in real use)."""
+    time.sleep(0.05)
+    st = obj.stat()
+    obj.chmod(0o644)
+    with obj.open("r+b") as fh:
+        fh.write(b"X")
+    os.utime(obj, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_copy_checked_trusts_only_an_unchanged_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "cache"))
+    obj = make_artifact(tmp_path / "obj", V11_BYTES)
+    assert copy_checked(obj, tmp_path / "0", hashlib.md5(V11_BYTES).hexdigest())[1] == len(
+        V11_BYTES
+    )
+    assert not (tmp_path / "cache" / "gitreg" / "verified").exists()  # racy: not recorded
+    monkeypatch.setattr(verified, "RACY_NS", 0)
+    good = hashlib.md5(V11_BYTES).hexdigest()
+    assert copy_checked(obj, tmp_path / "1", good) == (good, len(V11_BYTES))
+    record = tmp_path / "cache" / "gitreg" / "verified" / good
+    assert record.is_file()  # hashed and matched: recorded
+    assert copy_checked(obj, tmp_path / "2", good) == (good, len(V11_BYTES))  # trusted copy
+    _rewrite_in_place(obj)
+    got, _ = copy_checked(obj, tmp_path / "3", good)  # hashed again: the change is seen
+    assert got == hashlib.md5(b"X" + V11_BYTES[1:]).hexdigest() != good
+    assert (tmp_path / "3").read_bytes() == b"X" + V11_BYTES[1:]
+    wrong = tmp_path / "cache" / "gitreg" / "verified" / ("0" * 32)
+    assert copy_checked(obj, tmp_path / "4", "0" * 32)[0] == got  # a mismatch: no record
+    assert not wrong.exists()

@@ -1,8 +1,11 @@
 """`gitreg pull`: download a resolved version's artifacts through DVC, verified, atomically.
 
 The pointers and the DVC config are taken from the tagged commit into a temporary DVC
-project (no git checkout); DVC downloads into it; every file is checked against the
-manifest's md5 and size; only then is the result renamed into place. On any failure the
+project (no git checkout); DVC fetches into its cache; every file is copied from the
+cache into a work folder beside the destination, hashed as it is written and checked
+against the manifest's md5 and size (one read, no DVC checkout); only then is the result
+renamed into place. Never a hardlink or symlink to the cache: an edit of the pulled file
+would change DVC's cached object (ext4 here has no reflink). On any failure the
 destination is as it was.
 """
 
@@ -19,7 +22,7 @@ from gitreg.errors import CheckFailed, Conflict
 from gitreg.registry.audit import resolve_verified
 from gitreg.registry.released import ResolvedVersion, resolve_release
 from gitreg.store import dvc
-from gitreg.store.dvcproject import dvc_project, verify_output
+from gitreg.store.dvcproject import dvc_project, place_output
 from gitreg.store.git import Git
 from gitreg.store.progress import Progress
 from gitreg.store.remote import fetch_tag, is_url
@@ -117,14 +120,13 @@ def pull(
     try:
         project = work / "project"
         pointers = _project(git, rv, project, local_root)
-        dvc.fetch_outputs(project, pointers, progress=progress)
+        dvc.fetch_outputs(project, pointers, progress=progress, checkout=False)
         out = work / "out"
         out.mkdir()
         files = []
         for a in rv.artifacts:
-            verify_output(project, a.path, a.md5, a.size)
             name = a.path.rsplit("/", 1)[-1]
-            os.replace(project / a.path, out / name)
+            place_output(project, a.path, a.md5, a.size, out / name)
             files.append(name)
         if dest.exists():
             old = work / "old"

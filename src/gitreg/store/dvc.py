@@ -234,8 +234,11 @@ def fetch_outputs(
     pointers: list[str],
     remote: str | None = None,
     progress: Progress | None = None,
+    checkout: bool = True,
 ) -> None:
-    """`dvc fetch` then `dvc checkout` of the pointer files in a (scm-less) DVC project.
+    """`dvc fetch` then (if `checkout`) `dvc checkout` of the pointer files in a (scm-less)
+    DVC project; without `checkout` the objects are left in the project's cache (for
+    `dvcproject.place_output`, which copies and verifies them in one read).
 
     Between the two, every directory listing (`.dir` object) DVC fetched is checked: an
     entry whose path would climb out of its directory refuses the whole download before
@@ -257,7 +260,8 @@ def fetch_outputs(
                 repo.fetch(targets=targets, remote=remote)
             for pointer in pointers:
                 check_listing(project, pointer)
-            repo.checkout(targets=targets)
+            if checkout:
+                repo.checkout(targets=targets)
         except ImportError as e:
             raise dvcconfig.plugin_error(e, url) from None
         except (DvcException, OSError) as e:

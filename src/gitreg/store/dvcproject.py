@@ -19,6 +19,7 @@ from gitreg.store.files import md5_file
 from gitreg.store.git import Git
 from gitreg.store.remote import cache_root
 from gitreg.store.snapshot import Snapshot
+from gitreg.store.verified import copy_checked
 
 
 def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
@@ -48,6 +49,61 @@ def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
             f"the manifest's {md5} ({size} bytes)",
             "the remote holds a different object; do not deploy it, run `gitreg doctor`",
         )
+
+
+def _object(project: Path, md5: str) -> Path:
+    return cache_dir(project) / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def _place_file(src: Path, dst: Path, rel: str, md5: str, size: int | None) -> int:
+    """Copy one cache object to `dst`, hashing the bytes as they are written (or trusting
+    an unchanged object gitreg hashed before: store/verified.py); refuse (and remove `dst`)
+    unless they match `md5` (and `size`, when given)."""
+    if not src.is_file():
+        raise ArtifactError(
+            f"{rel}: DVC fetched no object with md5 {md5}: the remote lacks it, or its "
+            "object's md5 does not match (changed after release)",
+            "check the DVC remote; do not deploy it, run `gitreg doctor`",
+        )
+    try:
+        got, n = copy_checked(src, dst, md5)
+    except OSError as e:
+        dst.unlink(missing_ok=True)
+        raise ArtifactError(f"{rel}: could not copy object {md5} from the DVC cache: {e}") from e
+    except BaseException:
+        dst.unlink(missing_ok=True)
+        raise
+    if got != md5 or (size is not None and n != size):
+        dst.unlink(missing_ok=True)
+        want = f"{md5} ({size} bytes)" if size is not None else md5
+        raise ArtifactError(
+            f"{rel}: downloaded md5 {got} ({n} bytes) does not match the manifest's {want}",
+            "the remote holds a different object; do not deploy it, run `gitreg doctor`",
+        )
+    return n
+
+
+def place_output(project: Path, rel: str, md5: str, size: int, dst: Path) -> None:
+    """Copy the artifact `rel` (a file, or a directory listing's files) from the project's
+    DVC cache to `dst`, which must not exist, verifying every byte against its md5 in the
+    same read (no DVC checkout, no second read of what was written). The listing's paths
+    were checked by `dvc.check_listing` when it was fetched."""
+    if not md5.endswith(".dir"):
+        _place_file(_object(project, md5), dst, rel, md5, size)
+        return
+    try:
+        entries = json.loads(_object(project, md5).read_text())
+    except (OSError, ValueError) as e:
+        raise ArtifactError(f"{rel}: directory listing {md5} missing or unreadable") from e
+    dst.mkdir()
+    total = 0
+    for entry in entries:
+        f = dst / entry["relpath"]
+        f.parent.mkdir(parents=True, exist_ok=True)
+        where = f"{rel}/{entry['relpath']}"
+        total += _place_file(_object(project, entry["md5"]), f, where, entry["md5"], None)
+    if total != size:
+        raise ArtifactError(f"{rel}: {total} bytes downloaded, the manifest says {size}")
 
 
 def _check_pointer(data: bytes, pointer: str, label: str) -> None:
