@@ -48,11 +48,19 @@ def identity(
     return {"command": ev.command, "files": {a: git.blob_at(policy_commit, a) for a in named}}
 
 
+def _repo_path(arg: str) -> bool:
+    """Whether a command's argument can name a file of the registry."""
+    try:
+        return len(arg) < 1024 and layout.is_repo_path(arg)
+    except ValueError:
+        return False
+
+
 def _in_tree(tree: Path, arg: str) -> bool:
     """Whether a command's argument names a file of the exported tree."""
     try:
-        return len(arg) < 1024 and layout.is_repo_path(arg) and (tree / arg).is_file()
-    except (OSError, ValueError):
+        return _repo_path(arg) and (tree / arg).is_file()
+    except OSError:
         return False
 
 
@@ -109,10 +117,15 @@ def stored(
     folder = results.cache_dir(git)
     if spec.evaluation is None or folder is None or not folder.is_dir():
         return None
+    ev = spec.evaluation
+    named = [ev.dataset, ev.dataset + ".dvc", *(ev.command or [])]
+    # only what the key reads (the data set's pointer, the files the command names), not
+    # the whole registry: a card must not cost an export of every model's files
+    wanted = sorted({p for p in named if _repo_path(p) and git.blob_at(policy[0], p)})
     with tempfile.TemporaryDirectory(prefix="gitreg-stored-") as tmp:
         tree = Path(tmp) / "tree"
         try:
-            export_tree(git, policy[0], tree)
+            export_tree(git, policy[0], tree, wanted)
             shared = gate_facts(git, spec.evaluation, policy, tree, allowed)
         except (RegistryError, GitError):
             return None  # evaluate would refuse this policy or tree: nothing of it is stored

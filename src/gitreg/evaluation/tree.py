@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import posixpath
 import tarfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from gitreg.errors import ManifestError, RegistryError
@@ -19,14 +20,20 @@ from gitreg.model.dvcfile import dvc_pointer
 from gitreg.store.git import Git
 
 
-def export_tree(git: Git, commit: str, dest: Path) -> None:
-    """The files of `commit` in `dest`, from git objects (git archive), not a checkout.
+def export_tree(git: Git, commit: str, dest: Path, paths: Sequence[str] | None = None) -> None:
+    """The files of `commit` in `dest`, from git objects (git archive), not a checkout;
+    with `paths`, only those (each must exist at `commit`).
 
     A tree is a PR's: a link that is absolute or climbs out of the tree is refused (exit 3)
     before anything is written, whatever the Python's tarfile filters can do.
     """
-    data = git.run_bytes(["archive", "--format=tar", "--end-of-options", commit])
     dest.mkdir(parents=True)
+    if paths is not None and not paths:
+        return
+    # git archive takes no "--" after --end-of-options: the paths follow the tree-ish,
+    # each a literal pathspec (so none can read as an option or a glob)
+    only = [f":(literal){p}" for p in paths] if paths is not None else []
+    data = git.run_bytes(["archive", "--format=tar", "--end-of-options", commit, *only])
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         for member in tar.getmembers():
             target = posixpath.normpath(
