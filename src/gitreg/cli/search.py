@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from gitreg.cli.options import emit, json_option, ref_option, repo_option
+from gitreg.cli.options import emit, json_option, read_repo_option, ref_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +57,7 @@ def show_versions(
 @click.option("--stage", help="Only versions that hold this stage.")
 @search_options
 @ref_option
-@repo_option
+@read_repo_option
 @json_option
 def search_versions(
     filter_: str | None,
