@@ -385,6 +385,12 @@ def generate(
 ) -> dict[str, object]:
     """Make the registry at `dest` (replaced if there). Returns a description of it."""
     t0 = time.perf_counter()
+    if dest.exists() and any(dest.iterdir()) and not (dest.parent / f"{dest.name}.json").exists():
+        # only ever replace what this script made (its description sits beside it)
+        raise SystemExit(
+            f"{dest} exists and is not a registry generate.py made (no {dest.name}.json "
+            "beside it); --out is the registry's own path: pass a new or empty folder"
+        )
     for p in (dest, dest.parent / f"{dest.name}-dvc-remote"):
         if p.exists():
             shutil.rmtree(p)
