@@ -3,7 +3,8 @@
 When `pull` copies a DVC cache object and the bytes it wrote match the manifest's md5, it
 records the object's identity: device, inode, size, mtime and ctime (ns), taken before and
 after the read and equal in both. A later pull of the same md5 that finds the object with
-that identity copies it by the kernel (`shutil.copyfile`) without hashing, and checks the
+that identity copies it by the kernel (`files.copy_kernel`: a reflink where the file
+system has them, else `copy_file_range`) without hashing, and checks the
 identity again after the copy. Any write to the object changes its mtime and ctime (and a
 replaced file has another inode); ctime cannot be set back without root changing the
 clock. This is the trust DVC's own state database and git's index give a stat: it guards
@@ -21,11 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import time
 from pathlib import Path
 
-from gitreg.store.files import copy_hashed, write_atomic
+from gitreg.store.files import copy_hashed, copy_kernel, write_atomic
 from gitreg.store.remote import cache_root
 
 RACY_NS = 3 * 10**9
@@ -55,9 +55,9 @@ def copy_checked(src: Path, dst: Path, md5: str) -> tuple[str, int]:
     that has not changed since (nor during this copy), taken from the record."""
     before = _identity(src)
     if _known(md5, before):
-        shutil.copyfile(src, dst)
+        size = copy_kernel(src, dst)
         if _identity(src) == before:
-            return md5, os.stat(dst).st_size
+            return md5, size
         os.unlink(dst)  # changed while copied: hash it
         before = _identity(src)
     got, size = copy_hashed(src, dst)
