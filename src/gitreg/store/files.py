@@ -9,7 +9,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -46,44 +46,33 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
 
-def _write_each(fds: list[int], data: bytes) -> None:
-    for fd in fds:
-        _write_all(fd, data)
-
-
-def copy_hashed(src: Path, dst: Path, also: Path | None = None) -> tuple[str, int]:
+def copy_hashed(src: Path, dst: Path) -> tuple[str, int]:
     """Copy `src` to a new file `dst` (mode 0o666 less the umask, never the source's
-    read-only mode), and to a new read-only file `also` when given (a DVC cache entry),
-    and return the md5 and size of the bytes written, read once: each chunk is hashed and
-    written from the same bytes object, so what is hashed is what lands in both. A worker
-    thread writes chunk N while this one hashes it (both release the GIL), and chunk N+1
-    is not handed over before chunk N is written. The caller removes the files on failure.
-    """
+    read-only mode) and return the md5 and size of the bytes written, read once: each chunk
+    is read into one buffer, then hashed and written from it, so what is hashed is what
+    lands in `dst`. A worker thread writes the chunk while this one hashes it (both release
+    the GIL); the next chunk is read only once both are done. The caller removes `dst` on
+    failure."""
     h = hashlib.md5()
     size = 0
-    fds = [os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)]
+    buf = bytearray(COPY_CHUNK)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        if also is not None:
-            fds.append(os.open(also, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444))
         with src.open("rb", buffering=0) as fh, ThreadPoolExecutor(1) as writer:
-            pending: Future[None] | None = None
-            while chunk := fh.read(COPY_CHUNK):
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(_write_each, fds, chunk)
-                h.update(chunk)
-                size += len(chunk)
-            if pending is not None:
-                pending.result()
+            while n := fh.readinto(buf):
+                view = memoryview(buf)[:n]
+                job = writer.submit(_write_all, fd, view)
+                h.update(view)
+                job.result()
+                size += n
     finally:
-        for fd in fds:
-            os.close(fd)
+        os.close(fd)
     return h.hexdigest(), size
 
 
@@ -105,14 +94,14 @@ def _copy_range(src_fd: int, dst_fd: int) -> bool:
         copied += n
 
 
-def copy_kernel(src: Path, dst: Path) -> int:
-    """Copy `src` to a new file `dst` (mode 0o666 less the umask) without passing the bytes
+def copy_kernel(src: Path, dst: Path, mode: int = 0o666) -> int:
+    """Copy `src` to a new file `dst` (`mode` less the umask) without passing the bytes
     through Python: a reflink (`FICLONE`, copy-on-write: later writes to either file do
     not reach the other) where the file system has them (btrfs, XFS), else
     `copy_file_range` in the kernel, else a plain copy. Returns the size written. Nothing
     is hashed: for bytes already trusted (store/verified.py)."""
     with src.open("rb", buffering=0) as fh:
-        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             try:
                 fcntl.ioctl(fd, FICLONE, fh.fileno())

@@ -10,10 +10,13 @@ gitreg copies them itself and never imports DVC:
 
 - an object in the cache is copied by `dvcproject.place_file` (hashed as it is written,
   or trusted by store/verified.py's stat record), exactly as after a DVC fetch;
-- an object only in the remote is read once, and each chunk is hashed and written from
-  the same buffer into both the destination and a new cache entry (a temporary file in
-  the object's cache folder, read-only as DVC leaves its objects); only when the md5 and
-  size match the manifest is the entry renamed into place. A wrong or tampered object is
+- an object only in the remote is read once, by the kernel (`files.copy_kernel`: a
+  reflink where the file system has them), into a new cache entry (a temporary file in
+  the object's cache folder, read-only as DVC leaves its objects), then read back from
+  the page cache into the destination, each chunk hashed and written from the same
+  buffer (`files.copy_hashed`), so the bytes hashed are the entry's and the
+  destination's; only when their md5 and size match the manifest is the entry renamed
+  into place. A wrong or tampered object is
   refused and leaves the cache as it was; so does an interrupted copy (the temporary file
   is removed on the way out; one left by a `kill -9` is swept by the next copy into that
   folder, as `ops/pull.py` sweeps its work folders);
@@ -38,7 +41,7 @@ from gitreg.errors import ArtifactError
 from gitreg.store import dvcconfig
 from gitreg.store.dvc import cache_dir
 from gitreg.store.dvcproject import place_file, refuse_mismatch
-from gitreg.store.files import copy_hashed, dvc_object
+from gitreg.store.files import copy_hashed, copy_kernel, dvc_object
 from gitreg.store.progress import Progress, file_bytes, watch
 
 PARTIAL = ".gitreg-{pid}.tmp"  # the suffix of a cache entry being written
@@ -118,13 +121,14 @@ def _sweep(folder: Path) -> None:
 
 
 def _from_remote(src: Path, cached: Path, w: Wanted) -> None:
-    """Copy a remote object into `w.dst` and the cache entry `cached` in one hashed read;
-    the entry is renamed into place only if the bytes match the manifest."""
+    """Copy a remote object into the cache entry `cached` and on into `w.dst`, hashed; the
+    entry is renamed into place only if the bytes match the manifest."""
     tmp = cached.parent / f".{secrets.token_hex(8)}{PARTIAL.format(pid=os.getpid())}"
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         _sweep(cached.parent)
-        got, n = copy_hashed(src, w.dst, also=tmp)
+        copy_kernel(src, tmp, 0o444)
+        got, n = copy_hashed(tmp, w.dst)
         refuse_mismatch(w.dst, w.rel, w.md5, w.size, got, n)
         os.replace(tmp, cached)
     except OSError as e:
