@@ -4,7 +4,6 @@ atomic writes."""
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import os
 import shutil
@@ -99,13 +98,16 @@ def copy_kernel(src: Path, dst: Path, mode: int = 0o666) -> int:
     through Python: a reflink (`FICLONE`, copy-on-write: later writes to either file do
     not reach the other) where the file system has them (btrfs, XFS), else
     `copy_file_range` in the kernel, else a plain copy. Returns the size written. Nothing
-    is hashed: for bytes already trusted (store/verified.py)."""
+    is hashed: the caller trusts the bytes (store/verified.py) or hashes the copy. The
+    caller removes `dst` on failure."""
     with src.open("rb", buffering=0) as fh:
         fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             try:
+                import fcntl  # POSIX only; elsewhere the copies below
+
                 fcntl.ioctl(fd, FICLONE, fh.fileno())
-            except OSError:
+            except (ImportError, OSError):
                 if not _copy_range(fh.fileno(), fd):
                     with open(fd, "wb", closefd=False) as out:
                         shutil.copyfileobj(fh, out, COPY_CHUNK)
