@@ -38,8 +38,12 @@ OPS = {
     "history": "one model's history",
     "release": "release one new merge",
     "register": "register an artifact",
+    "pull-first": "pull N MB, first time (no DVC cache, no gitreg records)",
+    "pull-cold": "pull N MB, empty DVC cache",
+    "pull": "pull N MB, warm DVC cache",
 }
-DEFAULT_OPS = [op for op in OPS if op != "register"]
+PULL_OPS = ("pull-first", "pull-cold", "pull")
+DEFAULT_OPS = [op for op in OPS if op != "register" and op not in PULL_OPS]
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Bench:
     dvc_peer: bool = False
     register_mb: int = 200
     artifact: Path | None = None
+    pull_mb: int = 500
 
     @property
     def probe(self) -> str:
@@ -302,6 +307,64 @@ def _dvc_peer_case(b: Bench, p: str, v: str) -> Case:
     )
 
 
+def _pull_registry(b: Bench) -> tuple[Path, Path]:
+    """benchmarks/pull.py's registry and plain DVC project (`pull.setup`), made once per
+    artifact size and shared by every registry size (a pull reads one version)."""
+    from pull import setup
+
+    where = b.work.parent / f"pull-{b.pull_mb}MB"
+    if not (where / "done").exists():
+        shutil.rmtree(where, ignore_errors=True)
+        where.mkdir(parents=True)
+        setup(where, b.pull_mb)
+        (where / "done").write_text("ok\n")
+    return where / "reg", where / "plain"
+
+
+def _pull_cases(b: Bench, op: str) -> list[Case]:
+    """`gitreg pull` and `dvc pull` of the same bytes from the same local remote, as
+    benchmarks/pull.py times them (there interleaved run by run, here one tool after the
+    other): `pull-first` empties the DVC cache and gitreg's records before each run,
+    `pull-cold` the DVC cache only, `pull` (warm) neither (an untimed pull fills it)."""
+    reg, plain = _pull_registry(b)
+    where = reg.parent
+    out, records = where / "out", where / "gcache"
+    cenv = {"GITREG_CACHE_DIR": str(records), "GITREG_PROGRESS": "0"}
+    gitreg = [sys.executable, "-m", "gitreg", "pull", "churn@1.0.0", "-o", str(out)]
+    dvc = [str(BIN / "dvc"), "pull", "-q"]
+
+    def prepare(tool: str) -> Callable[[], dict[str, str] | None]:
+        def setup() -> dict[str, str] | None:
+            shutil.rmtree(out, ignore_errors=True)
+            for f in plain.glob("*.bin"):
+                f.unlink()
+            cache = (plain if tool == "dvc" else reg) / ".dvc" / "cache"
+            if op != "pull":
+                shutil.rmtree(cache, ignore_errors=True)
+            if op == "pull-first":
+                shutil.rmtree(records, ignore_errors=True)
+            if op == "pull" and not cache.exists():  # untimed: fill the cache
+                cmd, cwd = (dvc, plain) if tool == "dvc" else (gitreg, reg)
+                subprocess.run(cmd, cwd=cwd, env=env(cenv), capture_output=True, check=True)
+                return setup()
+            return None
+
+        return setup
+
+    def placed(run: Run) -> str | None:
+        got = out / "model.bin"
+        size = got.stat().st_size if got.is_file() else -1
+        return None if size == b.pull_mb * 2**20 else f"expected {b.pull_mb} MB in {got}"
+
+    mb = f"{b.pull_mb} MB"
+    return [
+        Case(op, "gitreg", gitreg, reg, env=cenv, setup=prepare("gitreg"), check=placed,
+             shown=f"gitreg pull churn@1.0.0 -o OUT ({mb})"),
+        Case(op, "dvc", dvc, plain, env=cenv, setup=prepare("dvc"),
+             shown=f"dvc pull ({mb}, the same .dvc pointer and remote)"),
+    ]  # fmt: skip
+
+
 def build(b: Bench, ops: list[str]) -> list[Case]:
     p, want = b.probe, b.want
     cases: list[Case] = []
@@ -411,6 +474,8 @@ def build(b: Bench, ops: list[str]) -> list[Case]:
             cases.append(_release_case(b))
         elif op == "register":
             cases += _register_cases(b)
+        elif op in PULL_OPS:
+            cases += _pull_cases(b, op)
         else:
             raise ValueError(f"unknown operation {op!r} (known: {', '.join(OPS)})")
     return cases

@@ -5,14 +5,18 @@
 
 One registry with one released version whose artifact is N MB of random bytes, pushed to a
 local DVC remote; a plain DVC project (`dvc init --no-scm`) holding the same `.dvc` pointer
-and the same remote. Each case is a whole process into a fresh output folder, cold (the
-DVC cache emptied before the run: DVC copies every byte from the remote) and warm (the
-object the last cold run fetched still in the cache: gitreg hashes it on the first warm
-pull, unless its cold pull could record it, and copies it unhashed after, as
-store/verified.py allows). gitreg pulls by the registry's path with its release checks on
-(the default), so its cache is the registry's own `.dvc/cache`. The tools alternate run by
-run, so a busy machine weighs on both alike; medians of wall and CPU time (user + system of
-the process tree) and the ratios are printed.
+and the same remote. Each case is a whole process into a fresh output folder:
+
+- first: the DVC cache and gitreg's own cache (its stat records, store/verified.py)
+  emptied before each run: gitreg hashes every byte, as on a machine's first pull;
+- cold: the DVC cache emptied (DVC copies every byte from the remote); gitreg's records
+  kept, so the remote object it hashed in an earlier run is copied unhashed;
+- warm: the object the last cold run fetched still in the DVC cache.
+
+For `dvc pull`, first and cold are the same thing. gitreg pulls by the registry's path with
+its release checks on (the default), so its cache is the registry's own `.dvc/cache`. The
+tools alternate run by run, so a busy machine weighs on both alike; medians of wall and CPU
+time (user + system of the process tree) and the ratios are printed.
 Nothing here is a test.
 """
 
@@ -28,7 +32,9 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-GITREG = [str(BIN / "gitreg")] if (BIN / "gitreg").exists() else [sys.executable, "-m", "gitreg"]
+# this interpreter, so the gitreg timed is the one it imports (a venv's console script may
+# name another venv's python in its #! line, when the venv was copied)
+GITREG = [sys.executable, "-m", "gitreg"]
 DVC = [str(BIN / "dvc")]
 QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
 
@@ -37,7 +43,7 @@ def _run(cmd: list[str], cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
 
 
-def _setup(where: Path, mb: int) -> tuple[Path, Path]:
+def setup(where: Path, mb: int) -> tuple[Path, Path]:
     """The registry and the plain DVC project; both share the remote `where/remote`."""
     reg, remote = where / "reg", where / "remote"
     _run([*GITREG, "init", str(reg), "--remote", str(remote)], where)
@@ -87,7 +93,7 @@ def main() -> None:
     runs = int(os.environ.get("GITREG_BENCH_RUNS", "5"))
     with tempfile.TemporaryDirectory(prefix="gitreg-bench-pull-", dir="/var/tmp") as tmp:
         where = Path(tmp)
-        reg, plain = _setup(where, mb)
+        reg, plain = setup(where, mb)
         env = dict(os.environ, GITREG_PROGRESS="0", GITREG_CACHE_DIR=str(where / "gcache"))
         out = where / "out"
         times: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -95,12 +101,15 @@ def main() -> None:
         if before := os.environ.get("GITREG_BENCH_BEFORE"):  # another gitreg's src/, same run
             tools.append("before")
             env_before = dict(env, PYTHONPATH=before)
-        for temp in ("cold", "warm"):  # warm: the objects the last cold runs fetched
+        temps = ("first", "cold", "warm")  # warm: the objects the last cold runs fetched
+        for temp in temps:
             for _ in range(runs):
                 for tool in tools:
                     cache = (plain if tool == "dvc" else reg) / ".dvc" / "cache"
-                    if temp == "cold":
+                    if temp != "warm":
                         shutil.rmtree(cache, ignore_errors=True)
+                    if temp == "first":
+                        shutil.rmtree(where / "gcache", ignore_errors=True)
                     shutil.rmtree(out, ignore_errors=True)
                     for f in plain.glob("*.bin"):
                         f.unlink()
@@ -110,10 +119,10 @@ def main() -> None:
                     else:
                         took = _time([*DVC, "pull", "-q"], plain, env)
                     times.setdefault((temp, tool), []).append(took)
-        for temp in ("cold", "warm"):
+        for temp in temps:
             for i, what in enumerate(("wall", "CPU")):
                 got = {t: [s[i] for s in times[(temp, t)]] for t in tools}
-                print(_line(f"pull {mb} MB, {temp} cache, {what}", got, runs))
+                print(_line(f"pull {mb} MB, {temp}, {what}", got, runs), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
     python benchmarks/run.py                              10x10, 100x10, 1000x10; all peers
     python benchmarks/run.py --sizes 10x10,100x10 --runs 5 --ops resolve,list
-    python benchmarks/run.py --full                       adds 1000x100 and a 200 MB register
+    python benchmarks/run.py --full                       adds 1000x100, a 200 MB register
+                                                          and a 500 MB pull against dvc pull
     python benchmarks/run.py --sizes 3x3 --runs 1 --no-peers --register-mb 1   (the CI smoke)
 
 Registries are generated under OUT/repos/MxV (reused when there; --regenerate makes them
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 import peers
-from cases import DEFAULT_OPS, OPS, Bench, build
+from cases import DEFAULT_OPS, OPS, PULL_OPS, Bench, build
 from generate import Size, env, generate, git
 from targets import ratio_table, targets_table
 from timing import Result, fmt_seconds, measure
@@ -188,12 +189,15 @@ def run_size(
         mlflow_py=mlflow_py,
         dvc_peer=args.peers,
         register_mb=args.register_mb,
+        pull_mb=args.pull_mb,
     )
     if mlflow_py is not None:
         ensure_mlflow(b, out)
     ops = list(args.ops)
     if args.register and "register" not in ops:
         ops.append("register")
+    if args.pull and size == args.sizes[0]:  # the same pull at every size: time it once
+        ops += [op for op in PULL_OPS if op not in ops]
     if "register" in ops:
         b.artifact = ensure_artifact(out, args.register_mb)
     base_env = env({"GIT_CONFIG_GLOBAL": str(gitconfig(out))})
@@ -260,6 +264,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--register", action="store_true", help="also time register (200 MB)")
     ap.add_argument("--register-mb", type=int, default=200, help="artifact size for register")
     ap.add_argument(
+        "--pull",
+        action="store_true",
+        help="also time pull against dvc pull, first, cold and warm (500 MB), at the first size",
+    )
+    ap.add_argument("--pull-mb", type=int, default=500, help="artifact size for pull")
+    ap.add_argument(
         "--no-peers",
         dest="peers",
         action="store_false",
@@ -280,6 +290,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         elif all(s.label != "1000x100" for s in args.sizes):
             args.sizes.append(Size(1000, 100))
         args.register = True
+        args.pull = True
         args.gto_timeout = args.gto_timeout or 120.0
     args.gto_gave_up = set()
     args.out = args.out.absolute()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from timing import Result, fmt_seconds
 
 ALL = "every size"
+MEASURED = "the size it was timed at"  # an operation that does not grow with the registry
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,26 @@ TARGETS = [
     Target("validate", "`validate` (whole) warm cache <= 1 s", "1000x100", 1.0),
     Target("validate-base", "`validate --base` (one model) <= 0.5 s", "1000x100", 0.5),
     Target("release", "`release` of one merged promotion <= 0.5 s", "1000x100", 0.5),
-    Target("pull", "`pull` <= 1.2x `dvc pull` of the same bytes", ALL, None, "dvc", 1.2),
+    Target(
+        "pull-cold", "`pull` cold (empty DVC cache) <= 1.2x `dvc pull`", MEASURED, None, "dvc", 1.2
+    ),
+    Target(
+        "pull",
+        "`pull` warm (object in the DVC cache) <= 1.2x `dvc pull`",
+        MEASURED,
+        None,
+        "dvc",
+        1.2,
+    ),
+    # not in issue 14's list: the first pull of an object on a machine, which must hash it
+    Target(
+        "pull-first",
+        "`pull` first time (no gitreg records) <= 1.2x `dvc pull`",
+        MEASURED,
+        None,
+        "dvc",
+        1.2,
+    ),
 ]
 
 
@@ -52,6 +72,9 @@ def evaluate(by_size: dict[str, Sequence[Result]]) -> list[tuple[Target, str, st
     rows = []
     for t in TARGETS:
         sizes = list(by_size) if t.size == ALL else [t.size]
+        if t.size == MEASURED:
+            timed = [k for k, rs in by_size.items() if _median(rs, t.op, "gitreg") is not None]
+            sizes = timed or ["\u2013"]
         for size in sizes:
             results = by_size.get(size)
             got = _median(results, t.op, "gitreg") if results is not None else None

@@ -1,12 +1,15 @@
 """`gitreg pull`: download a resolved version's artifacts through DVC, verified, atomically.
 
 The pointers and the DVC config are taken from the tagged commit into a temporary DVC
-project (no git checkout); DVC fetches into its cache; every file is copied from the
-cache into a work folder beside the destination, hashed as it is written and checked
-against the manifest's md5 and size (one read, no DVC checkout); only then is the result
-renamed into place. Never a hardlink or symlink to the cache: an edit of the pulled file
-would change DVC's cached object (ext4 here has no reflink). On any failure the
-destination is as it was.
+project (no git checkout). File artifacts already in the DVC cache or in a local-folder
+remote are copied by gitreg itself, without DVC (store/localpull.py: a remote object is
+read once, hashed as it is written into the work folder and a new cache entry); anything
+else DVC fetches into its cache first. Either way every file is copied into a work folder
+beside the destination, hashed as it is written and checked against the manifest's md5 and
+size (one read, no DVC checkout); only then is the result renamed into place. Never a
+hardlink or symlink to the cache: an edit of the pulled file would change DVC's cached
+object (a reflink, where the file system has them, is a copy-on-write copy). On any
+failure the destination is as it was.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gitreg.registry.released import ResolvedVersion, resolve_release
 from gitreg.store import dvc
 from gitreg.store.dvcproject import dvc_project, place_output
 from gitreg.store.git import Git
+from gitreg.store.localpull import Wanted, place_local
 from gitreg.store.progress import Progress
 from gitreg.store.remote import fetch_tag, is_url
 
@@ -120,14 +124,16 @@ def pull(
     try:
         project = work / "project"
         pointers = _project(git, rv, project, local_root)
-        dvc.fetch_outputs(project, pointers, progress=progress, checkout=False)
         out = work / "out"
         out.mkdir()
-        files = []
-        for a in rv.artifacts:
-            name = a.path.rsplit("/", 1)[-1]
-            place_output(project, a.path, a.md5, a.size, out / name)
-            files.append(name)
+        wanted = [
+            Wanted(a.path, a.md5, a.size, out / a.path.rsplit("/", 1)[-1]) for a in rv.artifacts
+        ]
+        if not place_local(project, wanted, progress):
+            dvc.fetch_outputs(project, pointers, progress=progress, checkout=False)
+            for w in wanted:
+                place_output(project, w.rel, w.md5, w.size, w.dst)
+        files = [w.dst.name for w in wanted]
         if dest.exists():
             old = work / "old"
             os.replace(dest, old)

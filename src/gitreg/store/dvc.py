@@ -21,6 +21,7 @@ from typing import Any
 from gitreg.errors import ArtifactError, ManifestError, UsageError
 from gitreg.model.dvcfile import dvc_pointer
 from gitreg.store import dvcconfig
+from gitreg.store.files import dvc_object
 from gitreg.store.progress import Progress, object_bytes, tree_bytes, watch
 
 DEFAULT_REMOTE = dvcconfig.DEFAULT_REMOTE_NAME
@@ -144,11 +145,6 @@ def _sizes(root: Path, paths: list[str]) -> int:
     return total
 
 
-def _local(url: str | None) -> Path | None:
-    """A remote URL that is a local folder DVC writes objects into, else None."""
-    return Path(url) if url and dvcconfig.scheme(url) == "" and Path(url).is_absolute() else None
-
-
 def add_and_push(
     root: Path, paths: list[str], remote: str | None = None, progress: Progress | None = None
 ) -> list[TrackedFile]:
@@ -161,7 +157,7 @@ def add_and_push(
     url = dvcconfig.project_remote(root, remote)
     dvcconfig.require_plugin(url)
     total = _sizes(root, paths) if progress else 0
-    store = _local(url)
+    store = dvcconfig.local_folder(url)
     with _quiet_dvc():
         repo = _repo(root)
         try:
@@ -284,7 +280,7 @@ def check_listing(project: Path, pointer: str) -> None:
     md5, _ = dvc_pointer((project / pointer).read_bytes(), pointer)
     if not md5.endswith(".dir"):
         return
-    listing = cache_dir(project) / "files" / "md5" / md5[:2] / md5[2:]
+    listing = dvc_object(cache_dir(project), md5)
     try:
         entries = json.loads(listing.read_text())
     except (OSError, ValueError):

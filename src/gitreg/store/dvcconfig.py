@@ -134,6 +134,12 @@ def scheme(url: str) -> str:
     return head.lower() if sep and not _WINDOWS_DRIVE.match(url) else ""
 
 
+def local_folder(url: str | None) -> Path | None:
+    """A remote URL that is an absolute local folder (DVC writes its objects there, in
+    the cache's layout), else None."""
+    return Path(url) if url and scheme(url) == "" and Path(url).is_absolute() else None
+
+
 def plugin_for(url: str) -> tuple[str, str] | None:
     """(module, pip spec) of the DVC plugin a remote URL needs, or None (local, http)."""
     return PLUGINS.get(scheme(url))

@@ -15,7 +15,7 @@ from gitreg.errors import ArtifactError, NotFound
 from gitreg.model import layout, yamlio
 from gitreg.store import dvcconfig
 from gitreg.store.dvc import cache_dir
-from gitreg.store.files import md5_file
+from gitreg.store.files import dvc_object, md5_file
 from gitreg.store.git import Git
 from gitreg.store.remote import cache_root
 from gitreg.store.snapshot import Snapshot
@@ -26,7 +26,7 @@ def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
     """Check a file (or directory) DVC produced in `project` against its md5 and size."""
     path = project / rel
     if md5.endswith(".dir"):
-        listing = cache_dir(project) / "files" / "md5" / md5[:2] / md5[2:]
+        listing = _object(project, md5)
         try:
             entries = json.loads(listing.read_text())
         except (OSError, ValueError) as e:
@@ -52,10 +52,22 @@ def verify_output(project: Path, rel: str, md5: str, size: int) -> None:
 
 
 def _object(project: Path, md5: str) -> Path:
-    return cache_dir(project) / "files" / "md5" / md5[:2] / md5[2:]
+    return dvc_object(cache_dir(project), md5)
 
 
-def _place_file(src: Path, dst: Path, rel: str, md5: str, size: int | None) -> int:
+def refuse_mismatch(dst: Path, rel: str, md5: str, size: int | None, got: str, n: int) -> None:
+    """Remove `dst` and refuse (ArtifactError) unless the bytes copied into it, of md5
+    `got` and `n` bytes, are `md5` (and `size`, when given)."""
+    if got != md5 or (size is not None and n != size):
+        dst.unlink(missing_ok=True)
+        want = f"{md5} ({size} bytes)" if size is not None else md5
+        raise ArtifactError(
+            f"{rel}: downloaded md5 {got} ({n} bytes) does not match the manifest's {want}",
+            "the remote holds a different object; do not deploy it, run `gitreg doctor`",
+        )
+
+
+def place_file(src: Path, dst: Path, rel: str, md5: str, size: int | None) -> int:
     """Copy one cache object to `dst`, hashing the bytes as they are written (or trusting
     an unchanged object gitreg hashed before: store/verified.py); refuse (and remove `dst`)
     unless they match `md5` (and `size`, when given)."""
@@ -73,13 +85,7 @@ def _place_file(src: Path, dst: Path, rel: str, md5: str, size: int | None) -> i
     except BaseException:
         dst.unlink(missing_ok=True)
         raise
-    if got != md5 or (size is not None and n != size):
-        dst.unlink(missing_ok=True)
-        want = f"{md5} ({size} bytes)" if size is not None else md5
-        raise ArtifactError(
-            f"{rel}: downloaded md5 {got} ({n} bytes) does not match the manifest's {want}",
-            "the remote holds a different object; do not deploy it, run `gitreg doctor`",
-        )
+    refuse_mismatch(dst, rel, md5, size, got, n)
     return n
 
 
@@ -89,7 +95,7 @@ def place_output(project: Path, rel: str, md5: str, size: int, dst: Path) -> Non
     same read (no DVC checkout, no second read of what was written). The listing's paths
     were checked by `dvc.check_listing` when it was fetched."""
     if not md5.endswith(".dir"):
-        _place_file(_object(project, md5), dst, rel, md5, size)
+        place_file(_object(project, md5), dst, rel, md5, size)
         return
     try:
         entries = json.loads(_object(project, md5).read_text())
@@ -101,7 +107,7 @@ def place_output(project: Path, rel: str, md5: str, size: int, dst: Path) -> Non
         f = dst / entry["relpath"]
         f.parent.mkdir(parents=True, exist_ok=True)
         where = f"{rel}/{entry['relpath']}"
-        total += _place_file(_object(project, entry["md5"]), f, where, entry["md5"], None)
+        total += place_file(_object(project, entry["md5"]), f, where, entry["md5"], None)
     if total != size:
         raise ArtifactError(f"{rel}: {total} bytes downloaded, the manifest says {size}")
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from gitreg.store.files import dvc_object
+
 POLL_SECONDS = 0.1
 
 
@@ -31,11 +33,6 @@ class Progress(Protocol):
     def update(self, done: int) -> None: ...
 
     def done(self) -> None: ...
-
-
-def _object(store: Path, md5: str) -> Path:
-    """Where DVC 3 keeps object `md5` in a cache or a local remote."""
-    return store / "files" / "md5" / md5[:2] / md5[2:]
 
 
 def _size(path: Path) -> int:
@@ -55,7 +52,7 @@ def _arrived(store: Path, md5: str) -> int:
     """Bytes of object `md5` in `store`: the finished file, else what DVC has written of it
     so far (its folder is shared only by objects whose md5 starts alike, rarely in flight
     at the same time)."""
-    final = _object(store, md5)
+    final = dvc_object(store, md5)
     done = _size(final)
     if done:
         return done
@@ -75,13 +72,18 @@ def object_bytes(store: Path, md5s: Sequence[str]) -> int:
             total += _arrived(store, md5)
             continue
         try:
-            entries = json.loads(_object(store, md5).read_text())
+            entries = json.loads(dvc_object(store, md5).read_text())
         except (OSError, ValueError):
             continue
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict) and isinstance(entry.get("md5"), str):
                 total += _arrived(store, entry["md5"])
     return total
+
+
+def file_bytes(paths: Sequence[Path]) -> int:
+    """Bytes written so far into `paths` (files being copied; a missing one counts 0)."""
+    return sum(_size(p) for p in paths)
 
 
 def tree_bytes(root: Path) -> int:
