@@ -16,6 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitreg.errors import ManifestError
+from gitreg.model import fastyaml
 
 MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
@@ -132,6 +133,14 @@ def load(data: bytes | str, path: str) -> Any:
     except UnicodeDecodeError as e:
         msg = f"not UTF-8 text ({e.reason} at byte {e.start})"
         raise ManifestError.single(path, "", msg) from None
+    fast, value = fastyaml.fast_load(text, MAX_DEPTH, MAX_EXPANDED_NODES)
+    if fast:  # the Rust loader, only where it provably means what PyYAML means
+        return value
+    return load_pyyaml(text, path)
+
+
+def load_pyyaml(text: str, path: str) -> Any:
+    """`load` by PyYAML alone (the reference the fast path is tested against)."""
     loader: _StrictLoader | None = None
     try:
         loader = _StrictLoader(io.StringIO(text))

@@ -1,0 +1,159 @@
+"""A fast path for `yamlio.load`: the Rust YAML loader (`yaml_rs`) where it provably means
+what PyYAML means, nothing otherwise.
+
+PyYAML resolves plain scalars by YAML 1.1 (`yes` is True, `017` is 15, `1:20` is 80,
+`2026-01-01` is a date); `yaml_rs` by YAML 1.2's core schema. `fast_load` returns the Rust
+loader's value only when no scalar of the document can mean two things:
+
+- before parsing, the text is declined on anything the fast loader may read differently:
+  anchors, aliases, tags and merge keys (`&`, `*`, `!`, `<<`), directives and document
+  markers, backslash escapes, tabs, CR, BOM and other characters outside YAML's printable
+  set or YAML 1.1's extra line breaks, over-long lines (PyYAML caps implicit keys), and the
+  numeric spellings the two schemas read differently (leading zeros, `0o`/`0x`/`0b`,
+  exponents, signed `.5`, `.inf`/`.nan`, underscores, `"key":value` without a space);
+- after parsing, the value is declined if it holds a type other than dict/list/str/int/
+  float/bool/None, a non-string key, or too deep or too large a tree (PyYAML then gives the
+  exact message), or a string that PyYAML's resolver would read as something else (`on`,
+  `1:20`, `2026-01-01`, `=`) unless every occurrence of it in the text is quoted.
+
+Anything declined, or any error of the fast loader, goes to PyYAML, so errors read exactly
+as before. `tests/test_yaml_fastpath.py` loads every YAML file of the project and a corpus
+of generated scalars both ways and asserts equal values and types, or a decline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+try:  # a compiled parser; without it every document goes to PyYAML
+    import yaml_rs
+except ImportError:  # pragma: no cover - the dependency is declared
+    yaml_rs = None  # type: ignore[assignment]
+
+AVAILABLE = yaml_rs is not None
+
+# each check starts with a literal or a character class, so `re` scans for it in C
+_TEXT_RISKS = (
+    # anchor, alias, tag, escape; characters outside YAML's printable set, TAB, CR, NEL,
+    # LS/PS (YAML 1.1 line breaks), BOM
+    re.compile("[&*!\\\\\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"),
+    re.compile(r"\.(?:[iI][nN][fF]|[nN][aA][nN])"),  # .inf/.nan in any case
+    re.compile(r"[\"'\]}]:[^ \n]"),  # a value right after a JSON-style key (`"a":017`)
+    # a complex key (`? a`, `[?]`); a block scalar (`|`, `>`: empty ones and ones inside
+    # flow collections read differently)
+    re.compile(r"[?|>](?<![^\s\[{,][?|>])"),
+)
+_LINE_RISKS = ("<<", "\n%", "\n---", "\n...")  # merge key, directive, document marker
+# a token start (a sign, dot or digit after a space, a flow indicator or a quote) that
+# spells a number the two schemas read differently: a leading zero or a base prefix, a
+# signed `.5`, an exponent, an underscore (one pattern, so `re` finds the starts in C)
+_NUMBER_RISK = re.compile(
+    r"[-+._0-9](?<![\w.+:-].)"
+    r"(?:(?<=[-+])(?:0[0-9_oObBxX]|\.)|(?<=0)[xX]"
+    r"|(?<=0)[0-9_oObB][\d_.]*(?![^\s,\[\]{}:#])"
+    r"|(?<=_)[\d._]"
+    r"|[\d._]*[eE][-+]?[\d_]|[\d.]*_)"
+)
+
+_FLOW_COLON = re.compile(r":[^ ]|:$")
+
+MAX_LINE = 1000  # PyYAML refuses implicit keys over 1024 characters
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _risky_resolvers() -> dict[str, re.Pattern[str]]:
+    """PyYAML's implicit resolvers that give something but a string, as one pattern per
+    first character (as PyYAML looks them up)."""
+    table: dict[str, re.Pattern[str]] = {}
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+        parts = [f"(?x:{r.pattern})" for tag, r in resolvers if tag != "tag:yaml.org,2002:str"]
+        if first and parts:
+            table[first] = re.compile("|".join(parts))
+    return table
+
+
+_RISKY = _risky_resolvers()
+
+
+def _text_declined(text: str) -> bool:
+    """Whether the text holds anything the two loaders might read differently."""
+    if text.startswith(("%", "---", "...")) or any(s in text for s in _LINE_RISKS):
+        return True
+    if any(r.search(text) for r in _TEXT_RISKS):
+        return True
+    if _NUMBER_RISK.search(text):
+        return True
+    lines = text.split("\n")
+    if max(map(len, lines)) > MAX_LINE:
+        return True
+    return any(
+        _flow_declined(line)
+        for line in lines
+        if "[" in line or "{" in line or "]" in line or "}" in line
+    )
+
+
+def _flow_declined(line: str) -> bool:
+    """A flow collection the two loaders may read differently: one that spans lines (or
+    brackets inside its quotes), or with a `:` not followed by a space (PyYAML refuses
+    many of them, YAML 1.2 reads them as part of a scalar)."""
+    if line.count("[") != line.count("]") or line.count("{") != line.count("}"):
+        return True
+    return _FLOW_COLON.search(line) is not None
+
+
+def _plain_means_other(text: str, source: str) -> bool:
+    """Whether PyYAML would read `text` as something but this string where it is written
+    plain in `source` (it is safe when every occurrence is a whole quoted scalar)."""
+    risky = _RISKY.get(text[:1])  # "": the fast loader reads a plain empty scalar as None
+    if risky is None or not risky.match(text):
+        return False
+    seen = source.count(text)
+    return seen == 0 or seen != source.count(f"'{text}'") + source.count(f'"{text}"')
+
+
+def _acceptable(
+    node: dict[Any, Any] | list[Any], source: str, depth: int, budget: list[int]
+) -> bool:
+    """Whether the fast loader's `node` is what PyYAML would have built (see the module);
+    `depth` counts down the levels left, `budget` the nodes left."""
+    if type(node) is dict:
+        budget[0] -= 2 * len(node)
+        for key in node:
+            if type(key) is not str or _plain_means_other(key, source):
+                return False
+        children: Any = node.values()
+    else:
+        budget[0] -= len(node)
+        children = node
+    if depth <= 1 or budget[0] <= 0:
+        return False
+    for child in children:
+        kind = type(child)
+        if kind is str:
+            if child[:1] in _RISKY and _plain_means_other(child, source):
+                return False
+        elif kind is dict or kind is list:
+            if not _acceptable(child, source, depth - 1, budget):
+                return False
+        elif kind not in _SCALARS:
+            return False
+    return True
+
+
+def fast_load(text: str, max_depth: int, max_nodes: int) -> tuple[bool, Any]:
+    """(True, value) when the fast loader read `text` exactly as PyYAML would; (False, None)
+    when the caller must use PyYAML (declined, an error, or no fast loader installed)."""
+    if yaml_rs is None or _text_declined(text):
+        return False, None
+    try:
+        value = yaml_rs.loads(text, parse_datetime=False)
+    except Exception:  # any refusal: PyYAML gives today's exact message
+        return False, None
+    if type(value) not in (dict, list) or not _acceptable(value, text, max_depth, [max_nodes]):
+        return False, None
+    return True, value
