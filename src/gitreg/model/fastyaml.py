@@ -106,14 +106,28 @@ def _flow_declined(line: str) -> bool:
     return _FLOW_COLON.search(line) is not None
 
 
+# strings PyYAML reads as strings even written plain (manifests repeat their keys and
+# many values): a set lookup instead of the resolver's patterns; bounded
+_PLAIN_STR: set[str] = set()
+_PLAIN_STR_MAX = 200_000
+
+
 def _plain_means_other(text: str, source: str) -> bool:
     """Whether PyYAML would read `text` as something but this string where it is written
     plain in `source` (it is safe when every occurrence is a whole quoted scalar)."""
     risky = _RISKY.get(text[:1])  # "": the fast loader reads a plain empty scalar as None
     if risky is None or not risky.match(text):
+        if len(_PLAIN_STR) < _PLAIN_STR_MAX:
+            _PLAIN_STR.add(text)
         return False
     seen = source.count(text)
     return seen == 0 or seen != source.count(f"'{text}'") + source.count(f'"{text}"')
+
+
+def _keys_acceptable(node: dict[Any, Any], source: str) -> bool:
+    if _PLAIN_STR.issuperset(node):  # the usual case, in one call
+        return True
+    return all(type(key) is str and not _plain_means_other(key, source) for key in node)
 
 
 def _acceptable(
@@ -123,9 +137,8 @@ def _acceptable(
     `depth` counts down the levels left, `budget` the nodes left."""
     if type(node) is dict:
         budget[0] -= 2 * len(node)
-        for key in node:
-            if type(key) is not str or _plain_means_other(key, source):
-                return False
+        if not _keys_acceptable(node, source):
+            return False
         children: Any = node.values()
     else:
         budget[0] -= len(node)
@@ -135,7 +148,7 @@ def _acceptable(
     for child in children:
         kind = type(child)
         if kind is str:
-            if child[:1] in _RISKY and _plain_means_other(child, source):
+            if child not in _PLAIN_STR and _plain_means_other(child, source):
                 return False
         elif kind is dict or kind is list:
             if not _acceptable(child, source, depth - 1, budget):

@@ -354,7 +354,8 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
         models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
         salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
         check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
-        for name, ds in cached_checks(reg.git, "validate", models, report, check, salt).items():
+        checked = cached_checks(reg.git, "validate", models, report, check, salt, spread=True)
+        for name, ds in checked.items():
             checker.dataset(name, ds)
         report.models = all_models
         return report

@@ -7,7 +7,9 @@ never changes what a read command answers and reading many files costs one proce
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,6 +33,19 @@ class TreeEntry:
 _CHUNK_BYTES = 16 * 1024
 
 
+# every reader alive, so a forked child (parallel.map_local) starts its own cat-file: the
+# parent's pipes are the parent's, one stream cannot serve two processes
+_READERS: weakref.WeakSet[BlobReader] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    for reader in list(_READERS):
+        reader._proc = None  # not closed: the parent still reads through it
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class BlobReader:
     """One `git cat-file --batch` process answering many object requests."""
 
@@ -38,6 +53,7 @@ class BlobReader:
         self._git = git
         self._proc: subprocess.Popen[bytes] | None = None
         self.reads = 0  # objects asked for, over this reader's life
+        _READERS.add(self)
 
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
