@@ -47,11 +47,13 @@ _TEXT_RISKS = (
     re.compile(r"[?|>](?<![^\s\[{,][?|>])"),
 )
 _LINE_RISKS = ("<<", "\n%", "\n---", "\n...")  # merge key, directive, document marker
-# a token start (a sign, dot or digit after a space, a flow indicator or a quote) that
-# spells a number the two schemas read differently: a leading zero or a base prefix, a
-# signed `.5`, an exponent, an underscore (one pattern, so `re` finds the starts in C)
+# a plain scalar's start (a sign, dot, underscore or digit after a space, a line break or
+# a flow indicator: nothing else can precede one in a document the checks above let
+# through) that spells a number the two schemas read differently: a leading zero or a base
+# prefix, a signed `.5`, an exponent, an underscore (one pattern whose first character is
+# a class, so `re` scans for it in C; searched in the text after a line break)
 _NUMBER_RISK = re.compile(
-    r"[-+._0-9](?<![\w.+:-].)"
+    r"[ \n\[{,][-+._0-9]"
     r"(?:(?<=[-+])(?:0[0-9_oObBxX]|\.)|(?<=0)[xX]"
     r"|(?<=0)[0-9_oObB][\d_.]*(?![^\s,\[\]{}:#])"
     r"|(?<=_)[\d._]"
@@ -85,14 +87,15 @@ def _text_declined(text: str) -> bool:
         return True
     if any(r.search(text) for r in _TEXT_RISKS):
         return True
-    if _NUMBER_RISK.search(text):
+    if _NUMBER_RISK.search("\n" + text):
         return True
-    lines = text.split("\n")
-    if max(map(len, lines)) > MAX_LINE:
+    if len(text) > MAX_LINE and max(map(len, text.split("\n"))) > MAX_LINE:
         return True
+    if "[" not in text and "{" not in text and "]" not in text and "}" not in text:
+        return False
     return any(
         _flow_declined(line)
-        for line in lines
+        for line in text.split("\n")
         if "[" in line or "{" in line or "]" in line or "}" in line
     )
 
