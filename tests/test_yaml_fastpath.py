@@ -273,3 +273,14 @@ def test_dates_stay_dates_where_pyyaml_makes_them() -> None:
     assert type(value["d"]) is datetime.date
     assert type(value["t"]) is datetime.datetime
     assert value["q"] == "2026-01-01"
+
+
+@pytest.mark.parametrize("word", ["=", "on", "2026-01-01", "1:20"])
+def test_a_string_safe_only_where_quoted_is_not_remembered_as_safe(word: str) -> None:
+    # the fast path remembers strings PyYAML reads as strings anywhere; these are strings
+    # only when quoted, so a quoted one seen first must not let the plain one through
+    answered = 0
+    for quoted in (f"k: '{word}'\n", f"k: ['{word}', x]\n", f"'{word}': 1\n"):
+        answered += _check(quoted)
+        assert not _check(quoted.replace(f"'{word}'", word))
+    assert answered >= 2

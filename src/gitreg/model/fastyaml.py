@@ -113,6 +113,10 @@ def _flow_declined(line: str) -> bool:
 # many values): a set lookup instead of the resolver's patterns; bounded
 _PLAIN_STR: set[str] = set()
 _PLAIN_STR_MAX = 200_000
+# ... and the values of mappings and lists seen acceptable: those strings and any number,
+# bool or None (their spelling is checked in the text), for one C-level check per leaf
+# container; bounded
+_PLAIN_VALUES: set[Any] = set()
 
 
 def _plain_means_other(text: str, source: str) -> bool:
@@ -148,16 +152,27 @@ def _acceptable(
         children = node
     if depth <= 1 or budget[0] <= 0:
         return False
+    try:
+        if _PLAIN_VALUES.issuperset(children):  # a leaf container of values seen before
+            return True
+    except TypeError:  # it holds a mapping or a list: walk it
+        pass
     for child in children:
         kind = type(child)
         if kind is str:
-            if child not in _PLAIN_STR and _plain_means_other(child, source):
-                return False
+            if child not in _PLAIN_STR:
+                if _plain_means_other(child, source):
+                    return False
+                if child not in _PLAIN_STR:  # safe only as quoted in this text
+                    continue
         elif kind is dict or kind is list:
             if not _acceptable(child, source, depth - 1, budget):
                 return False
+            continue
         elif kind not in _SCALARS:
             return False
+        if len(_PLAIN_VALUES) < _PLAIN_STR_MAX:
+            _PLAIN_VALUES.add(child)
     return True
 
 
