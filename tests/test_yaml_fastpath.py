@@ -253,11 +253,25 @@ outs:
 """
 
 
-def test_a_typical_manifest_and_pointer_take_the_fast_path() -> None:
+def test_a_typical_manifest_and_pointer_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for text in (TYPICAL_VERSION, TYPICAL_POINTER):
         assert _check(text), text
-        fast, value = fastyaml.fast_load(text, yamlio.MAX_DEPTH, yamlio.MAX_EXPANDED_NODES)
-        assert fast and yamlio.load(text, "f.yaml") == value
+    # and `yamlio.load` takes it once a process has loaded FAST_AFTER documents
+    calls: list[str] = []
+    real = fastyaml.fast_load
+
+    def spy(text: str, depth: int, nodes: int) -> tuple[bool, Any]:
+        got = real(text, depth, nodes)
+        calls.append("fast" if got[0] else "declined")
+        return got
+
+    monkeypatch.setattr(fastyaml, "fast_load", spy)
+    monkeypatch.setattr(yamlio, "_LOADS", [0])
+    for _ in range(yamlio.FAST_AFTER + 3):
+        assert yamlio.load(TYPICAL_VERSION, "f.yaml") == yamlio.load_pyyaml(TYPICAL_VERSION, "f")
+    assert calls == ["fast"] * 3
 
 
 def test_the_example_registry_takes_the_fast_path() -> None:

@@ -16,10 +16,14 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitreg.errors import ManifestError
-from gitreg.model import fastyaml
 
 MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
+# the fast path (model/fastyaml.py) from this many loads in a process on: it saves ~0.3 ms
+# a document but its import (yaml_rs, its patterns) costs ~10 ms, which a command reading
+# a few files (resolve) would pay for nothing
+FAST_AFTER = 8
+_LOADS = [0]
 
 
 # LibYAML's parser when PyYAML was built with it (about 10x faster); the constructor, where
@@ -133,9 +137,13 @@ def load(data: bytes | str, path: str) -> Any:
     except UnicodeDecodeError as e:
         msg = f"not UTF-8 text ({e.reason} at byte {e.start})"
         raise ManifestError.single(path, "", msg) from None
-    fast, value = fastyaml.fast_load(text, MAX_DEPTH, MAX_EXPANDED_NODES)
-    if fast:  # the Rust loader, only where it provably means what PyYAML means
-        return value
+    _LOADS[0] += 1
+    if _LOADS[0] > FAST_AFTER:  # the Rust loader, only where it means what PyYAML means
+        from gitreg.model import fastyaml
+
+        fast, value = fastyaml.fast_load(text, MAX_DEPTH, MAX_EXPANDED_NODES)
+        if fast:
+            return value
     return load_pyyaml(text, path)
 
 
