@@ -7,10 +7,12 @@ loader's value only when no scalar of the document can mean two things:
 
 - before parsing, the text is declined on anything the fast loader may read differently:
   anchors, aliases, tags and merge keys (`&`, `*`, `!`, `<<`), directives and document
-  markers, backslash escapes, tabs, CR, BOM and other characters outside YAML's printable
-  set or YAML 1.1's extra line breaks, over-long lines (PyYAML caps implicit keys), and the
-  numeric spellings the two schemas read differently (leading zeros, `0o`/`0x`/`0b`,
-  exponents, signed `.5`, `.inf`/`.nan`, underscores, `"key":value` without a space);
+  markers, backslash escapes, block scalars and complex keys, tabs, CR, BOM and other
+  characters outside YAML's printable set or YAML 1.1's extra line breaks, over-long lines
+  (PyYAML caps implicit keys), flow collections over several lines or with a `:` not
+  followed by a space, `"key":value`, and the numeric spellings the two schemas read
+  differently (leading zeros, `0o`/`0x`/`0b`, exponents, signed `.5`, `.inf`/`.nan`,
+  underscores);
 - after parsing, the value is declined if it holds a type other than dict/list/str/int/
   float/bool/None, a non-string key, or too deep or too large a tree (PyYAML then gives the
   exact message), or a string that PyYAML's resolver would read as something else (`on`,
