@@ -298,3 +298,29 @@ def test_a_string_safe_only_where_quoted_is_not_remembered_as_safe(word: str) ->
         answered += _check(quoted)
         assert not _check(quoted.replace(f"'{word}'", word))
     assert answered >= 2
+
+
+def test_checking_many_texts_at_once_answers_as_one_at_a_time() -> None:
+    # `yamlio.expect` clears a model's texts in one pass: no document may get through
+    # that its own checks would decline, whatever its neighbours
+    docs = [c.format(s=q) for s in SCALARS for q in _quoted(s) for c in CONTEXTS[:6]]
+    docs += [TYPICAL_VERSION, TYPICAL_POINTER]
+    for size in (2, 7, 50):
+        for i in range(0, len(docs), size):
+            group = docs[i : i + size]
+            yamlio.expect([d.encode() for d in group])
+            for text in group:
+                alone = not fastyaml._text_declined(text)
+                assert _check(text) <= alone, text
+    fastyaml._CLEARED.clear()
+
+
+def test_a_clean_batch_is_cleared_and_then_loaded_fast() -> None:
+    batch = [TYPICAL_VERSION, TYPICAL_POINTER, TYPICAL_VERSION.replace("churn", "fraud")]
+    fastyaml.clear(batch)
+    assert set(batch) <= fastyaml._CLEARED
+    for text in batch:
+        assert _check(text)
+    assert not fastyaml._CLEARED  # each was used once
+    fastyaml.clear([TYPICAL_VERSION, "a: 017\n"])  # one risky text: nothing is cleared
+    assert not fastyaml._CLEARED

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
-from gitreg.model import layout, rules, tags
+from gitreg.model import layout, rules, tags, yamlio
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
 from gitreg.model.schema import parse, pointer_problems, version_path_problems
 from gitreg.model.validation import ValidationReport as ValidationReport  # re-exported
@@ -132,6 +132,7 @@ class _Checker:
         entries, pending = self.snap.listdir(vdir), []
         files = [e for e in entries if not e.is_tree and e.name.endswith(".yaml")]
         blobs = self.snap.read_objects([e.sha for e in files])
+        yamlio.expect(blobs)
         self.pre = {f"{vdir}/{e.name}": d for e, d in zip(files, blobs)}
         for entry in entries:
             path = f"{vdir}/{entry.name}"
@@ -154,6 +155,7 @@ class _Checker:
         self.pre = self.snap.read_paths(
             [a.path + ".dvc" for v, _, _ in pending for a in v.artifacts]
         )
+        yamlio.expect(list(self.pre.values()))
         for vm, path, at in reversed(pending):  # in reverse, so `at` stays where it was
             start = len(self.report.problems)
             self.artifacts(vm, path)
