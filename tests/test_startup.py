@@ -29,6 +29,7 @@ RESOLVE_MAY_NOT = {
     "gitreg.store.signing",
     "gitreg.registry.cache",
     "gitreg.model.manifest",
+    "yaml_rs",  # the fast YAML path is for reads of many files (yamlio.FAST_AFTER)
 }
 
 

@@ -78,12 +78,16 @@ class Version:
 
 def sort_versions(versions: Iterable[str]) -> list[str]:
     """Valid SemVer strings in ascending order; invalid ones are dropped."""
-    keyed = []
+    keyed: list[tuple[tuple[int, int, int, int, tuple[tuple[int, int | str], ...]], str]] = []
     for v in versions:  # one regex match per version, no Version object (100,000 in list)
         m = _SEMVER.match(v)
         if m is not None:
-            pre = tuple(m.group(4).split(".")) if m.group(4) else ()
-            keyed.append((_order_key(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre), v))
+            major, minor, patch, pre_text, _ = m.groups()
+            if pre_text is None:  # the usual release: its key without the general path
+                keyed.append(((int(major), int(minor), int(patch), 1, ()), v))
+                continue
+            pre = tuple(pre_text.split("."))
+            keyed.append((_order_key(int(major), int(minor), int(patch), pre), v))
     return [v for _, v in sorted(keyed, key=lambda pair: pair[0])]  # one key per version
 
 

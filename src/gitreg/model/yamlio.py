@@ -19,6 +19,11 @@ from gitreg.errors import ManifestError
 
 MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
+# the fast path (model/fastyaml.py) from this many loads in a process on: it saves ~0.3 ms
+# a document but its import (yaml_rs, its patterns) costs ~10 ms, which a command reading
+# a few files (resolve) would pay for nothing
+FAST_AFTER = 8
+_LOADS = [0]
 
 
 # LibYAML's parser when PyYAML was built with it (about 10x faster); the constructor, where
@@ -132,6 +137,34 @@ def load(data: bytes | str, path: str) -> Any:
     except UnicodeDecodeError as e:
         msg = f"not UTF-8 text ({e.reason} at byte {e.start})"
         raise ManifestError.single(path, "", msg) from None
+    _LOADS[0] += 1
+    if _LOADS[0] > FAST_AFTER:  # the Rust loader, only where it means what PyYAML means
+        from gitreg.model import fastyaml
+
+        fast, value = fastyaml.fast_load(text, MAX_DEPTH, MAX_EXPANDED_NODES)
+        if fast:
+            return value
+    return load_pyyaml(text, path)
+
+
+def expect(datas: list[bytes]) -> None:
+    """Documents about to be `load`ed (a model's manifests): the fast path checks their
+    text in one pass instead of one per document. Only an optimisation: `load` decides."""
+    texts = []
+    for data in datas:
+        if len(data) <= MAX_BYTES:
+            try:
+                texts.append(data.decode("utf-8"))
+            except UnicodeDecodeError:
+                continue
+    if len(texts) >= 2:
+        from gitreg.model import fastyaml
+
+        fastyaml.clear(texts)
+
+
+def load_pyyaml(text: str, path: str) -> Any:
+    """`load` by PyYAML alone (the reference the fast path is tested against)."""
     loader: _StrictLoader | None = None
     try:
         loader = _StrictLoader(io.StringIO(text))

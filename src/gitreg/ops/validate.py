@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
-from gitreg.model import layout, rules, tags
+from gitreg.model import layout, rules, tags, yamlio
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
 from gitreg.model.schema import parse, pointer_problems, version_path_problems
 from gitreg.model.validation import ValidationReport as ValidationReport  # re-exported
@@ -132,6 +132,7 @@ class _Checker:
         entries, pending = self.snap.listdir(vdir), []
         files = [e for e in entries if not e.is_tree and e.name.endswith(".yaml")]
         blobs = self.snap.read_objects([e.sha for e in files])
+        yamlio.expect(blobs)
         self.pre = {f"{vdir}/{e.name}": d for e, d in zip(files, blobs)}
         for entry in entries:
             path = f"{vdir}/{entry.name}"
@@ -154,6 +155,7 @@ class _Checker:
         self.pre = self.snap.read_paths(
             [a.path + ".dvc" for v, _, _ in pending for a in v.artifacts]
         )
+        yamlio.expect(list(self.pre.values()))
         for vm, path, at in reversed(pending):  # in reverse, so `at` stays where it was
             start = len(self.report.problems)
             self.artifacts(vm, path)
@@ -354,7 +356,8 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
         models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
         salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
         check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
-        for name, ds in cached_checks(reg.git, "validate", models, report, check, salt).items():
+        checked = cached_checks(reg.git, "validate", models, report, check, salt, spread=True)
+        for name, ds in checked.items():
             checker.dataset(name, ds)
         report.models = all_models
         return report

@@ -112,22 +112,39 @@ class ObjectCache:
                     os.unlink(tmp)
 
 
+# models computed per worker at the least: below that a worker's start costs more
+SPREAD_MIN = 32
+
+
 def per_tree(
-    git: Git, kind: str, entries: list[TreeEntry], compute: Callable[[str], Any], salt: str = ""
+    git: Git,
+    kind: str,
+    entries: list[TreeEntry],
+    compute: Callable[[str], Any],
+    salt: str = "",
+    spread: bool = False,
 ) -> dict[str, Any]:
     """name -> `compute(name)` for each tree entry, from the cache where the entry's object
-    id (with `salt`: the ids of anything else the result depends on) is there."""
+    id (with `salt`: the ids of anything else the result depends on) is there. `spread`:
+    the misses are computed on every core (`parallel.map_local`), so `compute` must return
+    plain data and have no side effect the caller needs."""
     cache = ObjectCache.open(git, kind)
-    out = {}
-    for entry in entries:
-        key = f"{entry.sha}:{salt}"
-        hit = cache.get(key)
-        if hit is None:
-            hit = compute(entry.name)
-            cache.put(key, hit)
-        out[entry.name] = hit
+    keys = {e.name: f"{e.sha}:{salt}" for e in entries}
+    out = {name: cache.get(key) for name, key in keys.items()}
+    missing = [name for name, hit in out.items() if hit is None]
+    if spread:
+        got = parallel.map_local(_each(compute), missing, min_items=2 * SPREAD_MIN)
+    else:
+        got = [compute(name) for name in missing]
+    for name, value in zip(missing, got):
+        cache.put(keys[name], value)
+        out[name] = value
     cache.save()
     return out
+
+
+def _each(compute: Callable[[str], Any]) -> Callable[[Sequence[str]], list[Any]]:
+    return lambda names: [compute(name) for name in names]
 
 
 def cached_checks(
@@ -137,6 +154,7 @@ def cached_checks(
     report: Any,
     check: Callable[[str], Any],
     salt: str = "",
+    spread: bool = False,
 ) -> dict[str, Any]:
     """Run `check(name)` for each tree entry, which appends `Problem`s to `report.problems`,
     `ReviewWarning`s to `report.warnings` and counts `report.files`; for an entry whose id
@@ -152,7 +170,7 @@ def cached_checks(
         return {"problems": found, "warnings": warnings, "files": counted, "value": value}
 
     out = {}
-    for name, got in per_tree(git, kind, entries, compute, salt).items():
+    for name, got in per_tree(git, kind, entries, compute, salt, spread).items():
         report.problems.extend(Problem(*p) for p in got["problems"])
         if got.get("warnings"):  # model.rules loads pydantic: only when there is one
             from gitreg.model.rules import ReviewWarning

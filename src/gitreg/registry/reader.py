@@ -16,7 +16,7 @@ from gitreg.model.records import ModelSummary
 from gitreg.model.semver import latest_of_sorted, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
-from gitreg.store.snapshot import Snapshot, TreeEntry, parse_tree
+from gitreg.store.snapshot import Snapshot, TreeEntry, tree_names
 
 STAGED = "the index"  # the ref a staged registry names in messages
 
@@ -260,9 +260,7 @@ class Registry:
                 continue  # not a model (has_model is False)
             spec = parse(ModelSpec, spec_data, layout.model_file(name))
             vtree = data.get((name, "versions"))
-            files = (
-                [x.name for x in parse_tree(vtree)] if vtree and kids["versions"].is_tree else []
-            )
+            files = tree_names(vtree) if vtree and kids["versions"].is_tree else []
             names = [f[: -len(".yaml")] for f in files if f.endswith(".yaml")]
             st = data.get((name, "stages.yaml"))
             stages = parse(Stages, st, layout.stages_file(name)).mapping if st is not None else {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,3 +49,26 @@ def map_chunks(
         rest = pool.map(fn, chunks[1:])
         first = fn(chunks[0])  # this process takes a chunk too
         return [*first, *(r for got in rest for r in got)]
+
+
+# the function of the running `map_local`: forked workers inherit it instead of unpickling it
+_LOCAL: list[Callable[[Sequence[Any]], list[Any]]] = []
+
+
+def _run_local(items: Sequence[Any]) -> list[Any]:
+    return _LOCAL[-1](items)
+
+
+def map_local(
+    fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_items: int | None = None
+) -> list[R]:
+    """`map_chunks` for a function that cannot be pickled (a closure over a reader, a
+    bound method): the workers are forked while it is set, so each inherits it, with the
+    parent's state as it was at the call. It may read git (each worker's `Snapshot` starts
+    its own cat-file) but its side effects stay in the worker: only what it returns
+    comes back."""
+    _LOCAL.append(fn)
+    try:
+        return map_chunks(_run_local, items, min_items)
+    finally:
+        _LOCAL.pop()

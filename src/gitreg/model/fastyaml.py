@@ -1,0 +1,212 @@
+"""A fast path for `yamlio.load`: the Rust YAML loader (`yaml_rs`) where it provably means
+what PyYAML means, nothing otherwise.
+
+PyYAML resolves plain scalars by YAML 1.1 (`yes` is True, `017` is 15, `1:20` is 80,
+`2026-01-01` is a date); `yaml_rs` by YAML 1.2's core schema. `fast_load` returns the Rust
+loader's value only when no scalar of the document can mean two things:
+
+- before parsing, the text is declined on anything the fast loader may read differently:
+  anchors, aliases, tags and merge keys (`&`, `*`, `!`, `<<`), directives and document
+  markers, backslash escapes, block scalars and complex keys, tabs, CR, BOM and other
+  characters outside YAML's printable set or YAML 1.1's extra line breaks, over-long lines
+  (PyYAML caps implicit keys), flow collections over several lines or with a `:` not
+  followed by a space, `"key":value`, and the numeric spellings the two schemas read
+  differently (leading zeros, `0o`/`0x`/`0b`, exponents, signed `.5`, `.inf`/`.nan`,
+  underscores);
+- after parsing, the value is declined if it holds a type other than dict/list/str/int/
+  float/bool/None, a non-string key, or too deep or too large a tree (PyYAML then gives the
+  exact message), or a string that PyYAML's resolver would read as something else (`on`,
+  `1:20`, `2026-01-01`, `=`) unless every occurrence of it in the text is quoted.
+
+Anything declined, or any error of the fast loader, goes to PyYAML, so errors read exactly
+as before. `tests/test_yaml_fastpath.py` loads every YAML file of the project and a corpus
+of generated scalars both ways and asserts equal values and types, or a decline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+try:  # a compiled parser; without it every document goes to PyYAML
+    import yaml_rs
+except ImportError:  # pragma: no cover - the dependency is declared
+    yaml_rs = None  # type: ignore[assignment]
+
+AVAILABLE = yaml_rs is not None
+
+# each check starts with a literal or a character class, so `re` scans for it in C
+_TEXT_RISKS = (
+    # anchor, alias, tag, escape; characters outside YAML's printable set, TAB, CR, NEL,
+    # LS/PS (YAML 1.1 line breaks), BOM
+    re.compile("[&*!\\\\\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"),
+    re.compile(r"\.(?:[iI][nN][fF]|[nN][aA][nN])"),  # .inf/.nan in any case
+    re.compile(r"[\"'\]}]:[^ \n]"),  # a value right after a JSON-style key (`"a":017`)
+    # a complex key (`? a`, `[?]`); a block scalar (`|`, `>`: empty ones and ones inside
+    # flow collections read differently)
+    re.compile(r"[?|>](?<![^\s\[{,][?|>])"),
+)
+_LINE_RISKS = ("<<", "\n%", "\n---", "\n...")  # merge key, directive, document marker
+# a plain scalar's start (a sign, dot, underscore or digit after a space, a line break or
+# a flow indicator: nothing else can precede one in a document the checks above let
+# through) that spells a number the two schemas read differently: a leading zero or a base
+# prefix, a signed `.5`, an exponent, an underscore (one pattern whose first character is
+# a class, so `re` scans for it in C; searched in the text after a line break)
+_NUMBER_RISK = re.compile(
+    r"[ \n\[{,][-+._0-9]"
+    r"(?:(?<=[-+])(?:0[0-9_oObBxX]|\.)|(?<=0)[xX]"
+    r"|(?<=0)[0-9_oObB][\d_.]*(?![^\s,\[\]{}:#])"
+    r"|(?<=_)[\d._]"
+    r"|[\d._]*[eE][-+]?[\d_][\d_.eE+-]*(?![^\s,\[\]{}:#])|[\d.]*_)"
+)
+
+_FLOW_COLON = re.compile(r":[^ ]|:$")
+
+MAX_LINE = 1000  # PyYAML refuses implicit keys over 1024 characters
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _risky_resolvers() -> dict[str, re.Pattern[str]]:
+    """PyYAML's implicit resolvers that give something but a string, as one pattern per
+    first character (as PyYAML looks them up)."""
+    table: dict[str, re.Pattern[str]] = {}
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+        parts = [f"(?x:{r.pattern})" for tag, r in resolvers if tag != "tag:yaml.org,2002:str"]
+        if first and parts:
+            table[first] = re.compile("|".join(parts))
+    return table
+
+
+_RISKY = _risky_resolvers()
+
+
+def _text_declined(text: str) -> bool:
+    """Whether the text holds anything the two loaders might read differently."""
+    if text.startswith(("%", "---", "...")) or any(s in text for s in _LINE_RISKS):
+        return True
+    if any(r.search(text) for r in _TEXT_RISKS):
+        return True
+    if _NUMBER_RISK.search("\n" + text):
+        return True
+    if len(text) > MAX_LINE and max(map(len, text.split("\n"))) > MAX_LINE:
+        return True
+    if "[" not in text and "{" not in text and "]" not in text and "}" not in text:
+        return False
+    return any(
+        _flow_declined(line)
+        for line in text.split("\n")
+        if "[" in line or "{" in line or "]" in line or "}" in line
+    )
+
+
+def _flow_declined(line: str) -> bool:
+    """A flow collection the two loaders may read differently: one that spans lines (or
+    brackets inside its quotes), or with a `:` not followed by a space (PyYAML refuses
+    many of them, YAML 1.2 reads them as part of a scalar)."""
+    if line.count("[") != line.count("]") or line.count("{") != line.count("}"):
+        return True
+    return _FLOW_COLON.search(line) is not None
+
+
+# strings PyYAML reads as strings even written plain (manifests repeat their keys and
+# many values): a set lookup instead of the resolver's patterns; bounded
+_PLAIN_STR: set[str] = set()
+_PLAIN_STR_MAX = 200_000
+# ... and the values of mappings and lists seen acceptable: those strings and any number,
+# bool or None (their spelling is checked in the text), for one C-level check per leaf
+# container; bounded
+_PLAIN_VALUES: set[Any] = set()
+
+
+def _plain_means_other(text: str, source: str) -> bool:
+    """Whether PyYAML would read `text` as something but this string where it is written
+    plain in `source` (it is safe when every occurrence is a whole quoted scalar)."""
+    risky = _RISKY.get(text[:1])  # "": the fast loader reads a plain empty scalar as None
+    if risky is None or not risky.match(text):
+        if len(_PLAIN_STR) < _PLAIN_STR_MAX:
+            _PLAIN_STR.add(text)
+        return False
+    seen = source.count(text)
+    return seen == 0 or seen != source.count(f"'{text}'") + source.count(f'"{text}"')
+
+
+def _keys_acceptable(node: dict[Any, Any], source: str) -> bool:
+    if _PLAIN_STR.issuperset(node):  # the usual case, in one call
+        return True
+    return all(type(key) is str and not _plain_means_other(key, source) for key in node)
+
+
+def _acceptable(
+    node: dict[Any, Any] | list[Any], source: str, depth: int, budget: list[int]
+) -> bool:
+    """Whether the fast loader's `node` is what PyYAML would have built (see the module);
+    `depth` counts down the levels left, `budget` the nodes left."""
+    if type(node) is dict:
+        budget[0] -= 2 * len(node)
+        if not _keys_acceptable(node, source):
+            return False
+        children: Any = node.values()
+    else:
+        budget[0] -= len(node)
+        children = node
+    if depth <= 1 or budget[0] <= 0:
+        return False
+    try:
+        if _PLAIN_VALUES.issuperset(children):  # a leaf container of values seen before
+            return True
+    except TypeError:  # it holds a mapping or a list: walk it
+        pass
+    for child in children:
+        kind = type(child)
+        if kind is str:
+            if child not in _PLAIN_STR:
+                if _plain_means_other(child, source):
+                    return False
+                if child not in _PLAIN_STR:  # safe only as quoted in this text
+                    continue
+        elif kind is dict or kind is list:
+            if not _acceptable(child, source, depth - 1, budget):
+                return False
+            continue
+        elif kind not in _SCALARS:
+            return False
+        if len(_PLAIN_VALUES) < _PLAIN_STR_MAX:
+            _PLAIN_VALUES.add(child)
+    return True
+
+
+# texts whose checks passed in one pass over many (`clear`), until they are loaded
+_CLEARED: set[str] = set()
+_CLEARED_MAX = 20_000
+
+
+def clear(texts: list[str]) -> None:
+    """Run the text checks once over documents about to be loaded: joined by line breaks,
+    a pattern finds in the whole whatever it finds in a part (none spans a line break, and
+    each part starts after one, as `_text_declined` sees a text), so when the whole passes
+    every part does. (Per byte the cost is the same; per document, half of it is calls.)"""
+    if yaml_rs is None or len(texts) < 2 or len(_CLEARED) > _CLEARED_MAX:
+        return
+    if not _text_declined("\n".join(texts)):
+        _CLEARED.update(texts)
+
+
+def fast_load(text: str, max_depth: int, max_nodes: int) -> tuple[bool, Any]:
+    """(True, value) when the fast loader read `text` exactly as PyYAML would; (False, None)
+    when the caller must use PyYAML (declined, an error, or no fast loader installed)."""
+    if yaml_rs is None:
+        return False, None
+    if text in _CLEARED:
+        _CLEARED.discard(text)
+    elif _text_declined(text):
+        return False, None
+    try:
+        value = yaml_rs.loads(text, parse_datetime=False)
+    except Exception:  # any refusal: PyYAML gives today's exact message
+        return False, None
+    if type(value) not in (dict, list) or not _acceptable(value, text, max_depth, [max_nodes]):
+        return False, None
+    return True, value
