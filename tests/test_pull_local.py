@@ -23,7 +23,7 @@ from conftest import Registry, make_artifact
 from conftest import set_stages as _stages
 from gitreg.errors import ArtifactError
 from gitreg.ops.pull import pull_ref
-from gitreg.store import files, verified
+from gitreg.store import files, localpull, verified
 from gitreg.store.files import copy_hashed, copy_kernel, dvc_object
 
 V1 = b"\x80\x04K\x01."  # conftest's `train` model: churn@1.0.0
@@ -260,3 +260,59 @@ def test_remote_object_hashed_once_then_trusted_until_it_changes(
     res = released.run("pull", "churn@staging", "-o", str(tmp_path / "c"))
     assert res.code == 3 and "does not match" in res.err, res.err
     assert not (tmp_path / "c").exists() and _leftovers(released, BIG) == []
+
+
+def test_settled_remote_object_copied_into_cache_and_destination_side_by_side(
+    released: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote object older than the racy window is copied into the cache entry and the
+    destination at once; both hold the manifest's bytes, and the remote object is recorded."""
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "gcache"))
+    monkeypatch.setattr(verified, "RACY_NS", 0)
+    side_by_side: list[Path] = []
+    real = localpull._copy_hashing
+
+    def spy(src: Path, tmp: Path | None, dst: Path, before: str) -> tuple[str, int]:
+        side_by_side.append(src)
+        return real(src, tmp, dst, before)
+
+    monkeypatch.setattr(localpull, "_copy_hashing", spy)
+    obj = _drop_cache(released, BIG)
+    dest = tmp_path / "deploy" / "model"
+    assert released.run("pull", "churn@staging", "-o", str(dest)).code == 0
+    remote_obj = dvc_object(released.remote, _md5(BIG))
+    assert side_by_side == [remote_obj]
+    assert (dest / "model.pkl").read_bytes() == BIG
+    assert obj.read_bytes() == BIG and stat.S_IMODE(obj.stat().st_mode) == 0o444
+    assert _leftovers(released, BIG) == [obj.name]
+    assert verified.vouched(remote_obj, _md5(BIG))
+
+
+def test_remote_object_changed_during_the_side_by_side_copies_is_hashed_from_the_entry(
+    released: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remote object is rewritten (same size) while copied: the identity check after the
+    copies sees it, the entry is made again and hashed itself, and the tampered bytes are
+    refused with nothing left in the cache or the destination."""
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "gcache"))
+    monkeypatch.setattr(verified, "RACY_NS", 0)
+    remote_obj = dvc_object(released.remote, _md5(BIG))
+    remote_obj.chmod(0o644)
+    real = localpull.copy_hashed
+
+    def rewritten_after(src: Path, dst: Path) -> tuple[str, int]:
+        got = real(src, dst)
+        if src == remote_obj:
+            time.sleep(0.01)  # a later mtime and ctime
+            src.write_bytes(BIG[:-1] + b"X")
+        return got
+
+    monkeypatch.setattr(localpull, "copy_hashed", rewritten_after)
+    _drop_cache(released, BIG)
+    dest = tmp_path / "deploy" / "model"
+    res = released.run("pull", "churn@staging", "-o", str(dest))
+    assert res.code == 3, res.err
+    assert f"does not match the manifest's {_md5(BIG)}" in res.err
+    assert not dest.exists()
+    assert _leftovers(released, BIG) == []
+    assert not verified.vouched(remote_obj, _md5(BIG))

@@ -16,14 +16,17 @@ gitreg copies them itself and never imports DVC:
 - else an object in the cache is copied by `dvcproject.place_file`, hashed as it is
   written (exactly as after a DVC fetch);
 - else the remote object is copied by the kernel into a new cache entry (a temporary file
-  in the object's cache folder, read-only as DVC leaves its objects), then read back from
-  the page cache into the destination, each chunk hashed and written from the same buffer
-  (`files.copy_hashed`), so the bytes hashed are the entry's and the destination's; only
-  when their md5 and size match the manifest is the entry renamed into place (and the
-  remote object recorded as hashed). A wrong or tampered object is refused and leaves the
-  cache as it was; so does an interrupted copy (the temporary file is removed on the way
-  out; one left by a `kill -9` is swept by the next copy into that folder, as
-  `ops/pull.py` sweeps its work folders);
+  in the object's cache folder, read-only as DVC leaves its objects) while, side by side on
+  the other core, it is copied into the destination, each chunk hashed and written from the
+  same buffer (`files.copy_hashed`); its identity, settled before and equal after both
+  copies, proves both read the same bytes (store/verified.py's stat rule). An object
+  changed within the racy window, or during the copies, is instead copied into the entry
+  first and hashed from there into the destination. Either way the bytes hashed are the
+  entry's and the destination's; only when their md5 and size match the manifest is the
+  entry renamed into place (and the remote object recorded as hashed). A wrong or
+  tampered object is refused and leaves the cache as it was; so does an interrupted copy
+  (the temporary file is removed on the way out; one left by a `kill -9` is swept by the
+  next copy into that folder, as `ops/pull.py` sweeps its work folders);
 - a cache object that does not match its md5 is fetched again from the remote (replacing
   it, as DVC does with an object it finds corrupt).
 
@@ -41,6 +44,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +140,28 @@ def _sweep(folder: Path) -> None:
                     continue  # another user's live process
 
 
+def _copy_hashing(src: Path, tmp: Path | None, dst: Path, before: str) -> tuple[str, int]:
+    """Copy `src` into `dst` hashed, and into the new cache entry `tmp` (if not None) by the
+    kernel; the md5 and size of what `dst` got, which is also what `tmp` got. When `src`
+    is settled (its identity `before` is older than the racy window) the two copies run
+    side by side, on two cores, and an identity equal before and after proves both read the
+    same bytes (the stat rule of store/verified.py); else, or if it changed, `dst` is
+    hashed from the entry itself, after it."""
+    if tmp is None:
+        return copy_hashed(src, dst)
+    if verified.settled(before):
+        with ThreadPoolExecutor(1) as kernel:
+            job = kernel.submit(copy_kernel, src, tmp, 0o444)
+            got, n = copy_hashed(src, dst)
+            job.result()
+        if verified.identity(src) == before:
+            return got, n
+        dst.unlink()
+        tmp.unlink()
+    copy_kernel(src, tmp, 0o444)
+    return copy_hashed(tmp, dst)
+
+
 def _from_remote(src: Path, cached: Path | None, w: Wanted, trust: bool) -> None:
     """Copy a remote object into the cache entry `cached` (unless None: the cache already
     holds the object) and into `w.dst`: by the kernel alone if `trust` (store/verified.py
@@ -150,15 +176,16 @@ def _from_remote(src: Path, cached: Path | None, w: Wanted, trust: bool) -> None
         if tmp is not None and cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             _sweep(cached.parent)
-            copy_kernel(src, tmp, 0o444)
         if trust:
+            if tmp is not None:
+                copy_kernel(src, tmp, 0o444)
             got, n = w.md5, copy_kernel(src, w.dst)
             if verified.identity(src) != before:  # changed under the copy: hash it after all
                 w.dst.unlink()
                 got, n = copy_hashed(src if tmp is None else tmp, w.dst)
                 trust = False
         else:
-            got, n = copy_hashed(src if tmp is None else tmp, w.dst)
+            got, n = _copy_hashing(src, tmp, w.dst, before)
         refuse_mismatch(w.dst, w.rel, w.md5, w.size, got, n)
         if not trust and verified.identity(src) == before:
             verified.remember(w.md5, before)

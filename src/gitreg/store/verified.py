@@ -72,11 +72,17 @@ def vouched(path: Path, md5: str) -> bool:
         return False
 
 
+def settled(ident: str) -> bool:
+    """Whether a file of identity `ident` last changed long enough ago (`RACY_NS`) that a
+    later write would show in its timestamps."""
+    return time.time_ns() - int(ident.rsplit(" ", 1)[1]) >= RACY_NS
+
+
 def remember(md5: str, ident: str) -> None:
     """Record that the file of identity `ident` (taken before it was read, and equal after)
     hashed to `md5`, unless it changed too recently for its timestamps to show a later
-    write (`RACY_NS`)."""
-    if time.time_ns() - int(ident.rsplit(" ", 1)[1]) < RACY_NS:
+    write (`settled`)."""
+    if not settled(ident):
         return
     kept = [line for line in _recorded(md5) if line != ident]
     lines = [*kept[-(KEEP - 1) :], ident]
