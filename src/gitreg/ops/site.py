@@ -17,33 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.errors import NotFound
-from gitreg.model import layout, tags, trailers
+from gitreg.evaluation.stored_report import StoredReport, StoredResults
+from gitreg.model import layout, tags
 from gitreg.model.manifest import ModelSpec, Stages, VersionManifest
 from gitreg.model.records import ModelSummary, model_record
 from gitreg.model.schema import from_data, parse
 from gitreg.model.semver import latest, sort_versions
+from gitreg.model.timeline import StageEvent, stage_events
 from gitreg.registry import cache
 from gitreg.registry.reader import Registry
-from gitreg.store import bulk, github_repo, refs, sitedir
+from gitreg.store import bulk, github_repo, refs, results, sitedir
 
 # Bump when the data a page is rendered from changes shape: every page is then rewritten.
 DATA_FORMAT = "2"
-
-
-@dataclass(frozen=True)
-class StageEvent:
-    """One release tag of a stage: a version entered it, or left it empty."""
-
-    stage: str
-    version: str | None  # the version that entered (promoted) or left (removed)
-    kind: str  # promoted | removed
-    tag: str
-    date: str
-    promoted_in: str | None
-    promoted_by: str | None
-    pull_request: str | None
-    approved_by: list[str]
-    replaced: str | None = None  # the version that left the stage in the same change
 
 
 @dataclass(frozen=True)
@@ -67,8 +53,8 @@ class VersionEntry:
         return self.source.text(layout.version_file(self.name, self.version))
 
     @functools.cached_property
-    def evaluation(self) -> dict[str, Any] | None:
-        """The last stored evaluation report."""
+    def evaluation(self) -> StoredReport | None:
+        """The last stored evaluation of this version (`RegistryObjects.evaluation`)."""
         return self.source.evaluation(self.name, self.version)
 
 
@@ -173,6 +159,7 @@ class RegistryObjects:
         files: dict[str, str],
         blobs: dict[str, bytes],
         records: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
+        stores_results: bool = False,
     ) -> None:
         self.reg = reg
         self.files = files
@@ -180,6 +167,8 @@ class RegistryObjects:
         self._read_records = records or dict
         self._records: Mapping[str, Mapping[str, Any]] | None = None
         self._parsed: dict[str, Any] = {}
+        self.stores_results = stores_results  # whether this clone keeps evaluation results
+        self._stored: dict[str, StoredResults] = {}
         self._index: dict[str, list[str]] = {}  # model -> versions, from file names
         for path in files:
             kind = layout.classify(path)
@@ -230,8 +219,23 @@ class RegistryObjects:
     def text(self, path: str) -> str:
         return self._blobs.get(self.files.get(path, ""), b"").decode("utf-8", "replace")
 
-    def evaluation(self, name: str, version: str) -> dict[str, Any] | None:
-        return last_evaluation(self.reg, name, version)
+    def evaluation(self, name: str, version: str) -> StoredReport | None:
+        """The last evaluation of `name@version` stored in this clone (`gitreg evaluate`),
+        judged against the version the highest stage holds when another version does (as
+        `gitreg evaluate NAME VERSION --baseline STAGE`); None when none is stored."""
+        spec = self.spec(name) if self.stores_results else None
+        if spec is None or spec.evaluation is None:
+            return None
+        if name not in self._stored:
+            at = (self.reg.commit, self.reg.ref)
+            allowed = self.reg.config.allow_pickle_imports
+            self._stored[name] = StoredResults(self.reg.git, spec, at, allowed)
+        stages = self.stages(name)
+        held = [
+            s for s in reversed(self.reg.config.stage_names) if stages.get(s, version) != version
+        ]
+        baseline = (held[0], self.version(name, stages[held[0]])) if held else None
+        return self._stored[name].report(self.version(name, version), baseline)
 
     def model_names(self) -> list[str]:
         return sorted(self._index)
@@ -249,53 +253,11 @@ def read_registry(reg: Registry) -> RegistryObjects:
     files = bulk.tree_blobs(reg.git, reg.commit)
     wanted = [sha for p, sha in files.items() if layout.classify(p) is not None]
     blobs = bulk.read_blobs(reg.git, wanted)
-    return RegistryObjects(reg, files, blobs, lambda: cache.version_records(reg.git, reg.commit))
-
-
-def last_evaluation(reg: Registry, name: str, version: str) -> dict[str, Any] | None:
-    """The last stored evaluation report of `name@version`, or None.
-
-    No stored evaluation results exist in this tree yet: every version shows none. When
-    they land, read them here (from git objects) and the version page shows the report.
-    """
-    return None
-
-
-def _timeline(model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]) -> list[StageEvent]:
-    """One event per stage change, oldest first. A move (B enters the stage A held) writes
-    an assignment tag and a removal tag from one commit: it reads as one event."""
-    state = tags.released_state(model_tags)
-    stage_tags = sorted(
-        (t for t in model_tags if t.parsed.kind in ("assign", "unassign")),
-        key=lambda t: t.parsed.counter or 0,
+    folder = results.cache_dir(reg.git)
+    stores = folder is not None and folder.is_dir() and any(folder.glob("*.json"))
+    return RegistryObjects(
+        reg, files, blobs, lambda: cache.version_records(reg.git, reg.commit), stores
     )
-
-    def key(t: tags.Tag) -> tuple[str | None, str | None]:
-        return t.parsed.stage, t.trailers.get("Promoted-in")
-
-    entered = {key(t) for t in stage_tags if t.parsed.kind == "assign" and key(t)[1]}
-    left = {key(t): state.version_at(t) for t in stage_tags if t.parsed.kind == "unassign"}
-    out = []
-    for t in stage_tags:
-        assign = t.parsed.kind == "assign"
-        if not assign and key(t) in entered:
-            continue
-        made_in = t.trailers.get("Promoted-in")
-        out.append(
-            StageEvent(
-                stage=t.parsed.stage or "",
-                version=state.version_at(t),
-                kind="promoted" if assign else "removed",
-                tag=t.name,
-                date=t.date,
-                promoted_in=made_in,
-                promoted_by=who[made_in][0] if made_in and made_in in who else None,
-                pull_request=t.trailers.get("Pull-Request"),
-                approved_by=trailers.approvers(t.trailers),
-                replaced=left.get(key(t)) if assign and made_in else None,
-            )
-        )
-    return out
 
 
 def _model_entry(
@@ -326,7 +288,7 @@ def _model_entry(
         stages=stages,
         versions=entries,
         latest=latest(order) or (order[-1] if order else None),
-        timeline=_timeline(model_tags, who),
+        timeline=stage_events(model_tags, who),
         inputs=hashlib.sha1(inputs.encode()).hexdigest(),
         tag_dates=[t.date for t in model_tags],
         source=objs,

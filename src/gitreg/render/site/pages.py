@@ -52,7 +52,10 @@ def pages(data: SiteData) -> dict[str, Page]:
             data.key(fp, "model", m.inputs), functools.partial(modelpage.render, m, data)
         )
         for v in m.versions:
-            key = data.key(fp, "version", name, v.blob, ",".join(v.stages), v.registered_at or "")
+            evaluated = v.evaluation.digest if v.evaluation else ""
+            key = data.key(
+                fp, "version", name, v.blob, ",".join(v.stages), v.registered_at or "", evaluated
+            )
             out[f"models/{name}/{v.version}.html"] = Page(
                 key, functools.partial(versionpage.render, m, v, data)
             )
