@@ -65,7 +65,7 @@ def _policy_notes(ev: Evaluation) -> str:
         sig = ev.significance
         notes.append(
             f"Deltas are judged by their {esc(sig.method.replace('_', ' '))} interval "
-            f"({sig.samples} samples, {sig.confidence:.1%} confidence, seed {sig.seed})."
+            f"({sig.samples} samples, {sig.confidence * 100:g}% confidence, seed {sig.seed})."
         )
     else:
         notes.append("Deltas are judged as measured (no significance test).")
