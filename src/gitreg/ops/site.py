@@ -8,6 +8,7 @@ the key of its inputs; `build` writes only the pages whose key changed (store/si
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from collections.abc import Callable, Mapping
@@ -66,10 +67,14 @@ class ModelEntry:
     stages: dict[str, str]
     versions: list[VersionEntry]  # ascending SemVer
     latest: str | None
-    timeline: list[StageEvent]
     inputs: str  # a hash of the blob and tag ids the model's pages are made from
-    tag_dates: list[str] = field(repr=False)
+    model_tags: list[tags.Tag] = field(repr=False)
     source: RegistryObjects = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def timeline(self) -> list[StageEvent]:
+        """The stage changes, from the release tags (read when the model's page is made)."""
+        return stage_events(self.model_tags, self.source.who())
 
     @functools.cached_property
     def spec(self) -> ModelSpec:
@@ -105,7 +110,7 @@ class ModelEntry:
     def last_change(self) -> str | None:
         """The newest of its release tag dates and its latest version's creation (UTC)."""
         times = [self.latest_manifest.created] if self.latest_manifest else []
-        for date in self.tag_dates:
+        for date in (t.date for t in self.model_tags):
             try:
                 times.append(datetime.fromisoformat(date))
             except ValueError:
@@ -124,6 +129,8 @@ class SiteData:
     files: frozenset[str] = field(default_factory=frozenset)  # every path in the tree
     # the `.dvc` pointers outside models/ (data sets): lineage links to them when present
     data_pointers: str = ""
+    # what the index keeps of each model by its inputs (`render.site.index`), or None
+    memo: cache.ObjectCache | None = field(default=None, repr=False, compare=False)
 
     def key(self, *parts: str) -> str:
         """The key of a page made from `parts` and what every page shows."""
@@ -167,6 +174,8 @@ class RegistryObjects:
         self._read_records = records or dict
         self._records: Mapping[str, Mapping[str, Any]] | None = None
         self._parsed: dict[str, Any] = {}
+        self.promoted_in: list[str] = []  # the commits the stage tags name (`who`)
+        self._who: Mapping[str, tuple[str, str]] | None = None
         self.stores_results = stores_results  # whether this clone keeps evaluation results
         self._stored: dict[str, StoredResults] = {}
         self._index: dict[str, list[str]] = {}  # model -> versions, from file names
@@ -178,6 +187,13 @@ class RegistryObjects:
             kind = layout.classify(path)
             if kind is not None and kind[0] == "version" and kind[1] in self._index:
                 self._index[kind[1]].append(kind[2] or "")
+
+    def who(self) -> Mapping[str, tuple[str, str]]:
+        """Commit -> (author, date) of each commit in `promoted_in`, read (one `git log`)
+        the first time a timeline needs it: a build that writes no model page never does."""
+        if self._who is None:
+            self._who = bulk.commit_authors(self.reg.git, self.promoted_in)
+        return self._who
 
     def records(self) -> Mapping[str, Mapping[str, Any]]:
         """model -> version -> YAML data (`cache.version_records`), read the first time a
@@ -264,7 +280,6 @@ def _model_entry(
     name: str,
     objs: RegistryObjects,
     model_tags: list[tags.Tag],
-    who: Mapping[str, tuple[str, str]],
 ) -> ModelEntry:
     order = objs.version_names(name)
     stages = objs.stages(name)
@@ -288,9 +303,8 @@ def _model_entry(
         stages=stages,
         versions=entries,
         latest=latest(order) or (order[-1] if order else None),
-        timeline=stage_events(model_tags, who),
         inputs=hashlib.sha1(inputs.encode()).hexdigest(),
-        tag_dates=[t.date for t in model_tags],
+        model_tags=model_tags,
         source=objs,
     )
 
@@ -302,9 +316,8 @@ def collect(reg: Registry, base_url: str | None = None) -> SiteData:
     made_in = [
         t.trailers.get("Promoted-in", "") for ts in by_model.values() for t in ts if t.trailers
     ]
-    who = bulk.commit_authors(reg.git, made_in)
-
-    models = [_model_entry(n, objs, by_model.get(n, []), who) for n in objs.model_names()]
+    objs.promoted_in = made_in
+    models = [_model_entry(n, objs, by_model.get(n, [])) for n in objs.model_names()]
     configured = reg.config.github.repo if reg.config.github else None
     gh = github_repo.discover(reg.git, configured)
     return SiteData(
@@ -328,9 +341,17 @@ def build(
     base_url: str | None = None,
 ) -> SiteResult:
     """Write the site into `out`: only pages whose inputs changed since the last build."""
-    data = collect(reg, base_url)
+    data = dataclasses.replace(collect(reg, base_url), memo=cache.ObjectCache.open(reg.git, "site"))
     wanted = pages(data)
-    done = sitedir.write(Path(out), {p: (page.key, page.render) for p, page in wanted.items()})
+
+    def prepare(todo: list[str]) -> None:
+        if any(rel.startswith("models/") and rel.endswith("/index.html") for rel in todo):
+            data.models[0].source.who()  # one `git log` for every model page's timeline
+
+    keyed = {p: (page.key, page.render) for p, page in wanted.items()}
+    done = sitedir.write(Path(out), keyed, prepare)
+    if data.memo is not None and data.memo.used:  # the index was rendered: keep what it used
+        data.memo.save()
     return SiteResult(
         out=str(Path(out).resolve()),
         index=str((Path(out) / "index.html").resolve()),
