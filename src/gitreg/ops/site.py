@@ -167,6 +167,7 @@ class RegistryObjects:
         blobs: dict[str, bytes],
         records: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
         stores_results: bool = False,
+        stage_cache: cache.ObjectCache | None = None,
     ) -> None:
         self.reg = reg
         self.files = files
@@ -176,6 +177,7 @@ class RegistryObjects:
         self._parsed: dict[str, Any] = {}
         self.promoted_in: list[str] = []  # the commits the stage tags name (`who`)
         self._who: Mapping[str, tuple[str, str]] | None = None
+        self.stage_cache = stage_cache  # stages.yaml blob id -> its mapping
         self.stores_results = stores_results  # whether this clone keeps evaluation results
         self._stored: dict[str, StoredResults] = {}
         self._index: dict[str, list[str]] = {}  # model -> versions, from file names
@@ -215,10 +217,18 @@ class RegistryObjects:
         return spec
 
     def stages(self, name: str) -> dict[str, str]:
-        if layout.stages_file(name) not in self.files:
+        """stages.yaml's mapping, from `stage_cache` by its blob id when parsed before."""
+        blob = self.files.get(layout.stages_file(name))
+        if blob is None:
             return {}
-        stages: Stages = self._load(Stages, layout.stages_file(name))
-        return stages.mapping
+        key = f"stages:{blob}"
+        hit = self.stage_cache.get(key) if self.stage_cache is not None else None
+        if hit is None:
+            stages: Stages = self._load(Stages, layout.stages_file(name))
+            hit = stages.mapping
+            if self.stage_cache is not None:
+                self.stage_cache.put(key, hit)
+        return dict(hit)
 
     def version(self, name: str, version: str) -> VersionManifest:
         path = layout.version_file(name, version)
@@ -272,7 +282,12 @@ def read_registry(reg: Registry) -> RegistryObjects:
     folder = results.cache_dir(reg.git)
     stores = folder is not None and folder.is_dir() and any(folder.glob("*.json"))
     return RegistryObjects(
-        reg, files, blobs, lambda: cache.version_records(reg.git, reg.commit), stores
+        reg,
+        files,
+        blobs,
+        lambda: cache.version_records(reg.git, reg.commit),
+        stores,
+        cache.ObjectCache.open(reg.git, "site-stages"),
     )
 
 
@@ -318,6 +333,8 @@ def collect(reg: Registry, base_url: str | None = None) -> SiteData:
     ]
     objs.promoted_in = made_in
     models = [_model_entry(n, objs, by_model.get(n, [])) for n in objs.model_names()]
+    if objs.stage_cache is not None:
+        objs.stage_cache.save()
     configured = reg.config.github.repo if reg.config.github else None
     gh = github_repo.discover(reg.git, configured)
     return SiteData(
@@ -345,8 +362,13 @@ def build(
     wanted = pages(data)
 
     def prepare(todo: list[str]) -> None:
-        if any(rel.startswith("models/") and rel.endswith("/index.html") for rel in todo):
-            data.models[0].source.who()  # one `git log` for every model page's timeline
+        """Read once, before the workers fork, what their pages will need."""
+        objs = data.models[0].source if data.models else None
+        if objs is None or not any(rel.startswith("models/") for rel in todo):
+            return
+        objs.records()  # the manifests' data (the object-id cache)
+        if any(rel.endswith("/index.html") for rel in todo):
+            objs.who()  # one `git log` for every model page's timeline
 
     keyed = {p: (page.key, page.render) for p, page in wanted.items()}
     done = sitedir.write(Path(out), keyed, prepare)
