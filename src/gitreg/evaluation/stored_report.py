@@ -29,7 +29,8 @@ class StoredReport:
     report: GateReport
     stored_at: str | None  # when the candidate's result was stored (UTC), if recorded
     commit: str | None  # the commit whose policy it was measured under, if recorded
-    digest: str  # what the report is made from (result keys and store times)
+    digest: str  # what the report is made from (result keys, store times, the baseline)
+    baseline: tuple[str, str] | None = None  # (stage, version) it was to be judged against
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,11 @@ class StoredResults:
             ),
         )
         parts = [f"{f.entry}@{f.provenance['stored_at']}" for f in (cand, base) if f is not None]
+        parts.append(f"{baseline[0]}={baseline[1].version}" if baseline else "-")
         return StoredReport(
             report,
             cand.provenance["stored_at"],
             cand.provenance["commit"],
             hashlib.sha1(" ".join(parts).encode()).hexdigest(),
+            (baseline[0], baseline[1].version) if baseline else None,
         )

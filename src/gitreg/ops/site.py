@@ -8,7 +8,6 @@ the key of its inputs; `build` writes only the pages whose key changed (store/si
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 from collections.abc import Callable, Mapping
@@ -129,8 +128,13 @@ class SiteData:
     files: frozenset[str] = field(default_factory=frozenset)  # every path in the tree
     # the `.dvc` pointers outside models/ (data sets): lineage links to them when present
     data_pointers: str = ""
-    # what the index keeps of each model by its inputs (`render.site.index`), or None
-    memo: cache.ObjectCache | None = field(default=None, repr=False, compare=False)
+    # what the index keeps of each model by its inputs (`render.site.index`): opened by
+    # `build` when the index is to be rendered, under "index"
+    memos: dict[str, cache.ObjectCache] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def memo(self) -> cache.ObjectCache | None:
+        return self.memos.get("index")
 
     def key(self, *parts: str) -> str:
         """The key of a page made from `parts` and what every page shows."""
@@ -358,11 +362,13 @@ def build(
     base_url: str | None = None,
 ) -> SiteResult:
     """Write the site into `out`: only pages whose inputs changed since the last build."""
-    data = dataclasses.replace(collect(reg, base_url), memo=cache.ObjectCache.open(reg.git, "site"))
+    data = collect(reg, base_url)
     wanted = pages(data)
 
     def prepare(todo: list[str]) -> None:
         """Read once, before the workers fork, what their pages will need."""
+        if "index.html" in todo:
+            data.memos["index"] = cache.ObjectCache.open(reg.git, "site")
         objs = data.models[0].source if data.models else None
         if objs is None or not any(rel.startswith("models/") for rel in todo):
             return

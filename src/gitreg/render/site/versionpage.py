@@ -118,7 +118,11 @@ def evaluation_html(stored: StoredReport | None, data: SiteData) -> str:
     if stored is None:
         return '<p class="muted">No stored evaluation report for this version.</p>'
     r = stored.report
-    against = f"{esc(r.baseline)} (in {esc(r.stage)})" if r.baseline else "no baseline"
+    against = "no baseline"
+    if stored.baseline:
+        stage, version = stored.baseline
+        against = f"{esc(version)} (in {esc(stage)})"
+        against += "" if r.baseline else ": no stored result, absolute thresholds only"
     facts = [
         ("Outcome", f'<span class="verdict {esc(r.outcome)}">{esc(r.outcome)}</span>'),
         ("Baseline", against),
