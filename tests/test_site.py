@@ -244,3 +244,15 @@ def test_a_new_baseline_rewrites_the_evaluation_of_a_version_in_no_stage(
     text = page.read_text()
     assert "1.0.0 (in production): no stored result" in text
     assert "the baseline (1.0.0, in production) has no stored result" in text
+
+
+def test_results_stored_before_they_named_their_model_still_show(reg: Path, tmp_path: Path) -> None:
+    """A result names its model so a build looks up only the models that have some; one
+    stored before it did (no `model`) makes the build look every model up, as before."""
+    for entry in (reg / ".git/gitreg/evaluations").glob("*.json"):
+        data = json.loads(entry.read_text())
+        assert data.pop("model") == "iris"
+        entry.write_text(json.dumps(data))
+    site(reg, tmp_path / "out")
+    got = (tmp_path / "out/models/iris/1.2.0.html").read_text()
+    assert got == (GOLDEN / "models/iris/1.2.0.html").read_text()

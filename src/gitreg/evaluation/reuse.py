@@ -151,12 +151,19 @@ def provenance(folder: Path | None, entry: str) -> dict[str, str | None]:
     return {f: v if isinstance(v := data.get(f), str) else None for f in ("stored_at", "commit")}
 
 
-def store(folder: Path | None, entry: str, m: Measurement, commit: str | None = None) -> None:
+def store(
+    folder: Path | None,
+    entry: str,
+    m: Measurement,
+    commit: str | None = None,
+    model: str | None = None,
+) -> None:
     """Keep a successful measurement (a failed one is measured again next time), with when
-    it was stored and the commit of the policy it was measured under (`provenance`)."""
+    it was stored, the commit of the policy it was measured under (`provenance`) and the
+    model's name (`results.models`: which models a reader needs to look up at all)."""
     if m.error is None and not m.cached:
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        record = {**records.to_record(m), "stored_at": when, "commit": commit}
+        record = {**records.to_record(m), "stored_at": when, "commit": commit, "model": model}
         results.save(folder, entry, record)
 
 

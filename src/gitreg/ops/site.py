@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -170,7 +170,7 @@ class RegistryObjects:
         files: dict[str, str],
         blobs: dict[str, bytes],
         records: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
-        stores_results: bool = False,
+        stored_models: Collection[str] | None = (),
         stage_cache: cache.ObjectCache | None = None,
     ) -> None:
         self.reg = reg
@@ -182,7 +182,8 @@ class RegistryObjects:
         self.promoted_in: list[str] = []  # the commits the stage tags name (`who`)
         self._who: Mapping[str, tuple[str, str]] | None = None
         self.stage_cache = stage_cache  # stages.yaml blob id -> its mapping
-        self.stores_results = stores_results  # whether this clone keeps evaluation results
+        # the models this clone keeps evaluation results of (None: unknown, any)
+        self.stored_models = stored_models
         self._stored: dict[str, StoredResults] = {}
         self._index: dict[str, list[str]] = {}  # model -> versions, from file names
         for path in files:
@@ -253,7 +254,8 @@ class RegistryObjects:
         """The last evaluation of `name@version` stored in this clone (`gitreg evaluate`),
         judged against the version the highest stage holds when another version does (as
         `gitreg evaluate NAME VERSION --baseline STAGE`); None when none is stored."""
-        spec = self.spec(name) if self.stores_results else None
+        wanted = self.stored_models is None or name in self.stored_models
+        spec = self.spec(name) if wanted else None
         if spec is None or spec.evaluation is None:
             return None
         if name not in self._stored:
@@ -283,14 +285,13 @@ def read_registry(reg: Registry) -> RegistryObjects:
     files = bulk.tree_blobs(reg.git, reg.commit)
     wanted = [sha for p, sha in files.items() if layout.classify(p) is not None]
     blobs = bulk.read_blobs(reg.git, wanted)
-    folder = results.cache_dir(reg.git)
-    stores = folder is not None and folder.is_dir() and any(folder.glob("*.json"))
+    stored = results.models(results.cache_dir(reg.git))  # None: any model may have some
     return RegistryObjects(
         reg,
         files,
         blobs,
         lambda: cache.version_records(reg.git, reg.commit),
-        stores,
+        stored,
         cache.ObjectCache.open(reg.git, "site-stages"),
     )
 

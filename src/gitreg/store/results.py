@@ -63,3 +63,23 @@ def save(folder: Path | None, key: str, record: dict[str, Any]) -> bool:
     except OSError:
         return False
     return True
+
+
+def models(folder: Path | None) -> set[str] | None:
+    """The models the stored results name (`model`, written with each result since the
+    site shows them), or None when one does not say (stored before) or cannot be read: a
+    reader then has to look every model up by its key."""
+    found: set[str] = set()
+    if folder is None or not folder.is_dir():
+        return found
+    for path in folder.glob("*.json"):
+        try:
+            if path.stat().st_size > MAX_ENTRY_BYTES:
+                return None
+            name = json.loads(path.read_bytes()).get("model")
+        except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+            return None
+        if not isinstance(name, str):
+            return None
+        found.add(name)
+    return found
