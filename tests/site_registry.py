@@ -167,5 +167,5 @@ def store_results(root: Path, measured: dict[str, tuple[float, float]]) -> None:
         for version, (f1, acc) in measured.items():
             entry = reuse.key(spec, reg.version("iris", version), shared)
             m = Measurement(version, {"f1": f1, "accuracy": acc})
-            stamp = {"stored_at": "2026-01-09T12:00:00Z", "commit": reg.commit, "model": "iris"}
-            assert results.save(folder, entry, {**to_record(m), **stamp})
+            stamp = {"stored_at": "2026-01-09T12:00:00Z", "commit": reg.commit}
+            assert results.save(folder, entry, {"model": "iris", **to_record(m), **stamp})

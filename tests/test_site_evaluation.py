@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from conftest import Registry, set_stages
+from gitreg.store import results
 from test_card_measured import SCRIPT, policy
 from test_evaluate import register, set_policy, track_holdout
 
@@ -55,6 +56,8 @@ def test_version_page_shows_the_stored_evaluation(registry: Registry, tmp_path: 
     for version in ("1.0.0", "1.1.0"):
         res = registry.run("evaluate", "churn", version, "--json")
         assert res.code in (0, 1), res.err + res.out
+    # each result names its model first: a build looks up only the models that have some
+    assert results.models(registry.path / ".git/gitreg/evaluations") == {"churn"}
     again = _site(registry, out)
     # the two version pages are rewritten (their results are new), nothing else is
     assert sorted(again["written"]) == ["models/churn/1.0.0.html", "models/churn/1.1.0.html"]  # type: ignore[arg-type]

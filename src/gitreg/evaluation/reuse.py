@@ -163,7 +163,8 @@ def store(
     model's name (`results.models`: which models a reader needs to look up at all)."""
     if m.error is None and not m.cached:
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        record = {**records.to_record(m), "stored_at": when, "commit": commit, "model": model}
+        # the model first: `results.models` reads it from the file's first bytes
+        record = {"model": model, **records.to_record(m), "stored_at": when, "commit": commit}
         results.save(folder, entry, record)
 
 

@@ -263,8 +263,11 @@ class RegistryObjects:
             allowed = self.reg.config.allow_pickle_imports
             self._stored[name] = StoredResults(self.reg.git, spec, at, allowed)
         stages = self.stages(name)
-        held = [
-            s for s in reversed(self.reg.config.stage_names) if stages.get(s, version) != version
+        held = [  # a stage naming a version the tree lacks is validate's to report
+            s
+            for s in reversed(self.reg.config.stage_names)
+            if stages.get(s, version) != version
+            and layout.version_file(name, stages[s]) in self.files
         ]
         baseline = (held[0], self.version(name, stages[held[0]])) if held else None
         return self._stored[name].report(self.version(name, version), baseline)
