@@ -1,5 +1,6 @@
-"""Time `gitreg site` on a generated registry: a cold build, a rebuild with nothing changed,
-and a rebuild after one version's manifest changed.
+"""Time `gitreg site` on a generated registry: a cold build with no cache at all, a cold
+build (an empty folder; the object-id cache of earlier runs under .git/gitreg/cache), a
+rebuild with nothing changed, and a rebuild after one version's manifest changed.
 
     python benchmarks/site.py [--size 1000x10] [--out benchmarks/out] [--runs 3]
 
@@ -85,15 +86,22 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
     cached = registry(args.size, args.out)
-    results: dict[str, list[float]] = {"cold": [], "unchanged": [], "one version changed": []}
+    results: dict[str, list[float]] = {
+        "cold, no cache": [],
+        "cold": [],
+        "unchanged": [],
+        "one version changed": [],
+    }
     cpu: dict[str, list[float]] = {k: [] for k in results}
     written: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="gitreg-site-bench-") as tmp:
         repo = Path(tmp) / "repo"
         shutil.copytree(cached, repo, symlinks=True)
         for n in range(args.runs):
-            dest = Path(tmp) / f"site-{n}"
             for case in results:
+                dest = Path(tmp) / f"site-{n}{'-nocache' if case == 'cold, no cache' else ''}"
+                if case == "cold, no cache":
+                    shutil.rmtree(repo / ".git" / "gitreg" / "cache", ignore_errors=True)
                 if case == "one version changed":
                     change_one_version(repo, n)
                 seconds, used, out = site(repo, dest)

@@ -2,7 +2,8 @@
 fixed git dates of conftest, every commit id) is the same on every run.
 
 Two models: `iris` (three versions, one deprecated, staging and production released with
-pull requests) and `evil`, whose manifests hold markup that must show as text.
+pull requests, stored evaluation results for 1.1.0 and 1.2.0) and `evil`, whose manifests
+hold markup that must show as text.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ evaluation:
   target: species
   metrics:
     f1: {goal: maximize, min: 0.9, max_regression: 0.01}
-    accuracy: {goal: maximize}
+    accuracy: {goal: maximize, max_regression_pct: 2, min_improvement: 0.005}
+  significance: {samples: 500, confidence: 0.9, seed: 7}
 """
 
 EVIL_MODEL = f"""schema: gitreg/v1
@@ -143,4 +145,27 @@ def build(root: Path) -> Path:
     deprecated = deprecated.replace("description: 'iris 1.2.0'", "description: 'a worse tree'")
     _commit(root, {"models/iris/versions/1.2.0.yaml": deprecated}, "Merge pull request #7 from a/d")
     assert run("release", "-C", str(root)).code == 0
+    store_results(root, {"1.1.0": (0.95, 0.96), "1.2.0": (0.885, 0.95)})
     return root
+
+
+def store_results(root: Path, measured: dict[str, tuple[float, float]]) -> None:
+    """Results of iris's versions (f1, accuracy) in the clone's result store, under the
+    key `gitreg evaluate` would use at HEAD, stored at a fixed time (the goldens show it)."""
+    from gitreg.evaluation import reuse
+    from gitreg.model.measurement import Measurement, to_record
+    from gitreg.registry.reader import Registry
+    from gitreg.store import results
+
+    with Registry.open(root, "HEAD") as reg:
+        folder = results.cache_dir(reg.git)
+        assert folder is not None
+        folder.mkdir(parents=True, exist_ok=True)
+        spec = reg.model("iris")
+        shared = reuse.stored_facts(reg.git, spec, (reg.commit, "HEAD"), [])
+        assert shared is not None
+        for version, (f1, acc) in measured.items():
+            entry = reuse.key(spec, reg.version("iris", version), shared)
+            m = Measurement(version, {"f1": f1, "accuracy": acc})
+            stamp = {"stored_at": "2026-01-09T12:00:00Z", "commit": reg.commit}
+            assert results.save(folder, entry, {"model": "iris", **to_record(m), **stamp})

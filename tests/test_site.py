@@ -190,3 +190,69 @@ def test_a_bad_manifest_is_named_not_a_traceback(reg: Path, tmp_path: Path) -> N
     assert res.code == 3
     assert "models/iris/versions/1.1.0.yaml" in res.err and "size" in res.err
     assert "Traceback" not in res.err
+
+
+def test_index_takes_unchanged_models_from_the_cache(reg: Path, tmp_path: Path) -> None:
+    """The index keeps each model's row and search records by the model's inputs: after a
+    commit that changes iris, evil's row comes from the cache (a mark put there shows), and
+    the page is what a build without any cache writes."""
+    out = tmp_path / "out"
+    site(reg, out)
+    memo = reg / ".git/gitreg/cache/site.json"
+    doc = json.loads(memo.read_text())
+    (key,) = [k for k, v in doc["entries"].items() if 'data-model="evil"' in v["row"]]
+    mark = "<td>FROM-THE-CACHE</td>"
+    doc["entries"][key]["row"] = doc["entries"][key]["row"].replace("</tr>", mark + "</tr>")
+    memo.write_text(json.dumps(doc))
+    model = reg / "models/iris/model.yaml"
+    model.write_text(model.read_text().replace("@acme/ml-team", "@acme/botany"))
+    git(reg, "commit", "-qam", "New owners")
+    again = site(reg, out)
+    assert again["written"] == ["index.html", "models/iris/index.html"]
+    index = (out / "index.html").read_text()
+    assert mark in index and "@acme/botany" in index and "@acme/ml-team" not in index
+    shutil.rmtree(reg / ".git/gitreg/cache")
+    site(reg, tmp_path / "fresh")
+    assert (tmp_path / "fresh/index.html").read_text() == index.replace(mark, "")
+
+
+def test_a_build_that_keeps_the_index_keeps_its_cache(reg: Path, tmp_path: Path) -> None:
+    """The cache holds only what a run used: a run that does not rewrite the index must not
+    empty it (the next one-model rebuild would parse every manifest again)."""
+    site(reg, tmp_path / "out")
+    memo = reg / ".git/gitreg/cache/site.json"
+    before = memo.read_bytes()
+    assert site(reg, tmp_path / "out")["written"] == []
+    assert memo.read_bytes() == before
+
+
+def test_a_new_baseline_rewrites_the_evaluation_of_a_version_in_no_stage(
+    reg: Path, tmp_path: Path
+) -> None:
+    """iris 1.2.0 holds no stage, so its page's key does not move with stages.yaml, but its
+    stored report is judged against the production version: when that changes, so does
+    the page (here the new baseline, 1.0.0, has no stored result)."""
+    out = tmp_path / "out"
+    site(reg, out)
+    page = out / "models/iris/1.2.0.html"
+    assert "1.1.0 (in production)" in page.read_text()
+    stages = reg / "models/iris/stages.yaml"
+    stages.write_text("schema: gitreg/v1\nstaging: 1.1.0\nproduction: 1.0.0\n")
+    git(reg, "commit", "-qam", "Roll production back")
+    again = site(reg, out)
+    assert "models/iris/1.2.0.html" in again["written"]  # type: ignore[operator]
+    text = page.read_text()
+    assert "1.0.0 (in production): no stored result" in text
+    assert "the baseline (1.0.0, in production) has no stored result" in text
+
+
+def test_results_stored_before_they_named_their_model_still_show(reg: Path, tmp_path: Path) -> None:
+    """A result names its model so a build looks up only the models that have some; one
+    stored before it did (no `model`) makes the build look every model up, as before."""
+    for entry in (reg / ".git/gitreg/evaluations").glob("*.json"):
+        data = json.loads(entry.read_text())
+        assert data.pop("model") == "iris"
+        entry.write_text(json.dumps(data))
+    site(reg, tmp_path / "out")
+    got = (tmp_path / "out/models/iris/1.2.0.html").read_text()
+    assert got == (GOLDEN / "models/iris/1.2.0.html").read_text()

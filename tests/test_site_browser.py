@@ -132,3 +132,26 @@ def test_untrusted_text_does_not_run(clean: Browser, out: Path) -> None:
         page.goto((out / rel).as_uri())
     assert dialogs == []
     assert '<script>alert("x")</script>' in page.inner_text("h1 + p.lead")
+
+
+def test_version_page_shows_its_stored_evaluation(clean: Browser, out: Path) -> None:
+    """iris 1.2.0's stored result against production's (1.1.0): the verdicts read as a
+    table, candidate before baseline; it fits a phone; a screenshot is saved."""
+    page = clean.page()
+    page.goto((out / "models/iris/1.2.0.html").as_uri())
+    facts = page.inner_text("#evaluation + dl")
+    assert "failed" in facts and "1.1.0 (in production)" in facts
+    assert "data/holdout.csv" in facts and "2026-01-09 12:00:00Z" in facts
+    heads = page.eval_on_selector_all(
+        "#evaluation ~ .scroll th[scope=col]", "ths => ths.map(t => t.textContent)"
+    )
+    assert heads[:3] == ["Metric", "Candidate", "Baseline"]
+    f1 = page.inner_text("#evaluation ~ .scroll tbody tr >> nth=0")
+    assert f1.split("\t")[:4] == ["f1", "0.885", "0.95", "-0.065"]
+    assert page.locator("#evaluation ~ .scroll .verdict.fail").count() == 2
+    page.screenshot(path=str(SHOTS / "site-version-iris-1.2.0.png"), full_page=True)
+    phone = clean.page(width=390)
+    phone.goto((out / "models/iris/1.2.0.html").as_uri())
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    print(f"screenshot: {SHOTS / 'site-version-iris-1.2.0.png'}")

@@ -5,6 +5,7 @@ and `init --remote-opt` writing what DVC accepts and refusing credentials."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import Registry, run, set_stages, tool_path
+from conftest import Registry, git, run, set_stages, tool_path
 from gitreg.errors import Problem
 from gitreg.ops.validate import ValidationReport
 from gitreg.render import annotations
@@ -223,6 +224,41 @@ def test_reusable_caller_runs_under_act(registered: Registry, tmp_path: Path) ->
     assert res.returncode == 0, out[-3000:]
     assert "ok: 1 model(s)" in out
     assert "[validate/gitreg validate (reusable)/validate]" in out  # the called job ran
+
+
+def test_reusable_release_caller_builds_the_site_under_act(
+    registered: Registry, tmp_path: Path
+) -> None:
+    """The release caller `init --reusable` writes runs the reusable release: the tags are
+    written, its site job builds and uploads the catalog, its deploy job is skipped (the
+    event says `"act": true`, as under the plain template)."""
+    from test_act import _act
+
+    assert run("init", str(tmp_path / "r"), "--reusable", "acme/gitreg@v0.1.0").code == 0
+    text = (tmp_path / "r/.github/workflows/release.yml").read_text()
+    uses = "acme/gitreg/.github/workflows/registry-release.yml@v0.1.0"
+    assert uses in text
+    workflows = registered.path / ".github/workflows"
+    (workflows / "release.yml").write_text(
+        text.replace(uses, "./.github/workflows/registry-release.yml")
+    )
+    reusable = ROOT / ".github/workflows/registry-release.yml"
+    (workflows / "registry-release.yml").write_text(reusable.read_text())
+    set_stages(registered, {"staging": "1.0.0"}, "Merge pull request #3 from acme/promote")
+    registered.git("push", "-q", "origin", "main")
+    head = registered.git("rev-parse", "HEAD")
+    res = _act(
+        registered, "push", "release.yml", {"ref": "refs/heads/main", "after": head, "act": True}
+    )
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    # act pads a job's name to the longest one's width
+    assert re.search(r"\[release/gitreg release \(reusable\)/site *\]", out)  # site ran
+    remote = git(registered.path, "ls-remote", "--tags", "--refs", registered.origin.as_uri())
+    assert "refs/tags/churn#staging#1" in remote
+    assert "site: 1 models, 1 versions" in out  # ... and `gitreg site`
+    assert "pages artifact: _site, " in out
+    assert "/deploy-site" not in out and "deploy-pages" not in out  # skipped under act
 
 
 def test_each_plugin_extra_is_declared_in_pyproject() -> None:

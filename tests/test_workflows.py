@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,16 +69,40 @@ def test_reusable_workflows_run_what_the_templates_run(kind: str) -> None:
     """The workflow_call versions in .github/ must not drift from what `gitreg init` writes."""
     import yaml
 
-    def runs(path: Path) -> list[str]:
+    def jobs(path: Path) -> dict[str, Any]:
         doc = yaml.safe_load(path.read_text())
-        job = next(iter(doc["jobs"].values()))
-        return [s["run"] for s in job["steps"] if "run" in s]
+        return {
+            name: (
+                [s.get("run") or s["uses"] for s in job["steps"]],
+                job.get("needs"),
+                job.get("if"),
+                job.get("permissions"),
+            )
+            for name, job in doc["jobs"].items()
+        }
 
     template = ROOT / "src/gitreg/templates/workflows" / f"{kind}.yml"
     reusable = ROOT / ".github/workflows" / f"registry-{kind}.yml"
-    assert runs(template) == runs(reusable)
+    # every job (release's site and deploy-site too): the same steps, order, conditions
+    assert jobs(template) == jobs(reusable)
     doc = yaml.safe_load(reusable.read_text())
     assert "workflow_call" in doc[True]  # YAML 1.1 reads the key `on` as True
+
+
+def test_reusable_release_caller_grants_what_the_site_jobs_need(tmp_path: Path) -> None:
+    """A called workflow's jobs get at most what the caller grants: the caller of the
+    reusable release must grant Pages and the OIDC token its deploy-site job asks for."""
+    import yaml
+
+    assert run("init", str(tmp_path / "reg"), "--reusable", "acme/gitreg@v0.1.0").code == 0
+    caller = yaml.safe_load((tmp_path / "reg/.github/workflows/release.yml").read_text())
+    reusable = yaml.safe_load((ROOT / ".github/workflows/registry-release.yml").read_text())
+    granted = caller["permissions"]
+    levels = {"none": 0, "read": 1, "write": 2}
+    for name, job in reusable["jobs"].items():
+        for scope, level in {**reusable["permissions"], **job.get("permissions", {})}.items():
+            assert levels[granted.get(scope, "none")] >= levels[level], (name, scope)
+    assert reusable["jobs"]["deploy-site"]["permissions"] == {"pages": "write", "id-token": "write"}
 
 
 def test_example_registry_matches_what_init_writes(tmp_path: Path) -> None:

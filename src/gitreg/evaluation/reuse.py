@@ -14,6 +14,7 @@ import importlib.metadata
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +109,12 @@ def lookup(folder: Path | None, entry: str, version: str) -> Measurement | None:
     return replace(found, version=version, log=log)
 
 
-def stored(
-    git: Git, spec: ModelSpec, vm: VersionManifest, policy: tuple[str, str], allowed: Sequence[str]
-) -> Measurement | None:
-    """The stored measurement of `vm` that `gitreg evaluate NAME VERSION` would reuse under
-    `spec`'s policy at `policy` (commit, label) with the pickle imports `allowed`, or None:
-    no cache, no entry with that key, or a policy whose data set cannot be identified."""
+def stored_facts(
+    git: Git, spec: ModelSpec, policy: tuple[str, str], allowed: Sequence[str]
+) -> dict[str, Any] | None:
+    """`gate_facts` of `spec`'s policy at `policy` (commit, label) when this clone stores
+    results at all, else None: no cache, or a policy whose data set cannot be identified.
+    One call serves every version of the model (`key` then differs by artifacts only)."""
     folder = results.cache_dir(git)
     if spec.evaluation is None or folder is None or not folder.is_dir():
         return None
@@ -126,16 +127,45 @@ def stored(
         tree = Path(tmp) / "tree"
         try:
             export_tree(git, policy[0], tree, wanted)
-            shared = gate_facts(git, spec.evaluation, policy, tree, allowed)
+            return gate_facts(git, spec.evaluation, policy, tree, allowed)
         except (RegistryError, GitError):
             return None  # evaluate would refuse this policy or tree: nothing of it is stored
-    return lookup(folder, key(spec, vm, shared), vm.version)
 
 
-def store(folder: Path | None, entry: str, m: Measurement) -> None:
-    """Keep a successful measurement (a failed one is measured again next time)."""
+def stored(
+    git: Git, spec: ModelSpec, vm: VersionManifest, policy: tuple[str, str], allowed: Sequence[str]
+) -> Measurement | None:
+    """The stored measurement of `vm` that `gitreg evaluate NAME VERSION` would reuse under
+    `spec`'s policy at `policy` (commit, label) with the pickle imports `allowed`, or None
+    (`stored_facts`: no cache, or no identifiable data set; or no entry with that key)."""
+    shared = stored_facts(git, spec, policy, allowed)
+    if shared is None:
+        return None
+    return lookup(results.cache_dir(git), key(spec, vm, shared), vm.version)
+
+
+def provenance(folder: Path | None, entry: str) -> dict[str, str | None]:
+    """When the result of `entry` was stored and the commit whose policy it was measured
+    under (`store` writes both; None for a result stored before it did)."""
+    data = results.load(folder, entry) or {}
+    return {f: v if isinstance(v := data.get(f), str) else None for f in ("stored_at", "commit")}
+
+
+def store(
+    folder: Path | None,
+    entry: str,
+    m: Measurement,
+    commit: str | None = None,
+    model: str | None = None,
+) -> None:
+    """Keep a successful measurement (a failed one is measured again next time), with when
+    it was stored, the commit of the policy it was measured under (`provenance`) and the
+    model's name (`results.models`: which models a reader needs to look up at all)."""
     if m.error is None and not m.cached:
-        results.save(folder, entry, records.to_record(m))
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # the model first: `results.models` reads it from the file's first bytes
+        record = {"model": model, **records.to_record(m), "stored_at": when, "commit": commit}
+        results.save(folder, entry, record)
 
 
 def with_environment(m: Measurement, shared: dict[str, Any]) -> Measurement:

@@ -294,7 +294,7 @@ def run_gate(root: Path, git: Git, gate: Gate) -> GateReport:
             if vm is None:
                 continue
             got = found[role] or _measure(gate, role, vm, (project, tree, dataset), root)
-            reuse.store(folder, keys[role], got)
+            reuse.store(folder, keys[role], got, gate.policy[0], gate.name)
             done[role] = reuse.with_environment(got, facts)
     base, cand = done.get("baseline"), done["candidate"]
     notes = list(gate.notes)

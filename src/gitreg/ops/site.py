@@ -10,40 +10,26 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from gitreg.errors import NotFound
-from gitreg.model import layout, tags, trailers
+from gitreg.evaluation.stored_report import StoredReport, StoredResults
+from gitreg.model import layout, tags
 from gitreg.model.manifest import ModelSpec, Stages, VersionManifest
 from gitreg.model.records import ModelSummary, model_record
 from gitreg.model.schema import from_data, parse
 from gitreg.model.semver import latest, sort_versions
+from gitreg.model.timeline import StageEvent, stage_events
 from gitreg.registry import cache
 from gitreg.registry.reader import Registry
-from gitreg.store import bulk, github_repo, refs, sitedir
+from gitreg.store import bulk, github_repo, refs, results, sitedir
 
 # Bump when the data a page is rendered from changes shape: every page is then rewritten.
 DATA_FORMAT = "2"
-
-
-@dataclass(frozen=True)
-class StageEvent:
-    """One release tag of a stage: a version entered it, or left it empty."""
-
-    stage: str
-    version: str | None  # the version that entered (promoted) or left (removed)
-    kind: str  # promoted | removed
-    tag: str
-    date: str
-    promoted_in: str | None
-    promoted_by: str | None
-    pull_request: str | None
-    approved_by: list[str]
-    replaced: str | None = None  # the version that left the stage in the same change
 
 
 @dataclass(frozen=True)
@@ -67,8 +53,8 @@ class VersionEntry:
         return self.source.text(layout.version_file(self.name, self.version))
 
     @functools.cached_property
-    def evaluation(self) -> dict[str, Any] | None:
-        """The last stored evaluation report."""
+    def evaluation(self) -> StoredReport | None:
+        """The last stored evaluation of this version (`RegistryObjects.evaluation`)."""
         return self.source.evaluation(self.name, self.version)
 
 
@@ -80,10 +66,14 @@ class ModelEntry:
     stages: dict[str, str]
     versions: list[VersionEntry]  # ascending SemVer
     latest: str | None
-    timeline: list[StageEvent]
     inputs: str  # a hash of the blob and tag ids the model's pages are made from
-    tag_dates: list[str] = field(repr=False)
+    model_tags: list[tags.Tag] = field(repr=False)
     source: RegistryObjects = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def timeline(self) -> list[StageEvent]:
+        """The stage changes, from the release tags (read when the model's page is made)."""
+        return stage_events(self.model_tags, self.source.who())
 
     @functools.cached_property
     def spec(self) -> ModelSpec:
@@ -119,7 +109,7 @@ class ModelEntry:
     def last_change(self) -> str | None:
         """The newest of its release tag dates and its latest version's creation (UTC)."""
         times = [self.latest_manifest.created] if self.latest_manifest else []
-        for date in self.tag_dates:
+        for date in (t.date for t in self.model_tags):
             try:
                 times.append(datetime.fromisoformat(date))
             except ValueError:
@@ -138,6 +128,13 @@ class SiteData:
     files: frozenset[str] = field(default_factory=frozenset)  # every path in the tree
     # the `.dvc` pointers outside models/ (data sets): lineage links to them when present
     data_pointers: str = ""
+    # what the index keeps of each model by its inputs (`render.site.index`): opened by
+    # `build` when the index is to be rendered, under "index"
+    memos: dict[str, cache.ObjectCache] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def memo(self) -> cache.ObjectCache | None:
+        return self.memos.get("index")
 
     def key(self, *parts: str) -> str:
         """The key of a page made from `parts` and what every page shows."""
@@ -173,6 +170,8 @@ class RegistryObjects:
         files: dict[str, str],
         blobs: dict[str, bytes],
         records: Callable[[], Mapping[str, Mapping[str, Any]]] | None = None,
+        stored_models: Collection[str] | None = (),
+        stage_cache: cache.ObjectCache | None = None,
     ) -> None:
         self.reg = reg
         self.files = files
@@ -180,6 +179,12 @@ class RegistryObjects:
         self._read_records = records or dict
         self._records: Mapping[str, Mapping[str, Any]] | None = None
         self._parsed: dict[str, Any] = {}
+        self.promoted_in: list[str] = []  # the commits the stage tags name (`who`)
+        self._who: Mapping[str, tuple[str, str]] | None = None
+        self.stage_cache = stage_cache  # stages.yaml blob id -> its mapping
+        # the models this clone keeps evaluation results of (None: unknown, any)
+        self.stored_models = stored_models
+        self._stored: dict[str, StoredResults] = {}
         self._index: dict[str, list[str]] = {}  # model -> versions, from file names
         for path in files:
             kind = layout.classify(path)
@@ -189,6 +194,13 @@ class RegistryObjects:
             kind = layout.classify(path)
             if kind is not None and kind[0] == "version" and kind[1] in self._index:
                 self._index[kind[1]].append(kind[2] or "")
+
+    def who(self) -> Mapping[str, tuple[str, str]]:
+        """Commit -> (author, date) of each commit in `promoted_in`, read (one `git log`)
+        the first time a timeline needs it: a build that writes no model page never does."""
+        if self._who is None:
+            self._who = bulk.commit_authors(self.reg.git, self.promoted_in)
+        return self._who
 
     def records(self) -> Mapping[str, Mapping[str, Any]]:
         """model -> version -> YAML data (`cache.version_records`), read the first time a
@@ -210,10 +222,18 @@ class RegistryObjects:
         return spec
 
     def stages(self, name: str) -> dict[str, str]:
-        if layout.stages_file(name) not in self.files:
+        """stages.yaml's mapping, from `stage_cache` by its blob id when parsed before."""
+        blob = self.files.get(layout.stages_file(name))
+        if blob is None:
             return {}
-        stages: Stages = self._load(Stages, layout.stages_file(name))
-        return stages.mapping
+        key = f"stages:{blob}"
+        hit = self.stage_cache.get(key) if self.stage_cache is not None else None
+        if hit is None:
+            stages: Stages = self._load(Stages, layout.stages_file(name))
+            hit = stages.mapping
+            if self.stage_cache is not None:
+                self.stage_cache.put(key, hit)
+        return dict(hit)
 
     def version(self, name: str, version: str) -> VersionManifest:
         path = layout.version_file(name, version)
@@ -230,8 +250,27 @@ class RegistryObjects:
     def text(self, path: str) -> str:
         return self._blobs.get(self.files.get(path, ""), b"").decode("utf-8", "replace")
 
-    def evaluation(self, name: str, version: str) -> dict[str, Any] | None:
-        return last_evaluation(self.reg, name, version)
+    def evaluation(self, name: str, version: str) -> StoredReport | None:
+        """The last evaluation of `name@version` stored in this clone (`gitreg evaluate`),
+        judged against the version the highest stage holds when another version does (as
+        `gitreg evaluate NAME VERSION --baseline STAGE`); None when none is stored."""
+        wanted = self.stored_models is None or name in self.stored_models
+        spec = self.spec(name) if wanted else None
+        if spec is None or spec.evaluation is None:
+            return None
+        if name not in self._stored:
+            at = (self.reg.commit, self.reg.ref)
+            allowed = self.reg.config.allow_pickle_imports
+            self._stored[name] = StoredResults(self.reg.git, spec, at, allowed)
+        stages = self.stages(name)
+        held = [  # a stage naming a version the tree lacks is validate's to report
+            s
+            for s in reversed(self.reg.config.stage_names)
+            if stages.get(s, version) != version
+            and layout.version_file(name, stages[s]) in self.files
+        ]
+        baseline = (held[0], self.version(name, stages[held[0]])) if held else None
+        return self._stored[name].report(self.version(name, version), baseline)
 
     def model_names(self) -> list[str]:
         return sorted(self._index)
@@ -249,60 +288,21 @@ def read_registry(reg: Registry) -> RegistryObjects:
     files = bulk.tree_blobs(reg.git, reg.commit)
     wanted = [sha for p, sha in files.items() if layout.classify(p) is not None]
     blobs = bulk.read_blobs(reg.git, wanted)
-    return RegistryObjects(reg, files, blobs, lambda: cache.version_records(reg.git, reg.commit))
-
-
-def last_evaluation(reg: Registry, name: str, version: str) -> dict[str, Any] | None:
-    """The last stored evaluation report of `name@version`, or None.
-
-    No stored evaluation results exist in this tree yet: every version shows none. When
-    they land, read them here (from git objects) and the version page shows the report.
-    """
-    return None
-
-
-def _timeline(model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]) -> list[StageEvent]:
-    """One event per stage change, oldest first. A move (B enters the stage A held) writes
-    an assignment tag and a removal tag from one commit: it reads as one event."""
-    state = tags.released_state(model_tags)
-    stage_tags = sorted(
-        (t for t in model_tags if t.parsed.kind in ("assign", "unassign")),
-        key=lambda t: t.parsed.counter or 0,
+    stored = results.models(results.cache_dir(reg.git))  # None: any model may have some
+    return RegistryObjects(
+        reg,
+        files,
+        blobs,
+        lambda: cache.version_records(reg.git, reg.commit),
+        stored,
+        cache.ObjectCache.open(reg.git, "site-stages"),
     )
-
-    def key(t: tags.Tag) -> tuple[str | None, str | None]:
-        return t.parsed.stage, t.trailers.get("Promoted-in")
-
-    entered = {key(t) for t in stage_tags if t.parsed.kind == "assign" and key(t)[1]}
-    left = {key(t): state.version_at(t) for t in stage_tags if t.parsed.kind == "unassign"}
-    out = []
-    for t in stage_tags:
-        assign = t.parsed.kind == "assign"
-        if not assign and key(t) in entered:
-            continue
-        made_in = t.trailers.get("Promoted-in")
-        out.append(
-            StageEvent(
-                stage=t.parsed.stage or "",
-                version=state.version_at(t),
-                kind="promoted" if assign else "removed",
-                tag=t.name,
-                date=t.date,
-                promoted_in=made_in,
-                promoted_by=who[made_in][0] if made_in and made_in in who else None,
-                pull_request=t.trailers.get("Pull-Request"),
-                approved_by=trailers.approvers(t.trailers),
-                replaced=left.get(key(t)) if assign and made_in else None,
-            )
-        )
-    return out
 
 
 def _model_entry(
     name: str,
     objs: RegistryObjects,
     model_tags: list[tags.Tag],
-    who: Mapping[str, tuple[str, str]],
 ) -> ModelEntry:
     order = objs.version_names(name)
     stages = objs.stages(name)
@@ -326,9 +326,8 @@ def _model_entry(
         stages=stages,
         versions=entries,
         latest=latest(order) or (order[-1] if order else None),
-        timeline=_timeline(model_tags, who),
         inputs=hashlib.sha1(inputs.encode()).hexdigest(),
-        tag_dates=[t.date for t in model_tags],
+        model_tags=model_tags,
         source=objs,
     )
 
@@ -340,9 +339,10 @@ def collect(reg: Registry, base_url: str | None = None) -> SiteData:
     made_in = [
         t.trailers.get("Promoted-in", "") for ts in by_model.values() for t in ts if t.trailers
     ]
-    who = bulk.commit_authors(reg.git, made_in)
-
-    models = [_model_entry(n, objs, by_model.get(n, []), who) for n in objs.model_names()]
+    objs.promoted_in = made_in
+    models = [_model_entry(n, objs, by_model.get(n, [])) for n in objs.model_names()]
+    if objs.stage_cache is not None:
+        objs.stage_cache.save()
     configured = reg.config.github.repo if reg.config.github else None
     gh = github_repo.discover(reg.git, configured)
     return SiteData(
@@ -368,7 +368,22 @@ def build(
     """Write the site into `out`: only pages whose inputs changed since the last build."""
     data = collect(reg, base_url)
     wanted = pages(data)
-    done = sitedir.write(Path(out), {p: (page.key, page.render) for p, page in wanted.items()})
+
+    def prepare(todo: list[str]) -> None:
+        """Read once, before the workers fork, what their pages will need."""
+        if "index.html" in todo:
+            data.memos["index"] = cache.ObjectCache.open(reg.git, "site")
+        objs = data.models[0].source if data.models else None
+        if objs is None or not any(rel.startswith("models/") for rel in todo):
+            return
+        objs.records()  # the manifests' data (the object-id cache)
+        if any(rel.endswith("/index.html") for rel in todo):
+            objs.who()  # one `git log` for every model page's timeline
+
+    keyed = {p: (page.key, page.render) for p, page in wanted.items()}
+    done = sitedir.write(Path(out), keyed, prepare)
+    if data.memo is not None and data.memo.used:  # the index was rendered: keep what it used
+        data.memo.save()
     return SiteResult(
         out=str(Path(out).resolve()),
         index=str((Path(out) / "index.html").resolve()),

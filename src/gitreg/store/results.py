@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,28 @@ def save(folder: Path | None, key: str, record: dict[str, Any]) -> bool:
     except OSError:
         return False
     return True
+
+
+# a result names its model first (`gitreg.evaluation.reuse.store`), so its head says it
+_MODEL = re.compile(rb'^\{"model": "([A-Za-z0-9][A-Za-z0-9_.-]*)"')
+
+
+def models(folder: Path | None) -> set[str] | None:
+    """The models the stored results name (`"model"`, written first in each result since
+    the site shows them; read from the first bytes of each file, never the measurement),
+    or None when one does not say (stored before) or cannot be read: a reader then has to
+    look every model up by its key."""
+    found: set[str] = set()
+    if folder is None or not folder.is_dir():
+        return found
+    for path in folder.glob("*.json"):
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(256)
+        except OSError:
+            return None
+        match = _MODEL.match(head)
+        if match is None:
+            return None
+        found.add(match.group(1).decode())
+    return found

@@ -79,8 +79,14 @@ def atomic_write(path: Path, data: bytes, made: set[Path] | None = None) -> None
         raise
 
 
-def write(out: Path, pages: Mapping[str, tuple[str, Callable[[], bytes]]]) -> Written:
-    """Bring `out` to `pages` (relative path -> (key, render)); render only what changed."""
+def write(
+    out: Path,
+    pages: Mapping[str, tuple[str, Callable[[], bytes]]],
+    prepare: Callable[[list[str]], None] | None = None,
+) -> Written:
+    """Bring `out` to `pages` (relative path -> (key, render)); render only what changed.
+    `prepare(todo)` runs first, in this process, with the pages to render: what it reads
+    once is there for every worker."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: not a directory", "pass -o a folder for the site")
     bad = next((p for p in pages if not _safe(p)), None)
@@ -89,6 +95,8 @@ def write(out: Path, pages: Mapping[str, tuple[str, Callable[[], bytes]]]) -> Wr
     out.mkdir(parents=True, exist_ok=True)
     before = _previous(out)
     todo = [rel for rel, (key, _) in sorted(pages.items()) if not _kept(out, rel, key, before)]
+    if prepare is not None and todo:
+        prepare(todo)
     written = _write_pages(out, pages, todo)
     removed = []
     for rel in sorted(set(before) - set(pages)):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gitreg.model.query import VERSION_FIELDS
-from gitreg.ops.site import ModelEntry, SiteData
+from gitreg.ops.site import DATA_FORMAT, ModelEntry, SiteData
 from gitreg.render.numbers import num
 from gitreg.render.site.html import chips, esc, href, json_script, page
 
@@ -44,8 +44,9 @@ def search_record(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def search_index(models: Sequence[ModelEntry]) -> dict[str, Any]:
-    """Every model's `list --filter` records (`ModelEntry.records`), compactly, for
+def search_index(models: Sequence[Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+    """Every model's `list --filter` records (`search_record` of `ModelEntry.records`,
+    the model's alone first), compactly, for
     filter.js `index` to rebuild: a record is a flat list of (key number, value) pairs into
     one table of keys; a version's record holds only what differs from the record before it
     (its model's, then the previous version's), a key it lacks as (-1 - key number, 0).
@@ -66,8 +67,8 @@ def search_index(models: Sequence[ModelEntry]) -> dict[str, Any]:
         return out
 
     encoded = []
-    for m in models:
-        alone, *joined = (search_record(r) for r in m.records)
+    for records in models:
+        alone, *joined = records
         rows, base = [], alone
         for record in joined:
             rows.append(delta(record, base))
@@ -101,13 +102,27 @@ COLUMNS = ("Model", "Stages", "Latest", "Headline metric", "Owners", "Labels", "
 SORT_AS = ("text", "text", "version", "number", "text", "text", "text")
 
 
+def _model_parts(m: ModelEntry, data: SiteData) -> dict[str, Any]:
+    """A model's row and search records, from the site's cache when its inputs (blob and
+    tag ids) and the stage order are unchanged: an index rewritten after one model changed
+    parses that model's manifests only."""
+    key = f"index:{DATA_FORMAT}:{m.inputs}:{','.join(data.stages)}"
+    hit = data.memo.get(key) if data.memo is not None else None
+    if hit is None:
+        hit = {"row": _row(m, data.stages), "records": [search_record(r) for r in m.records]}
+        if data.memo is not None:
+            data.memo.put(key, hit)
+    return dict(hit)
+
+
 def render(data: SiteData) -> bytes:
     heads = "".join(
         f'<th scope="col" data-type="{t}" aria-sort="none">'
         f'<button type="button" class="sort">{esc(c)}</button></th>'
         for c, t in zip(COLUMNS, SORT_AS)
     )
-    rows = "".join(_row(m, data.stages) for m in data.models)
+    parts = [_model_parts(m, data) for m in data.models]
+    rows = "".join(p["row"] for p in parts)
     versions = sum(len(m.versions) for m in data.models)
     where = f" on GitHub: {esc(data.github)}" if data.github else ""
     body = f"""<h1>Model registry</h1>
@@ -123,7 +138,7 @@ def render(data: SiteData) -> bytes:
 <caption>Models: select a column header to sort</caption>
 <thead><tr>{heads}</tr></thead>
 <tbody>{rows}</tbody></table></div>
-{json_script("records", search_index(data.models))}"""
+{json_script("records", search_index([p["records"] for p in parts]))}"""
     return page(
         "Model registry",
         body,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gitreg.ops.site import ModelEntry, SiteData, StageEvent
+from gitreg.model.manifest import Evaluation, MetricPolicy
+from gitreg.model.timeline import StageEvent
+from gitreg.ops.site import ModelEntry, SiteData
 from gitreg.render.card import CARD_SECTIONS
 from gitreg.render.numbers import num
 from gitreg.render.site.chart import metric_chart
@@ -47,20 +49,47 @@ def _about(m: ModelEntry) -> str:
     return definitions(facts) + section("card", "Model card", card_html)
 
 
+# Every limit a metric's policy can set, in the order model.yaml's schema declares them.
+LIMITS = [f for f in MetricPolicy.model_fields if f != "goal"]
+
+
+def _limit_title(field_name: str) -> str:
+    """`max_regression_pct` -> "Max regression %"."""
+    words = field_name.removesuffix("_pct").replace("_", " ").capitalize()
+    return words + " %" if field_name.endswith("_pct") else words
+
+
+def _policy_notes(ev: Evaluation) -> str:
+    notes = [f"Measured on <code>{esc(ev.dataset)}</code>."]
+    if ev.significance is not None:
+        sig = ev.significance
+        notes.append(
+            f"Deltas are judged by their {esc(sig.method.replace('_', ' '))} interval "
+            f"({sig.samples} samples, {sig.confidence * 100:g}% confidence, seed {sig.seed})."
+        )
+    else:
+        notes.append("Deltas are judged as measured (no significance test).")
+    if ev.slices:
+        notes.append(f"Reported by slice: {esc(', '.join(ev.slices))}.")
+    notes.append(f"Rollbacks are gated by the {esc(ev.rollback)} policy.")
+    return "".join(f"<p>{n}</p>" for n in notes)
+
+
 def _policy(m: ModelEntry) -> str:
     ev = m.spec.evaluation
     if ev is None:
         return '<p class="muted">No evaluation policy.</p>'
     rows = [
         [esc(name), esc(p.goal)]
-        + [esc(num(x)) if x is not None else "-" for x in (p.min, p.max, p.max_regression)]
+        + [esc(num(x)) if (x := getattr(p, f)) is not None else "-" for f in LIMITS]
         for name, p in ev.metrics.items()
     ]
-    intro = f"<p>Measured on <code>{esc(ev.dataset)}</code>.</p>"
+    intro = _policy_notes(ev)
     if not rows:
         return intro
-    heads = ["Metric", "Goal", "Min", "Max", "Max regression"]
-    return intro + table("Evaluation policy", heads, rows, numeric=(2, 3, 4))
+    heads = ["Metric", "Goal", *(_limit_title(f) for f in LIMITS)]
+    numeric = tuple(range(2, 2 + len(LIMITS)))
+    return intro + table("Evaluation policy", heads, rows, numeric=numeric)
 
 
 def _versions(m: ModelEntry, order: list[str]) -> str:

@@ -29,6 +29,8 @@ def fingerprint() -> str:
     h = hashlib.sha1()
     for name in _CODE:
         h.update(pkg.joinpath(name).read_bytes())
+    # the verdict cells of a stored evaluation report are the gate's own (render/gate.py)
+    h.update(resources.files("gitreg.render").joinpath("gate.py").read_bytes())
     for name in ASSETS:
         h.update(asset(name))
     return h.hexdigest()
@@ -52,7 +54,10 @@ def pages(data: SiteData) -> dict[str, Page]:
             data.key(fp, "model", m.inputs), functools.partial(modelpage.render, m, data)
         )
         for v in m.versions:
-            key = data.key(fp, "version", name, v.blob, ",".join(v.stages), v.registered_at or "")
+            evaluated = v.evaluation.digest if v.evaluation else ""
+            key = data.key(
+                fp, "version", name, v.blob, ",".join(v.stages), v.registered_at or "", evaluated
+            )
             out[f"models/{name}/{v.version}.html"] = Page(
                 key, functools.partial(versionpage.render, m, v, data)
             )

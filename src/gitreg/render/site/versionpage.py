@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gitreg.evaluation.stored_report import StoredReport
+from gitreg.model.gate import MetricVerdict
 from gitreg.ops.site import ModelEntry, SiteData, VersionEntry
+from gitreg.render.gate import delta_cell, verdict_text
 from gitreg.render.numbers import num
 from gitreg.render.site.html import chips, definitions, esc, link, page, section, table
 from gitreg.store.github_repo import parse_remote
@@ -89,11 +92,52 @@ def _plain(x: Any) -> str:
     return x if isinstance(x, str) else json.dumps(x, default=str)
 
 
-def evaluation_html(report: dict[str, Any] | None) -> str:
-    if report is None:
+def _commit_link(commit: str | None, data: SiteData) -> str:
+    if not commit:
+        return "not recorded"
+    url = f"https://github.com/{data.github}/commit/{commit}" if data.github else None
+    return f"<code>{link(url, commit[:12])}</code>"
+
+
+def _verdict_rows(rows: list[MetricVerdict]) -> list[list[str]]:
+    return [
+        [
+            esc(v.metric),
+            esc(num(v.candidate)),
+            esc(num(v.baseline)),
+            esc(delta_cell(v)),
+            esc(v.threshold),
+            f'<span class="verdict {esc(v.verdict)}">{esc(verdict_text(v))}</span>',
+        ]
+        for v in rows
+    ]
+
+
+def evaluation_html(stored: StoredReport | None, data: SiteData) -> str:
+    """The stored report: the outcome, what it was measured on and when, the verdicts."""
+    if stored is None:
         return '<p class="muted">No stored evaluation report for this version.</p>'
-    text = json.dumps(report, indent=2, sort_keys=True, default=str)
-    return f"<pre><code>{esc(text)}</code></pre>"
+    r = stored.report
+    against = "no baseline"
+    if stored.baseline:
+        stage, version = stored.baseline
+        against = f"{esc(version)} (in {esc(stage)})"
+        against += "" if r.baseline else ": no stored result, absolute thresholds only"
+    facts = [
+        ("Outcome", f'<span class="verdict {esc(r.outcome)}">{esc(r.outcome)}</span>'),
+        ("Baseline", against),
+        ("Data set", f"<code>{esc(r.dataset or '-')}</code>"),
+        ("Measured", esc((stored.stored_at or "not recorded").replace("T", " "))),
+        ("Policy commit", _commit_link(stored.commit, data)),
+    ]
+    heads = ["Metric", "Candidate", "Baseline", "Delta", "Threshold", "Verdict"]
+    out = definitions(facts)
+    if r.verdicts:
+        out += table("Verdicts", heads, _verdict_rows(r.verdicts), numeric=(1, 2, 3))
+    for name, rows in sorted(r.slices.items()):
+        out += table(f"Verdicts on slice {name}", heads, _verdict_rows(rows), numeric=(1, 2, 3))
+    notes = "".join(f"<li>{esc(n)}</li>" for n in r.notes)
+    return out + (f'<ul class="notes">{notes}</ul>' if notes else "")
 
 
 def render(m: ModelEntry, v: VersionEntry, data: SiteData) -> bytes:
@@ -128,7 +172,7 @@ def render(m: ModelEntry, v: VersionEntry, data: SiteData) -> bytes:
 {section("metrics", "Metrics and parameters", metrics + slices + _mapping("Parameters", vm.params))}
 {section("lineage", "Lineage", _lineage(v, data))}
 {section("artifacts", "Artifacts", _artifacts(v, data))}
-{section("evaluation", "Last evaluation", evaluation_html(v.evaluation))}
+{section("evaluation", "Last evaluation", evaluation_html(v.evaluation, data))}
 {section("manifest", "Manifest", manifest)}"""
     return page(
         f"{name} {vm.version} - model registry",
