@@ -11,7 +11,6 @@ credentials that must not be committed.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 from pathlib import Path
@@ -166,6 +165,8 @@ def require_plugin(url: str | None) -> None:
     if plugin is None:
         return
     try:
+        import importlib.util
+
         found = importlib.util.find_spec(plugin[0]) is not None
     except (ImportError, ValueError):  # a broken or half-removed install
         found = False
