@@ -17,7 +17,7 @@ NOWHERE = Walk([], None)  # no walked commits: the log answers
 
 def _unrelated(reg: Registry, n: int, what: str = "notes") -> str:
     for i in range(n):
-        (reg.path / "NOTES.md").write_text(f"{what} {i}\n")
+        (reg.path / f"{what}.md").write_text(f"{what} {i}\n")
         reg.commit_all(f"{what} {i}")
     return reg.git("rev-parse", "HEAD")
 
@@ -49,11 +49,34 @@ def test_walked_answer_is_the_logs(registered: Registry, train: Path) -> None:
         for limit in (1, 2, 4, 6, 9, 40):
             walked = walk(reg.git, reg.commit, limit)
             assert len(walked.commits) == min(limit, 13)  # 13 first-parent commits in all
+            assert walked.merges == (limit >= 6)  # the 6th newest is the merge
             for since in sinces:
                 for stage, value in asked:
                     fast = StageHistory(reg, "churn", since, walked).set_in(stage, value)
                     slow = StageHistory(reg, "churn", since, NOWHERE).set_in(stage, value)
                     assert fast == slow, (limit, since, stage, value)
+
+
+def test_since_on_a_merged_side_branch(registered: Registry) -> None:
+    """`since` on a side branch that forked after production was set: the log hides that
+    commit, so the answer is not it; the walk must not say it is."""
+    setter = set_stages(registered, {"production": "1.0.0"}, "production 1.0.0")
+    registered.git("checkout", "-q", "-b", "side")
+    side = _unrelated(registered, 1, "side")
+    registered.git("checkout", "-q", "main")
+    _unrelated(registered, 1, "main")
+    registered.git("merge", "-q", "--no-ff", "-m", "Merge side", "side")
+    _unrelated(registered, 1, "tip")
+    with Reader.open(registered.path, "main") as reg:
+        for limit in range(1, 9):
+            walked = walk(reg.git, reg.commit, limit)
+            for since in (side, setter, None):
+                for stage, value in (("production", "1.0.0"), ("production", None)):
+                    fast = StageHistory(reg, "churn", since, walked).set_in(stage, value)
+                    slow = StageHistory(reg, "churn", since, NOWHERE).set_in(stage, value)
+                    assert fast == slow, (limit, since, stage, value)
+        hidden = StageHistory(reg, "churn", side, walk(reg.git, reg.commit, 8))
+        assert hidden.set_in("production", "1.0.0") != setter
 
 
 def test_a_change_in_the_walk_needs_no_log(registered: Registry, train: Path) -> None:

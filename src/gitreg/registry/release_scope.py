@@ -30,10 +30,12 @@ LIMIT = 200  # commits walked before giving up and looking at every model
 class Walk:
     """The newest commits of a first-parent history, newest first, each with the paths it
     changed against its first parent (a rename as a deletion and an addition); `below` is
-    the first parent of the oldest (None: the oldest is the root commit)."""
+    the first parent of the oldest (None: the oldest is the root commit); `merges`: whether
+    any of them has a second parent (which may bring in commits from a side branch)."""
 
     commits: list[tuple[str, frozenset[str]]]
     below: str | None
+    merges: bool = False
 
 
 def walk(git: Git, commit: str, limit: int) -> Walk:
@@ -41,13 +43,13 @@ def walk(git: Git, commit: str, limit: int) -> Walk:
     args = ["log", "--first-parent", "--diff-merges=first-parent", "--name-only", "--root"]
     args += ["--no-renames", f"--max-count={limit}", "--format=%x01%H %P"]
     out = git.run([*args, "--end-of-options", commit, "--"])
-    commits, below = [], None
+    commits, below, merges = [], None, False
     for record in out.split("\x01")[1:]:
         head, *paths = record.split("\n")
         sha, *parents = head.split()
         commits.append((sha, frozenset(p for p in paths if p)))
-        below = parents[0] if parents else None
-    return Walk(commits, below)
+        below, merges = (parents[0] if parents else None), merges or len(parents) > 1
+    return Walk(commits, below, merges)
 
 
 def _models(paths: frozenset[str]) -> set[str]:

@@ -28,6 +28,7 @@ class StageHistory:
         self.commits: list[str] = []
         self._read_all = False
         self._maps: dict[str, dict[str, str]] = {}
+        self._hidden: dict[str, bool] = {}
 
     @property
     def since(self) -> str | None:
@@ -74,7 +75,9 @@ class StageHistory:
         would give (None: they do not; read the log). The log lists the walked commits
         that edited the file, stopping at `since`; past the walk, the next older edit
         holds the value the file has at the walk's `below`: if that is not `value`, the
-        run of `value` ends inside the walk."""
+        run of `value` ends inside the walk. `since` hides walked commits only when it
+        descends from one: it is not a walked commit, so it must be a side-branch commit a
+        walked merge brought in; without merges, no ancestry check is needed."""
         edits, cut = [], False
         for sha, paths in self.walked.commits:
             if sha == self.given:
@@ -82,16 +85,26 @@ class StageHistory:
                 break
             if self.path in paths:
                 edits.append(sha)
-        if not edits:
+        below = self.walked.below
+        if not edits or not self._bounds_nothing_walked(cut, below):
             return None
         found = edits[0]
         for sha in edits:
             if self._at(sha).get(stage) != value:
                 return found
             found = sha
-        below = self.walked.below
         if cut or below is None:
             return found
-        if self.given and not self.git.is_ancestor(self.given, below):
-            return None  # `since` may hide walked commits or not bound the log: read it
         return found if self._at(below).get(stage) != value else None
+
+    def _bounds_nothing_walked(self, cut: bool, below: str | None) -> bool:
+        """Whether `since` hides none of the walked commits above it from the log."""
+        if cut or not self.given or not self.walked.merges:
+            return True
+        if below is None:
+            return False  # the walk reached the root: no commit to compare `since` with
+        if self.given not in self._hidden:
+            # a side-branch commit a walked merge brought in may descend from walked
+            # commits, which the log then hides: only an ancestor of `below` cannot
+            self._hidden[self.given] = not self.git.is_ancestor(self.given, below)
+        return not self._hidden[self.given]
