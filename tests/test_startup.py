@@ -37,6 +37,7 @@ RESOLVE_MAY_NOT = {
 ENTRY_MAY_NOT = RESOLVE_MAY_NOT | {
     "click",
     "gitreg.cli",
+    "typing",
     "tempfile",
     "shutil",
     "hashlib",

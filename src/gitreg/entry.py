@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import errno
 import sys
-from typing import NamedTuple
+from dataclasses import dataclass
 
 
-class ResolveArgs(NamedTuple):
+@dataclass(frozen=True)
+class ResolveArgs:
     ref: str
     verify: bool
     repo: str

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from gitreg.render.numbers import num, stages_text, table
 
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.model.diff import VersionDiff
     from gitreg.model.manifest import ModelSpec, VersionManifest
     from gitreg.model.records import ModelSummary

@@ -14,9 +14,12 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any
 
 from gitreg.errors import ManifestError, PluginMissing, UsageError
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from typing import Any
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 DEFAULT_REMOTE_NAME = "default"  # the remote `gitreg init` writes
