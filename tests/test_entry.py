@@ -143,3 +143,26 @@ def test_parse_resolve() -> None:
         "a@b", False, "x=y", False
     )
     assert parse_resolve(["show", "a"]) is None
+
+
+def test_a_closed_stdout_is_handled_as_click_handles_it(reg: Path) -> None:
+    """stdout a pipe nobody reads: the write fails with EPIPE; both exit 1, same stderr."""
+    import os
+
+    outcomes = []
+    for code in (CLICK, ENTRY):
+        r, w = os.pipe()
+        os.close(r)
+        env = {**os.environ, "LOADED_FD": str(w)}
+        proc = subprocess.run(
+            [sys.executable, "-c", code, "resolve", "m2@production"],
+            cwd=reg,
+            stdout=w,
+            stderr=subprocess.PIPE,
+            pass_fds=(w,),
+            env=env,
+        )
+        os.close(w)
+        outcomes.append((proc.returncode, proc.stderr.decode()))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == 1

@@ -77,7 +77,6 @@ def _failed(e: BaseException) -> int:
     """What the click CLI does with an error raised inside a command (click's `main`, then
     `gitreg.cli.main`): the same messages, exit codes and broken-pipe handling."""
     import click
-    from click.utils import _PacifyFlushWrapper
 
     from gitreg.cli import exits
 
@@ -85,7 +84,9 @@ def _failed(e: BaseException) -> int:
         click.echo(file=sys.stderr)
         click.echo("interrupted", err=True)
         return exits.EXIT_INTERRUPTED
-    if isinstance(e, OSError) and e.errno == errno.EPIPE:
+    if isinstance(e, OSError) and e.errno == errno.EPIPE:  # as click's `main` does
+        from click.utils import _PacifyFlushWrapper  # (tests/test_entry.py checks it exists)
+
         sys.stdout = _PacifyFlushWrapper(sys.stdout)
         sys.stderr = _PacifyFlushWrapper(sys.stderr)
         sys.exit(1)
