@@ -33,6 +33,22 @@ RESOLVE_MAY_NOT = {
 }
 
 
+# ... nor, through the console script (gitreg.entry), click, the command modules or what
+# only other commands and the URL path use
+ENTRY_MAY_NOT = RESOLVE_MAY_NOT | {
+    "click",
+    "gitreg.cli",
+    "typing",
+    "tempfile",
+    "shutil",
+    "hashlib",
+    "uuid",
+    "importlib.metadata",
+    "json",
+    "gitreg.model.diff",
+}
+
+
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("startup") / "reg"
@@ -61,6 +77,21 @@ def test_resolve_imports_nothing_heavy(reg: Path, ref: str) -> None:
     modules = _imported(reg, "resolve", ref)
     assert "gitreg.registry.released" in modules  # it did resolve
     assert _heavy(modules, RESOLVE_MAY_NOT) == []
+
+
+@pytest.mark.parametrize("ref", ["m2@production", "m2@latest", "m2@1.1.0"])
+def test_console_script_resolve_loads_no_click(reg: Path, ref: str) -> None:
+    code = (
+        "import sys\nfrom gitreg.entry import main\n"
+        f"rc = main(['resolve', {ref!r}])\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\nsys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=reg)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
+    modules = set(line.split()[1:])
+    assert "gitreg.registry.released" in modules  # it did resolve
+    assert _heavy(modules, ENTRY_MAY_NOT) == []
 
 
 def test_resolve_by_url_imports_nothing_heavy(reg: Path, tmp_path: Path) -> None:

@@ -12,11 +12,12 @@ reg.version("churn", "1.0.0").metrics
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from gitreg.version import __version__
 
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.api import ModelVersion, Registry, load
 
 __all__ = ["ModelVersion", "Registry", "__version__", "load"]

@@ -1,5 +1,5 @@
 """`python -m gitreg` runs the CLI."""
 
-from gitreg.cli import run
+from gitreg.entry import run
 
 run()

@@ -12,7 +12,6 @@ import sys
 import click
 
 from gitreg.cli import cards, deploy, evaluate, exits, registry_cmds, search, site, stages
-from gitreg.errors import GitregError
 from gitreg.version import __version__
 
 _state = {"traceback": False}
@@ -78,14 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)
         return exits.EXIT_INTERRUPTED
-    except GitregError as e:
-        return exits.report(e)
-    except OSError as e:
-        if _state["traceback"]:
-            return exits.unexpected(e, True)
-        return exits.filesystem(e)
-    except Exception as e:
-        return exits.unexpected(e, _state["traceback"])
+    except Exception as e:  # a GitregError, an OSError, a bug
+        return exits.failed(e, _state["traceback"])
 
 
 def run() -> None:

@@ -43,6 +43,15 @@ def report(err: GitregError) -> int:
     return exit_code(err)
 
 
+def failed(e: Exception, traceback: bool) -> int:
+    """Print an error a command raised (not click's parsing); its exit code."""
+    if isinstance(e, GitregError):
+        return report(e)
+    if isinstance(e, OSError) and not traceback:
+        return filesystem(e)
+    return unexpected(e, traceback)
+
+
 def filesystem(e: OSError) -> int:
     """A file the command had to read or write failed (full disk, permissions, a loop)."""
     where = f"{e.filename}: " if e.filename else ""

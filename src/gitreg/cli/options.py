@@ -35,22 +35,11 @@ def ref_option(f: F) -> F:
     )(f)
 
 
-# C0 controls but newline and tab, DEL and C1: a terminal would obey them (ESC sequences
-# in a model's description could rewrite the screen), so text output shows them escaped
-_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0, 9), *range(11, 32), *range(127, 160)]}
-
-
-def safe_text(text: str) -> str:
-    """`text` with control characters escaped (`\\x1b`), for a terminal."""
-    return text.translate(_CONTROLS)
-
-
 def emit(as_json: bool, result: Any, text: Callable[[], str]) -> None:
-    """Print `result` as JSON (control characters escaped by JSON itself), or the text
-    `text()` renders, with control characters escaped."""
-    from gitreg.render.json import to_json
+    """Print `result` as JSON, or the text `text()` renders (`render.text.output`)."""
+    from gitreg.render.text import output
 
-    click.echo(to_json(result) if as_json else safe_text(text()))
+    click.echo(output(as_json, result, text))
 
 
 def split_ref(ref: str, what: str | None = None) -> tuple[str, str | None]:

@@ -63,7 +63,9 @@ PICKLE_IMPORT_RE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: each model's validator is built on its first use, not at import (a
+    # release parses gitreg.yaml and stages.yaml, never the version manifest's models)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class _Manifest(_Strict):

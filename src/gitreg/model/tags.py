@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 from gitreg.errors import NotFound, RegistryError, UsageError
 from gitreg.model.layout import NAME_PATTERN, name_problem, version_problem
 from gitreg.model.semver import is_semver, latest
 
-Kind = Literal["register", "deprecate", "assign", "unassign", "simple", "retire"]
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Kind = Literal["register", "deprecate", "assign", "unassign", "simple", "retire"]
 
 _NAME = NAME_PATTERN
 _TAG_RE = re.compile(

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitreg.errors import ManifestError
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000

@@ -21,8 +21,9 @@ from gitreg.model import trailers as tag_trailers
 from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
 from gitreg.registry import gating
-from gitreg.registry.reader import Registry, stages_at
-from gitreg.registry.release_scope import models_to_release
+from gitreg.registry.reader import Registry
+from gitreg.registry.release_scope import Walk, release_scope
+from gitreg.registry.stage_history import StageHistory
 from gitreg.store import refs, signing
 from gitreg.store.git import Git
 from gitreg.store.github_repo import Approvals, approvals_lookup, discover
@@ -53,48 +54,6 @@ class ReleaseResult:
     pushed: bool = False
     attempts: int = 1
     remade: list[str] = field(default_factory=list)  # local-only tags dropped and made again
-
-
-class _StageHistory:
-    """The first-parent commits that edited one stages.yaml, newest first, read on demand."""
-
-    def __init__(self, reg: Registry, name: str, since: str | None = None) -> None:
-        self.snap, self.name, self.git, self.tip = reg.snapshot, name, reg.git, reg.commit
-        # a commit whose state a release covered (a tag's Promoted-in): an unreleased value
-        # was set after it, so the log need not go further back
-        self.since = since if since and reg.git.is_ancestor(since, reg.commit) else None
-        self.commits: list[str] = []
-        self._read_all = False
-        self._maps: dict[str, dict[str, str]] = {}
-
-    def _commit(self, i: int) -> str | None:
-        """The i-th newest commit that edited stages.yaml: the log is read in growing
-        chunks, as far back as asked, never the whole history (225,000 commits at
-        1000x100) when the answer is a few merges back."""
-        while i >= len(self.commits) and not self._read_all:
-            count = max(2, 4 * len(self.commits))
-            path = layout.stages_file(self.name)
-            args = ["log", "--first-parent", "--format=%H", f"--max-count={count}"]
-            bound = [f"^{self.since}"] if self.since else []
-            out = self.git.run([*args, "--end-of-options", self.tip, *bound, "--", path]).split()
-            self._read_all = len(out) < count
-            self.commits = out
-        return self.commits[i] if i < len(self.commits) else None
-
-    def _at(self, commit: str) -> dict[str, str]:
-        if commit not in self._maps:
-            self._maps[commit] = stages_at(self.snap, commit, self.name)
-        return self._maps[commit]
-
-    def set_in(self, stage: str, value: str | None) -> str:
-        """The commit whose edit gave `stage` its current `value` (None: removed it)."""
-        found = self._commit(0) or self.snap.commit
-        i, commit = 0, self._commit(0)
-        while commit is not None and self._at(commit).get(stage) == value:
-            found = commit
-            i += 1
-            commit = self._commit(i)
-        return found
 
 
 def _first_commit_with(git: Git, ref: str, path: str) -> str | None:
@@ -146,8 +105,10 @@ def _review_trailers(git: Git, commit: str, approvals: Approvals | None) -> dict
 class _Planner:
     """The missing tags of one model, appended to `planned` in the order to write them."""
 
-    def __init__(self, reg: Registry, approvals: Approvals | None, model_tags: list[tags.Tag]):
-        self.reg, self.git, self.approvals = reg, reg.git, approvals
+    def __init__(
+        self, reg: Registry, approvals: Approvals | None, model_tags: list[tags.Tag], walked: Walk
+    ):
+        self.reg, self.git, self.approvals, self.walked = reg, reg.git, approvals, walked
         self.state = tags.released_state(model_tags)
         self.reg_commits = {v: t.commit for v, t in self.state.registered.items()}
         self.planned: list[PlannedTag] = []
@@ -193,7 +154,8 @@ class _Planner:
             return
         last = max(self.state.stages.values(), key=lambda t: t.parsed.counter or 0, default=None)
         since = last.trailers.get("Promoted-in") if last is not None else None
-        history, counter = _StageHistory(self.reg, name, since), self.state.counter
+        history = StageHistory(self.reg, name, since, self.walked)
+        counter = self.state.counter
         for stage in [s for s in self.reg.config.stage_names if s in wanted or s in released]:
             want, have = wanted.get(stage), released.get(stage)
             if want == have:
@@ -224,13 +186,13 @@ class _Planner:
 def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     """The tags missing for the ref `reg` reads (normally main), in the order to write them."""
     planned: list[PlannedTag] = []
-    scope = models_to_release(reg.git, reg.commit)  # the models changed since a release
+    scope, walked = release_scope(reg.git, reg.commit)  # the models changed since a release
     # else every model, with one pass over the tag namespace
     grouped = refs.by_model(reg.git) if scope is None else scope
     for name in reg.model_names() if scope is None else sorted(scope):
         if not reg.has_model(name):
             continue
-        planner = _Planner(reg, approvals, grouped.get(name, []))
+        planner = _Planner(reg, approvals, grouped.get(name, []), walked)
         planner.versions(name)
         planner.stages(name)
         planned += planner.planned

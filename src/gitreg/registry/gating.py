@@ -14,18 +14,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import GitregError
 from gitreg.model import layout, override
-from gitreg.model.gate import Override
-from gitreg.registry.history import events
 from gitreg.registry.reader import Registry
 from gitreg.store import github_repo
+
+if TYPE_CHECKING:
+    from gitreg.model.gate import Override
+
+# model.gate and registry.history are imported where used: a release, which needs only
+# `override_added`, then loads neither (nor the filter language model.gate brings)
 
 
 def held_before(base: Registry, name: str, stage: str, version: str) -> bool:
     """Whether `version` held `stage` at some point of the base's history."""
+    from gitreg.registry.history import events
+
     return any(
         e.kind == "promoted" and e.stage == stage and e.version == version
         for e in events(base, name)
@@ -78,6 +84,8 @@ def labels(data: Mapping[str, Any]) -> list[str]:
 
 
 def _approvals(reg: Registry, data: Mapping[str, Any], env: Mapping[str, str]) -> Override:
+    from gitreg.model.gate import Override
+
     """An approved (or pending) override of reason "" from `data`'s pull request."""
     from gitreg.store.github import GitHubClient
 
@@ -102,6 +110,8 @@ def _approvals(reg: Registry, data: Mapping[str, Any], env: Mapping[str, str]) -
 
 def requested(reg: Registry, fork: str, name: str, env: Mapping[str, str]) -> Override | None:
     """The override the pull request asks for on model `name`, and whether it counts."""
+    from gitreg.model.gate import Override
+
     reason = override_added(reg, fork, reg.commit, name)
     source = "stages.yaml comment"
     data = event(env)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout, tags, yamlio
@@ -18,7 +17,10 @@ from gitreg.store.git import Git
 from gitreg.store.remote import check_repo, fetch_tag, is_url, remote_tags
 from gitreg.store.snapshot import Snapshot
 
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.model.manifest import VersionManifest
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
-from gitreg.model.diff import flatten
 from gitreg.render.numbers import num, stages_text, table
 
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
+    from typing import Any
+
     from gitreg.model.diff import VersionDiff
     from gitreg.model.manifest import ModelSpec, VersionManifest
     from gitreg.model.records import ModelSummary
@@ -21,6 +22,25 @@ if TYPE_CHECKING:
     from gitreg.ops.validate import ValidationReport
     from gitreg.registry.history import Event
     from gitreg.registry.released import ResolvedVersion
+
+# C0 controls but newline and tab, DEL and C1: a terminal would obey them (ESC sequences
+# in a model's description could rewrite the screen), so text output shows them escaped
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0, 9), *range(11, 32), *range(127, 160)]}
+
+
+def safe_text(text: str) -> str:
+    """`text` with control characters escaped (`\\x1b`), for a terminal."""
+    return text.translate(_CONTROLS)
+
+
+def output(as_json: bool, result: Any, text: Callable[[], str]) -> str:
+    """What a command prints for `result`: JSON (control characters escaped by JSON
+    itself), or the text `text()` renders, with control characters escaped."""
+    if as_json:
+        from gitreg.render.json import to_json
+
+        return to_json(result)
+    return safe_text(text())
 
 
 def init(result: InitResult) -> str:
@@ -135,6 +155,8 @@ def version(v: VersionManifest, stages: Sequence[str]) -> str:
         lines.append(table(["metric", "value"], [(k, num(x)) for k, x in flat.items()]))
     if v.params:
         lines.append("")
+        from gitreg.model.diff import flatten
+
         lines.append(table(["param", "value"], list(flatten(v.params).items())))
     return "\n".join(lines)
 

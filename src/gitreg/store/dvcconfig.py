@@ -11,13 +11,15 @@ credentials that must not be committed.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 from pathlib import Path
-from typing import Any
 
 from gitreg.errors import ManifestError, PluginMissing, UsageError
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from typing import Any
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 DEFAULT_REMOTE_NAME = "default"  # the remote `gitreg init` writes
@@ -172,6 +174,8 @@ def require_plugin(url: str | None) -> None:
     if plugin is None:
         return
     try:
+        import importlib.util
+
         found = importlib.util.find_spec(plugin[0]) is not None
     except (ImportError, ValueError):  # a broken or half-removed install
         found = False

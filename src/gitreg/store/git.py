@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -222,6 +221,8 @@ class Git:
         Builds the tree in a temporary index file, so the cost does not depend on the size
         of a checkout, and nothing the user sees changes until a ref is moved.
         """
+        import tempfile  # here: resolve, which never needs it, is mostly start-up
+
         with tempfile.TemporaryDirectory(prefix="gitreg-index-") as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             self.run(["read-tree", "--end-of-options", base], env=env)

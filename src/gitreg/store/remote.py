@@ -12,12 +12,9 @@ across calls, and fetched into under a file lock.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +76,10 @@ def cache_root() -> Path:
 
 def _cache_repo(url: str) -> Path:
     """A bare repository for `url` in the cache, created atomically on first use."""
+    import hashlib  # here, as tempfile and shutil: a local resolve is mostly start-up
+    import shutil
+    import tempfile
+
     key = hashlib.sha256(url.encode()).hexdigest()[:24]
     path = cache_root() / "repos" / key
     if (path / "HEAD").is_file():

@@ -1,0 +1,114 @@
+"""The `gitreg` console script: `resolve` without loading click, everything else by the CLI.
+
+A deploy tool's `gitreg resolve NAME@STAGE` is mostly start-up: click and the command
+modules cost more than the answer (docs/performance.md). So the plain forms of resolve,
+`resolve REF [--json] [--verify] [-C PATH | --repo PATH | --repo=PATH]` in any order, are
+parsed here and answered by the same op and renderers the click command uses; any other
+argument list (--help, a missing or unknown option, `--`, an option given twice, a value
+starting with `-`, options before the command) goes to the click CLI (`gitreg.cli.main`),
+which parses and reports it. An error the op raises is printed by the CLI's own handlers
+(`cli/exits.py`), which load click only then. `tests/test_entry.py` runs both paths on
+every form and compares stdout, stderr and the exit code byte for byte.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResolveArgs:
+    ref: str
+    verify: bool
+    repo: str
+    as_json: bool
+
+
+def parse_resolve(argv: list[str]) -> ResolveArgs | None:
+    """The resolve arguments when `argv` is a plain resolve call; None: let click parse it."""
+    if argv[:1] != ["resolve"]:
+        return None
+    ref: str | None = None
+    repo: str | None = None
+    flags = {"--verify": False, "--json": False}
+    rest = argv[1:]
+    while rest:
+        arg = rest.pop(0)
+        if arg in flags:
+            flags[arg] = True
+        elif arg in ("-C", "--repo") or arg.startswith("--repo="):
+            value = arg.partition("=")[2] if "=" in arg else (rest.pop(0) if rest else "")
+            if repo is not None or not value or value.startswith("-"):
+                return None
+            repo = value
+        elif arg.startswith("-") or ref is not None:
+            return None
+        else:
+            ref = arg
+    if ref is None:
+        return None
+    return ResolveArgs(ref, flags["--verify"], "." if repo is None else repo, flags["--json"])
+
+
+def resolve_output(args: ResolveArgs) -> str:
+    """What `gitreg resolve` prints: what the click command (`cli/deploy.py`) prints."""
+    from gitreg.ops.resolve import resolve
+    from gitreg.render import text
+
+    rv = resolve(args.ref, args.repo, verify=args.verify)
+    return text.output(args.as_json, rv, lambda: text.resolved(rv))
+
+
+def _echo(out: str) -> None:
+    """`click.echo(out)`, without loading click for the ASCII it nearly always is."""
+    stream = sys.stdout
+    if stream is None or not out.isascii():
+        import click
+
+        click.echo(out)
+        return
+    stream.write(out + "\n")
+    stream.flush()
+
+
+def _failed(e: BaseException) -> int:
+    """What the click CLI does with an error raised inside a command (click's `main`, then
+    `gitreg.cli.main`): the same messages, exit codes and broken-pipe handling."""
+    import click
+
+    from gitreg.cli import exits
+
+    if isinstance(e, (EOFError, KeyboardInterrupt)):
+        click.echo(file=sys.stderr)
+        click.echo("interrupted", err=True)
+        return exits.EXIT_INTERRUPTED
+    if isinstance(e, OSError) and e.errno == errno.EPIPE:  # as click's `main` does
+        from click.utils import _PacifyFlushWrapper  # (tests/test_entry.py checks it exists)
+
+        sys.stdout = _PacifyFlushWrapper(sys.stdout)
+        sys.stderr = _PacifyFlushWrapper(sys.stderr)
+        sys.exit(1)
+    if not isinstance(e, Exception):
+        raise e
+    return exits.failed(e, traceback=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run gitreg with `argv` (default: the command line); the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    fast = parse_resolve(args)
+    if fast is None:
+        from gitreg.cli import main as cli_main
+
+        return cli_main(args)
+    try:
+        _echo(resolve_output(fast))
+    except BaseException as e:
+        return _failed(e)
+    return 0  # exits.EXIT_OK, without loading the click CLI to name it
+
+
+def run() -> None:
+    sys.exit(main())
