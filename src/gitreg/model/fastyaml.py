@@ -188,10 +188,37 @@ def clear(texts: list[str]) -> None:
     a pattern finds in the whole whatever it finds in a part (none spans a line break, and
     each part starts after one, as `_text_declined` sees a text), so when the whole passes
     every part does. (Per byte the cost is the same; per document, half of it is calls.)"""
-    if yaml_rs is None or len(texts) < 2 or len(_CLEARED) > _CLEARED_MAX:
+    if yaml_rs is None or len(_CLEARED) > _CLEARED_MAX:
+        return
+    texts = [t for t in texts if not _POINTER.fullmatch(t)]  # `_pointer` reads those
+    if len(texts) < 2:
         return
     if not _text_declined("\n".join(texts)):
         _CLEARED.update(texts)
+
+
+# the pointer `dvc add` writes for one file (half of what a whole-registry validate
+# reads), recognised whole: plain block YAML whose only free scalars are the md5, a size
+# without a leading zero or `_` (PyYAML's int, and Python's) and a path of plain segments
+_POINTER = re.compile(
+    r"outs:\n- md5: ([0-9a-f]{32})\n  size: (0|[1-9][0-9]{0,17})\n  hash: md5\n"
+    r"  path: ([A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*)\n"
+)
+
+
+def _resolves_other(plain: str) -> bool:
+    """Whether PyYAML's implicit resolvers read the plain scalar `plain` as no string."""
+    risky = _RISKY.get(plain[:1])
+    return risky is not None and risky.match(plain) is not None
+
+
+def _pointer(text: str) -> dict[str, Any] | None:
+    """A DVC pointer of `dvc add`'s exact shape as PyYAML reads it, or None (another shape,
+    or an md5 or path PyYAML would read as something but a string)."""
+    m = _POINTER.fullmatch(text)
+    if m is None or _resolves_other(m[1]) or _resolves_other(m[3]):
+        return None
+    return {"outs": [{"md5": m[1], "size": int(m[2]), "hash": "md5", "path": m[3]}]}
 
 
 def fast_load(text: str, max_depth: int, max_nodes: int) -> tuple[bool, Any]:
@@ -199,6 +226,11 @@ def fast_load(text: str, max_depth: int, max_nodes: int) -> tuple[bool, Any]:
     when the caller must use PyYAML (declined, an error, or no fast loader installed)."""
     if yaml_rs is None:
         return False, None
+    if text.startswith("outs:\n- md5: "):
+        pointer = _pointer(text)
+        if pointer is not None:
+            _CLEARED.discard(text)
+            return True, pointer
     if text in _CLEARED:
         _CLEARED.discard(text)
     elif _text_declined(text):

@@ -175,6 +175,11 @@ def parse_tree(data: bytes) -> list[TreeEntry]:
     return entries
 
 
+# a path `read_paths` finds through the trees: no empty, `.` or `..` segment, no newline
+_PLAIN_PATH = re.compile(r"(?!\.\.?(?:/|\Z))[^/\n]+(?:/(?!\.\.?(?:/|\Z))[^/\n]+)*")
+_TREES_KEPT = 4096  # trees `read_paths` keeps before it starts again
+
+
 class Snapshot:
     """The files of a repository at one commit, read from git objects only."""
 
@@ -183,6 +188,7 @@ class Snapshot:
         self.commit = commit
         self.ref = ref
         self._reader = BlobReader(git)
+        self._trees: dict[str, dict[str, TreeEntry]] = {}  # read_paths: dir -> entries
 
     @classmethod
     def at(cls, git: Git, ref: str = "HEAD") -> Snapshot:
@@ -253,10 +259,52 @@ class Snapshot:
         return [g[1] for g in got if g is not None]
 
     def read_paths(self, paths: list[str]) -> dict[str, bytes]:
-        """The blobs at `paths` that are there, in one pipelined batch (a path missing from
-        the answer may be absent or unreadable: `read` it to know which)."""
-        got = self._reader.read_many([f"{self.commit}:{p}" for p in paths])
-        return {p: g[1] for p, g in zip(paths, got) if g is not None and g[0] == "blob"}
+        """The blobs at `paths` that are there, in pipelined batches (a path missing from
+        the answer may be absent or unreadable: `read` it to know which). Plain paths are
+        found in the trees on their way, read by id one level per batch and kept: git
+        resolving `<commit>:<path>` reads every tree from the root again for each path
+        (4.4 s of cat-file for 100,000 pointers at 1000x100, 1.2 s by id)."""
+        odd = [p for p in paths if not _PLAIN_PATH.fullmatch(p)]
+        got = self._reader.read_many([f"{self.commit}:{p}" for p in odd])
+        out = {p: g[1] for p, g in zip(odd, got) if g is not None and g[0] == "blob"}
+        plain = [p for p in paths if _PLAIN_PATH.fullmatch(p)]
+        self._load_trees({p.rpartition("/")[0] for p in plain})
+        found = [(p, self._entry(p)) for p in plain]
+        blobs = [(p, e.sha) for p, e in found if e is not None and not e.is_tree]
+        for (p, _), g in zip(blobs, self._reader.read_many([sha for _, sha in blobs])):
+            if g is not None and g[0] == "blob":
+                out[p] = g[1]
+        return {p: out[p] for p in paths if p in out}
+
+    def _entry(self, path: str) -> TreeEntry | None:
+        parent, _, name = path.rpartition("/")
+        return self._trees.get(parent, {}).get(name)
+
+    def _load_trees(self, dirs: set[str]) -> None:
+        """Keep the entries of the trees at `dirs` and of their parents (absent: none)."""
+        if len(self._trees) > _TREES_KEPT:
+            self._trees.clear()
+        todo: set[str] = set()
+        for d in dirs:
+            while d not in self._trees and d not in todo:
+                todo.add(d)
+                if not d:
+                    break
+                d = d.rpartition("/")[0]
+        for depth in sorted({d.count("/") + 1 if d else 0 for d in todo}):
+            level = [d for d in todo if (d.count("/") + 1 if d else 0) == depth]
+            specs = [f"{self.commit}^{{tree}}" if not d else self._tree_id(d) for d in level]
+            asked = [(d, s) for d, s in zip(level, specs) if s is not None]
+            for d in level:
+                self._trees[d] = {}
+            for (d, _), g in zip(asked, self._reader.read_many([s for _, s in asked])):
+                if g is not None and g[0] == "tree":
+                    # git finds a name's first entry (a sound tree has one)
+                    self._trees[d] = {e.name: e for e in reversed(parse_tree(g[1]))}
+
+    def _tree_id(self, path: str) -> str | None:
+        entry = self._entry(path)
+        return entry.sha if entry is not None and entry.is_tree else None
 
     def read_trees(self, shas: list[str]) -> list[list[TreeEntry]]:
         """The entries of the trees with these ids, in one pipelined batch."""
