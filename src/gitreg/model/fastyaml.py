@@ -44,9 +44,13 @@ _TEXT_RISKS = (
     re.compile("[&*!\\\\\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"),
     re.compile(r"\.(?:[iI][nN][fF]|[nN][aA][nN])"),  # .inf/.nan in any case
     re.compile(r"[\"'\]}]:[^ \n]"),  # a value right after a JSON-style key (`"a":017`)
-    # a complex key (`? a`, `[?]`); a block scalar (`|`, `>`: empty ones and ones inside
-    # flow collections read differently)
-    re.compile(r"[?|>](?<![^\s\[{,][?|>])"),
+)
+# a complex key (`? a`, `[?]`); a block scalar (`|`, `>`: empty ones and ones inside flow
+# collections read differently): the indicator where a node can start. One pattern per
+# character, searched only where the character is there at all (`in` scans far faster
+# than a class, and manifests hold `>` in e-mail addresses only)
+_INDICATOR_RISKS = tuple(
+    (c, re.compile(rf"{re.escape(c)}(?<![^\s\[{{,]{re.escape(c)})")) for c in "?|>"
 )
 _LINE_RISKS = ("<<", "\n%", "\n---", "\n...")  # merge key, directive, document marker
 # a plain scalar's start (a sign, dot, underscore or digit after a space, a line break or
@@ -88,6 +92,8 @@ def _text_declined(text: str) -> bool:
     if text.startswith(("%", "---", "...")) or any(s in text for s in _LINE_RISKS):
         return True
     if any(r.search(text) for r in _TEXT_RISKS):
+        return True
+    if any(c in text and r.search(text) for c, r in _INDICATOR_RISKS):
         return True
     if _NUMBER_RISK.search("\n" + text):
         return True
