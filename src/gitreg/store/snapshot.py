@@ -159,6 +159,22 @@ def tree_names(data: bytes) -> list[str]:
     return names if end == len(data) else [e.name for e in parse_tree(data)]
 
 
+def tree_index(data: bytes) -> dict[str, tuple[str, str]]:
+    """name -> (mode, hex id) of a raw tree object (the first entry of a name, as git
+    finds it), without building `TreeEntry`s: `read_paths` reads 100,000 small trees."""
+    out: dict[str, tuple[str, str]] = {}
+    end = 0
+    for m in _TREE_ENTRY.finditer(data):
+        if m.start() != end:  # not back to back: let the exact parser decide
+            return {e.name: (e.mode, e.sha) for e in reversed(parse_tree(data))}
+        name = m[2].decode("utf-8", "surrogateescape")
+        out.setdefault(name, (m[1].decode(), m[3].hex()))
+        end = m.end()
+    if end != len(data):
+        return {e.name: (e.mode, e.sha) for e in reversed(parse_tree(data))}
+    return out
+
+
 def parse_tree(data: bytes) -> list[TreeEntry]:
     """Entries of a raw tree object (SHA-1 repositories)."""
     entries = []
@@ -177,6 +193,8 @@ def parse_tree(data: bytes) -> list[TreeEntry]:
 
 # a path `read_paths` finds through the trees: no empty, `.` or `..` segment, no newline
 _PLAIN_PATH = re.compile(r"(?!\.\.?(?:/|\Z))[^/\n]+(?:/(?!\.\.?(?:/|\Z))[^/\n]+)*")
+# a record of `ls-tree -r -z` for a symbolic link or a submodule: `<mode> <type> <id>\t<path>`
+_LINK_RECORD = re.compile(rb"(?:(?<=\0)|\A)(120000|160000) [^\t\0]*\t([^\0]*)")
 _TREES_KEPT = 4096  # trees `read_paths` keeps before it starts again
 
 
@@ -188,7 +206,7 @@ class Snapshot:
         self.commit = commit
         self.ref = ref
         self._reader = BlobReader(git)
-        self._trees: dict[str, dict[str, TreeEntry]] = {}  # read_paths: dir -> entries
+        self._trees: dict[str, dict[str, tuple[str, str]]] = {}  # read_paths: dir -> entries
 
     @classmethod
     def at(cls, git: Git, ref: str = "HEAD") -> Snapshot:
@@ -270,13 +288,13 @@ class Snapshot:
         plain = [p for p in paths if _PLAIN_PATH.fullmatch(p)]
         self._load_trees({p.rpartition("/")[0] for p in plain})
         found = [(p, self._entry(p)) for p in plain]
-        blobs = [(p, e.sha) for p, e in found if e is not None and not e.is_tree]
+        blobs = [(p, e[1]) for p, e in found if e is not None and e[0] != "40000"]
         for (p, _), g in zip(blobs, self._reader.read_many([sha for _, sha in blobs])):
             if g is not None and g[0] == "blob":
                 out[p] = g[1]
         return {p: out[p] for p in paths if p in out}
 
-    def _entry(self, path: str) -> TreeEntry | None:
+    def _entry(self, path: str) -> tuple[str, str] | None:
         parent, _, name = path.rpartition("/")
         return self._trees.get(parent, {}).get(name)
 
@@ -299,12 +317,21 @@ class Snapshot:
                 self._trees[d] = {}
             for (d, _), g in zip(asked, self._reader.read_many([s for _, s in asked])):
                 if g is not None and g[0] == "tree":
-                    # git finds a name's first entry (a sound tree has one)
-                    self._trees[d] = {e.name: e for e in reversed(parse_tree(g[1]))}
+                    self._trees[d] = tree_index(g[1])
 
     def _tree_id(self, path: str) -> str | None:
         entry = self._entry(path)
-        return entry.sha if entry is not None and entry.is_tree else None
+        return entry[1] if entry is not None and entry[0] == "40000" else None
+
+    def links_below(self, paths: list[str]) -> list[tuple[str, str]]:
+        """(mode, path) of each symbolic link (120000) and submodule (160000) below `paths`,
+        in tree order: one `git ls-tree -r`, scanned in C (300,000 records at 1000x100)."""
+        if not paths:
+            return []
+        literal = [f":(literal){p}" for p in paths]
+        args = ["ls-tree", "-r", "-z", "--end-of-options", self.commit, "--", *literal]
+        found = _LINK_RECORD.findall(self.git.run_bytes(args))
+        return [(m.decode(), n.decode("utf-8", "surrogateescape")) for m, n in found]
 
     def read_trees(self, shas: list[str]) -> list[list[TreeEntry]]:
         """The entries of the trees with these ids, in one pipelined batch."""
