@@ -76,9 +76,9 @@ def test_read_paths_keeps_the_trees_it_read(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     with Snapshot.at(Git(repo)) as snap:
         assert snap.read_paths(["d/e/f/g.txt"]) == {"d/e/f/g.txt": b"content of d/e/f/g.txt\n"}
-        assert snap.reads == 5  # the root, d, d/e, d/e/f, the blob
-        snap.read_paths(["d/e/c.dvc", "d/b.txt"])
-        assert snap.reads == 7  # the two blobs: their trees were kept
+        assert snap.reads == 4  # the root, d, d/e (whose listing names d/e/f), the blob
+        snap.read_paths(["d/e/c.dvc", "d/e/f/g.txt", "d/b.txt"])
+        assert snap.reads == 7  # the three blobs: the trees were kept
 
 
 def test_tree_index_is_parse_tree_by_name(tmp_path: Path) -> None:

@@ -198,6 +198,13 @@ _LINK_RECORD = re.compile(rb"(?:(?<=\0)|\A)(120000|160000) [^\t\0]*\t([^\0]*)")
 _TREES_KEPT = 4096  # trees `read_paths` keeps before it starts again
 
 
+def _base(path: str) -> str | None:
+    """The folder of a plain path below the top, else None."""
+    if "/" not in path or not _PLAIN_PATH.fullmatch(path):
+        return None
+    return path.rpartition("/")[0]
+
+
 class Snapshot:
     """The files of a repository at one commit, read from git objects only."""
 
@@ -278,21 +285,23 @@ class Snapshot:
 
     def read_paths(self, paths: list[str]) -> dict[str, bytes]:
         """The blobs at `paths` that are there, in pipelined batches (a path missing from
-        the answer may be absent or unreadable: `read` it to know which). Plain paths are
-        found in the trees on their way, read by id one level per batch and kept: git
-        resolving `<commit>:<path>` reads every tree from the root again for each path
-        (4.4 s of cat-file for 100,000 pointers at 1000x100, 1.2 s by id)."""
-        odd = [p for p in paths if not _PLAIN_PATH.fullmatch(p)]
-        got = self._reader.read_many([f"{self.commit}:{p}" for p in odd])
-        out = {p: g[1] for p, g in zip(odd, got) if g is not None and g[0] == "blob"}
-        plain = [p for p in paths if _PLAIN_PATH.fullmatch(p)]
-        self._load_trees({p.rpartition("/")[0] for p in plain})
-        found = [(p, self._entry(p)) for p in plain]
-        blobs = [(p, e[1]) for p, e in found if e is not None and e[0] != "40000"]
-        for (p, _), g in zip(blobs, self._reader.read_many([sha for _, sha in blobs])):
-            if g is not None and g[0] == "blob":
-                out[p] = g[1]
-        return {p: out[p] for p in paths if p in out}
+        the answer may be absent or unreadable: `read` it to know which). A plain path
+        below the top is asked of its folder's tree (`<tree id>:<name>`), the trees above
+        it read by id once and kept: git resolves each `<commit>:<path>` from the root
+        again (at 1000x100 the 1000 entries of models/ for each of 100,000 pointers: 4.4 s
+        of cat-file, 2.5 s from each model's artifacts/ tree, 1.3 s this way)."""
+        self._load_trees({b.rpartition("/")[0] for b in map(_base, paths) if b is not None})
+        asked = [(p, s) for p in paths for s in [self._near(p)] if s is not None]
+        got = self._reader.read_many([s for _, s in asked])
+        return {p: g[1] for (p, _), g in zip(asked, got) if g is not None and g[0] == "blob"}
+
+    def _near(self, path: str) -> str | None:
+        """The request for `path` from the nearest kept tree (None: its folder is absent)."""
+        base = _base(path)
+        if base is None:
+            return f"{self.commit}:{path}"
+        tree = self._tree_id(base)
+        return None if tree is None else f"{tree}:{path[len(base) + 1 :]}"
 
     def _entry(self, path: str) -> tuple[str, str] | None:
         parent, _, name = path.rpartition("/")
