@@ -81,8 +81,8 @@ class BlobReader:
         """The next answer on cat-file's output: to the request `spec`."""
         assert proc.stdout is not None
         self.reads += 1
-        header = proc.stdout.readline().decode("utf-8", "replace").rstrip("\n")
-        if header.endswith(" missing") or header.endswith(" ambiguous"):
+        header = proc.stdout.readline().rstrip(b"\n")
+        if header.endswith((b" missing", b" ambiguous")):
             return None
         if not header:  # cat-file died: a corrupt object, never "no such file"
             self.close_broken()
@@ -91,12 +91,13 @@ class BlobReader:
                 f"could not read {spec}: the object is corrupt or unreadable",
                 "run `git fsck` in the registry; restore the object from a good clone",
             )
-        _, otype, size = header.rsplit(" ", 2)
-        data = proc.stdout.read(int(size))
-        if len(data) != int(size) or proc.stdout.read(1) != b"\n":
+        _, otype, size = header.rsplit(b" ", 2)
+        n = int(size)
+        data = proc.stdout.read(n + 1)  # and the line break after it: one call
+        if len(data) != n + 1 or data[n:] != b"\n":
             self.close_broken()
             raise GitError(["cat-file", "--batch"], f"could not read {spec}: truncated object")
-        return otype, data
+        return otype.decode(), data[:n]
 
     def read_many(self, specs: list[str]) -> list[tuple[str, bytes] | None]:
         """`read` of each spec, pipelined: requests go out in chunks that fit a pipe's
