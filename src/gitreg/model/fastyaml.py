@@ -118,7 +118,8 @@ def _flow_declined(line: str) -> bool:
 
 
 # strings PyYAML reads as strings even written plain (manifests repeat their keys and
-# many values): a set lookup instead of the resolver's patterns; bounded
+# many values): a set lookup instead of the resolver's patterns; bounded (emptied when
+# full: 1000x100 holds 500,000 strings, most of them in one manifest only)
 _PLAIN_STR: set[str] = set()
 _PLAIN_STR_MAX = 200_000
 # ... and the values of mappings and lists seen acceptable: those strings and any number,
@@ -132,8 +133,9 @@ def _plain_means_other(text: str, source: str) -> bool:
     plain in `source` (it is safe when every occurrence is a whole quoted scalar)."""
     risky = _RISKY.get(text[:1])  # "": the fast loader reads a plain empty scalar as None
     if risky is None or not risky.match(text):
-        if len(_PLAIN_STR) < _PLAIN_STR_MAX:
-            _PLAIN_STR.add(text)
+        if len(_PLAIN_STR) >= _PLAIN_STR_MAX:  # start again: the strings seen lately
+            _PLAIN_STR.clear()  # repeat (a model's name, its repo), most others never do
+        _PLAIN_STR.add(text)
         return False
     seen = source.count(text)
     return seen == 0 or seen != source.count(f"'{text}'") + source.count(f'"{text}"')
@@ -179,8 +181,9 @@ def _acceptable(
             continue
         elif kind not in _SCALARS:
             return False
-        if len(_PLAIN_VALUES) < _PLAIN_STR_MAX:
-            _PLAIN_VALUES.add(child)
+        if len(_PLAIN_VALUES) >= _PLAIN_STR_MAX:
+            _PLAIN_VALUES.clear()
+        _PLAIN_VALUES.add(child)
     return True
 
 
