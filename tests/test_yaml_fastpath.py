@@ -390,3 +390,13 @@ def test_dvc_pointers_of_every_spelling_load_as_pyyaml_reads_them() -> None:
     for other in (TYPICAL_POINTER + "  cache: false\n", TYPICAL_POINTER.replace(" ", "  ", 1)):
         assert fastyaml._pointer(other) is None  # another shape: the general fast path
         _check(other)
+
+
+def test_a_risky_line_in_one_text_of_a_batch_clears_none() -> None:
+    # `clear` checks each distinct line once: a line found in one text only still counts
+    fastyaml._CLEARED.clear()
+    risky = TYPICAL_VERSION.replace("status: active", "status: 017")
+    fastyaml.clear([TYPICAL_VERSION, TYPICAL_VERSION.replace("churn", "fraud"), risky])
+    assert not fastyaml._CLEARED
+    fastyaml.clear(["a: 1\n", "%YAML 1.1\n---\na: 1\n"])  # a directive on a later text
+    assert not fastyaml._CLEARED
