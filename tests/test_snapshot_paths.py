@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from conftest import git
+from gitreg.store import snapshot
 from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot, parse_tree, tree_index
 
@@ -100,3 +103,15 @@ def git_bytes(cwd: Path, *args: str) -> bytes:
     import subprocess
 
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True).stdout
+
+
+def test_read_paths_answers_the_same_once_its_kept_trees_are_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path)
+    monkeypatch.setattr(snapshot, "_TREES_KEPT", 1)  # start again on every call
+    with Snapshot.at(Git(repo)) as snap:
+        first = snap.read_paths(PATHS)
+        for path in PATHS:
+            assert snap.read_paths([path]) == {p: first[p] for p in [path] if p in first}
+        assert snap.read_paths(PATHS) == first

@@ -197,7 +197,7 @@ _PLAIN_PATH = re.compile(r"(?!\.\.?(?:/|\Z))[^/\n]+(?:/(?!\.\.?(?:/|\Z))[^/\n]+)
 # a record of `ls-tree -r -z` for a symbolic link or a submodule: `<mode> <type> <id>\t<path>`
 # (searched after a NUL put in front: a pattern that starts with a literal is scanned fast)
 _LINK_RECORD = re.compile(rb"\0(1[26]0000) [^\t\0]*\t([^\0]*)")
-_TREES_KEPT = 4096  # trees `read_paths` keeps before it starts again
+_TREES_KEPT = 512  # trees `read_paths` keeps before it starts again
 
 
 def _base(path: str) -> str | None:
@@ -332,7 +332,8 @@ class Snapshot:
 
     def _tree_id(self, path: str) -> str | None:
         entry = self._entry(path)
-        return entry[1] if entry is not None and entry[0] == "40000" else None
+        is_dir = entry is not None and int(entry[0], 8) & 0o170000 == 0o040000  # as git reads
+        return entry[1] if entry is not None and is_dir else None
 
     def links_below(self, paths: list[str]) -> list[tuple[str, str]]:
         """(mode, path) of each symbolic link (120000) and submodule (160000) below `paths`,
