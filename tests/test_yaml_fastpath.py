@@ -318,9 +318,85 @@ def test_checking_many_texts_at_once_answers_as_one_at_a_time() -> None:
 def test_a_clean_batch_is_cleared_and_then_loaded_fast() -> None:
     batch = [TYPICAL_VERSION, TYPICAL_POINTER, TYPICAL_VERSION.replace("churn", "fraud")]
     fastyaml.clear(batch)
-    assert set(batch) <= fastyaml._CLEARED
+    assert set(batch) - {TYPICAL_POINTER} <= fastyaml._CLEARED  # a pointer: `_pointer`
     for text in batch:
         assert _check(text)
     assert not fastyaml._CLEARED  # each was used once
     fastyaml.clear([TYPICAL_VERSION, "a: 017\n"])  # one risky text: nothing is cleared
+    assert not fastyaml._CLEARED
+
+
+POINTER_MD5S = ["7eec9d5b1354c8aa3b79be7eca3e4892", "1" * 32, "0" * 32, "1e" + "3" * 30, "f" * 32]
+POINTER_SIZES = ["0", "15", "015", "1_0", "1e3", "0x1f", "1:20", "99999999999999999999", "-1"]
+POINTER_PATHS = [
+    "model.bin",
+    "true",
+    "on",
+    "Off",
+    "null",
+    "NULL",
+    "1.5",
+    "1_0",
+    "2026-01-01",
+    "0x1f",
+    "1e3",
+    "1:20",
+    "=",
+    "_x",
+    "a/b.c",
+    "12",
+    "0o17",
+    "017",
+    "+1",
+    "-1",
+    "~",
+    "y",
+    "1.0e+3",
+    "sub/true",
+    "model.bin.",
+    "a-b+c",
+    "x#y",
+    "a: b",
+    "a/../b",
+    ".inf",
+]
+
+
+def test_dvc_pointers_of_every_spelling_load_as_pyyaml_reads_them() -> None:
+    # `_pointer` reads `dvc add`'s exact shape without any YAML loader: wherever it answers
+    # it must equal PyYAML, and it must decline every value PyYAML reads as no string
+    answered = 0
+    for md5 in POINTER_MD5S:
+        for size in POINTER_SIZES:
+            for path in POINTER_PATHS:
+                text = f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {path}\n"
+                got = fastyaml._pointer(text)
+                try:
+                    slow = yamlio.load_pyyaml(text, "p.dvc")
+                except ManifestError:
+                    assert got is None, text
+                    continue
+                if got is not None:
+                    answered += 1
+                    assert _same(got, slow), f"{text!r}: {got!r} != PyYAML {slow!r}"
+                assert _check(text) or got is None
+                out = slow["outs"][0]
+                plain = all(type(out[k]) is str for k in ("md5", "path"))
+                if plain and type(out["size"]) is int and size == str(out["size"]):
+                    # what PyYAML reads as the plain shape is answered, but for odd paths
+                    assert got is not None or not fastyaml._POINTER.fullmatch(text), text
+    assert answered >= 50
+    assert fastyaml._pointer(TYPICAL_POINTER) == yamlio.load_pyyaml(TYPICAL_POINTER, "p")
+    for other in (TYPICAL_POINTER + "  cache: false\n", TYPICAL_POINTER.replace(" ", "  ", 1)):
+        assert fastyaml._pointer(other) is None  # another shape: the general fast path
+        _check(other)
+
+
+def test_a_risky_line_in_one_text_of_a_batch_clears_none() -> None:
+    # `clear` checks each distinct line once: a line found in one text only still counts
+    fastyaml._CLEARED.clear()
+    risky = TYPICAL_VERSION.replace("status: active", "status: 017")
+    fastyaml.clear([TYPICAL_VERSION, TYPICAL_VERSION.replace("churn", "fraud"), risky])
+    assert not fastyaml._CLEARED
+    fastyaml.clear(["a: 1\n", "%YAML 1.1\n---\na: 1\n"])  # a directive on a later text
     assert not fastyaml._CLEARED

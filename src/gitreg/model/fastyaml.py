@@ -18,6 +18,10 @@ loader's value only when no scalar of the document can mean two things:
   exact message), or a string that PyYAML's resolver would read as something else (`on`,
   `1:20`, `2026-01-01`, `=`) unless every occurrence of it in the text is quoted.
 
+A DVC pointer of `dvc add`'s exact shape (`outs:` with one md5, size, `hash: md5`, path)
+is read by one regular expression instead, its md5 and path checked against PyYAML's
+resolvers (`_pointer`): half of what a whole-registry validate reads.
+
 Anything declined, or any error of the fast loader, goes to PyYAML, so errors read exactly
 as before. `tests/test_yaml_fastpath.py` loads every YAML file of the project and a corpus
 of generated scalars both ways and asserts equal values and types, or a decline.
@@ -44,9 +48,13 @@ _TEXT_RISKS = (
     re.compile("[&*!\\\\\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"),
     re.compile(r"\.(?:[iI][nN][fF]|[nN][aA][nN])"),  # .inf/.nan in any case
     re.compile(r"[\"'\]}]:[^ \n]"),  # a value right after a JSON-style key (`"a":017`)
-    # a complex key (`? a`, `[?]`); a block scalar (`|`, `>`: empty ones and ones inside
-    # flow collections read differently)
-    re.compile(r"[?|>](?<![^\s\[{,][?|>])"),
+)
+# a complex key (`? a`, `[?]`); a block scalar (`|`, `>`: empty ones and ones inside flow
+# collections read differently): the indicator where a node can start. One pattern per
+# character, searched only where the character is there at all (`in` scans far faster
+# than a class, and manifests hold `>` in e-mail addresses only)
+_INDICATOR_RISKS = tuple(
+    (c, re.compile(rf"{re.escape(c)}(?<![^\s\[{{,]{re.escape(c)})")) for c in "?|>"
 )
 _LINE_RISKS = ("<<", "\n%", "\n---", "\n...")  # merge key, directive, document marker
 # a plain scalar's start (a sign, dot, underscore or digit after a space, a line break or
@@ -89,6 +97,8 @@ def _text_declined(text: str) -> bool:
         return True
     if any(r.search(text) for r in _TEXT_RISKS):
         return True
+    if any(c in text and r.search(text) for c, r in _INDICATOR_RISKS):
+        return True
     if _NUMBER_RISK.search("\n" + text):
         return True
     if len(text) > MAX_LINE and max(map(len, text.split("\n"))) > MAX_LINE:
@@ -112,7 +122,8 @@ def _flow_declined(line: str) -> bool:
 
 
 # strings PyYAML reads as strings even written plain (manifests repeat their keys and
-# many values): a set lookup instead of the resolver's patterns; bounded
+# many values): a set lookup instead of the resolver's patterns; bounded (emptied when
+# full: 1000x100 holds 500,000 strings, most of them in one manifest only)
 _PLAIN_STR: set[str] = set()
 _PLAIN_STR_MAX = 200_000
 # ... and the values of mappings and lists seen acceptable: those strings and any number,
@@ -126,8 +137,9 @@ def _plain_means_other(text: str, source: str) -> bool:
     plain in `source` (it is safe when every occurrence is a whole quoted scalar)."""
     risky = _RISKY.get(text[:1])  # "": the fast loader reads a plain empty scalar as None
     if risky is None or not risky.match(text):
-        if len(_PLAIN_STR) < _PLAIN_STR_MAX:
-            _PLAIN_STR.add(text)
+        if len(_PLAIN_STR) >= _PLAIN_STR_MAX:  # start again: the strings seen lately
+            _PLAIN_STR.clear()  # repeat (a model's name, its repo), most others never do
+        _PLAIN_STR.add(text)
         return False
     seen = source.count(text)
     return seen == 0 or seen != source.count(f"'{text}'") + source.count(f'"{text}"')
@@ -173,8 +185,9 @@ def _acceptable(
             continue
         elif kind not in _SCALARS:
             return False
-        if len(_PLAIN_VALUES) < _PLAIN_STR_MAX:
-            _PLAIN_VALUES.add(child)
+        if len(_PLAIN_VALUES) >= _PLAIN_STR_MAX:
+            _PLAIN_VALUES.clear()
+        _PLAIN_VALUES.add(child)
     return True
 
 
@@ -187,11 +200,42 @@ def clear(texts: list[str]) -> None:
     """Run the text checks once over documents about to be loaded: joined by line breaks,
     a pattern finds in the whole whatever it finds in a part (none spans a line break, and
     each part starts after one, as `_text_declined` sees a text), so when the whole passes
-    every part does. (Per byte the cost is the same; per document, half of it is calls.)"""
-    if yaml_rs is None or len(texts) < 2 or len(_CLEARED) > _CLEARED_MAX:
+    every part does; and a line found twice is found once. (Per byte the cost is the same;
+    per document, half of it was calls.)"""
+    if yaml_rs is None or len(_CLEARED) > _CLEARED_MAX:
         return
-    if not _text_declined("\n".join(texts)):
+    texts = [t for t in texts if not _POINTER.fullmatch(t)]  # `_pointer` reads those
+    if len(texts) < 2:
+        return
+    # every check is "some line holds ...", so each distinct line is checked once: a
+    # model's manifests share most of their lines (keys, author, framework, lineage)
+    lines = "\n".join(dict.fromkeys("\n".join(texts).split("\n")))
+    if not _text_declined(lines):
         _CLEARED.update(texts)
+
+
+# the pointer `dvc add` writes for one file (half of what a whole-registry validate
+# reads), recognised whole: plain block YAML whose only free scalars are the md5, a size
+# without a leading zero or `_` (PyYAML's int, and Python's) and a path of plain segments
+_POINTER = re.compile(
+    r"outs:\n- md5: ([0-9a-f]{32})\n  size: (0|[1-9][0-9]{0,17})\n  hash: md5\n"
+    r"  path: ([A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*)\n"
+)
+
+
+def _resolves_other(plain: str) -> bool:
+    """Whether PyYAML's implicit resolvers read the plain scalar `plain` as no string."""
+    risky = _RISKY.get(plain[:1])
+    return risky is not None and risky.match(plain) is not None
+
+
+def _pointer(text: str) -> dict[str, Any] | None:
+    """A DVC pointer of `dvc add`'s exact shape as PyYAML reads it, or None (another shape,
+    or an md5 or path PyYAML would read as something but a string)."""
+    m = _POINTER.fullmatch(text)
+    if m is None or _resolves_other(m[1]) or _resolves_other(m[3]):
+        return None
+    return {"outs": [{"md5": m[1], "size": int(m[2]), "hash": "md5", "path": m[3]}]}
 
 
 def fast_load(text: str, max_depth: int, max_nodes: int) -> tuple[bool, Any]:
@@ -199,6 +243,11 @@ def fast_load(text: str, max_depth: int, max_nodes: int) -> tuple[bool, Any]:
     when the caller must use PyYAML (declined, an error, or no fast loader installed)."""
     if yaml_rs is None:
         return False, None
+    if text.startswith("outs:\n- md5: "):
+        pointer = _pointer(text)
+        if pointer is not None:
+            _CLEARED.discard(text)
+            return True, pointer
     if text in _CLEARED:
         _CLEARED.discard(text)
     elif _text_declined(text):

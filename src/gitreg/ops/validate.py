@@ -80,17 +80,11 @@ class _Checker:
                 self.add(path, "", "unexpected file: models/ holds one directory per model")
 
     def links(self, paths: list[str]) -> None:
-        """Symbolic links and submodules below `paths` (one `git ls-tree`): what a checkout
-        holds there is not the bytes that gitreg reads and checks."""
-        literal = [f":(literal){p}" for p in paths]
-        args = ["ls-tree", "-r", "-z", "--end-of-options", self.snap.commit, "--", *literal]
-        for record in self.snap.git.run_bytes(args).split(b"\0") if paths else []:
-            meta, _, name = record.partition(b"\t")
-            mode = meta.split(b" ", 1)[0]
-            if mode in (b"120000", b"160000"):
-                what = "a symbolic link" if mode == b"120000" else "a submodule"
-                path = name.decode("utf-8", "surrogateescape")
-                self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
+        """Symbolic links and submodules below `paths`: what a checkout holds there is not
+        the bytes that gitreg reads and checks."""
+        for mode, path in self.snap.links_below(paths):
+            what = "a symbolic link" if mode == "120000" else "a submodule"
+            self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
 
     def model(
         self, name: str, cfg: RegistryConfig | None, data: bool = True

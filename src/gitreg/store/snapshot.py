@@ -81,8 +81,8 @@ class BlobReader:
         """The next answer on cat-file's output: to the request `spec`."""
         assert proc.stdout is not None
         self.reads += 1
-        header = proc.stdout.readline().decode("utf-8", "replace").rstrip("\n")
-        if header.endswith(" missing") or header.endswith(" ambiguous"):
+        header = proc.stdout.readline().rstrip(b"\n")
+        if header.endswith((b" missing", b" ambiguous")):
             return None
         if not header:  # cat-file died: a corrupt object, never "no such file"
             self.close_broken()
@@ -91,12 +91,13 @@ class BlobReader:
                 f"could not read {spec}: the object is corrupt or unreadable",
                 "run `git fsck` in the registry; restore the object from a good clone",
             )
-        _, otype, size = header.rsplit(" ", 2)
-        data = proc.stdout.read(int(size))
-        if len(data) != int(size) or proc.stdout.read(1) != b"\n":
+        _, otype, size = header.rsplit(b" ", 2)
+        n = int(size)
+        data = proc.stdout.read(n + 1)  # and the line break after it: one call
+        if len(data) != n + 1 or data[n:] != b"\n":
             self.close_broken()
             raise GitError(["cat-file", "--batch"], f"could not read {spec}: truncated object")
-        return otype, data
+        return otype.decode(), data[:n]
 
     def read_many(self, specs: list[str]) -> list[tuple[str, bytes] | None]:
         """`read` of each spec, pipelined: requests go out in chunks that fit a pipe's
@@ -159,6 +160,22 @@ def tree_names(data: bytes) -> list[str]:
     return names if end == len(data) else [e.name for e in parse_tree(data)]
 
 
+def tree_index(data: bytes) -> dict[str, tuple[str, str]]:
+    """name -> (mode, hex id) of a raw tree object (the first entry of a name, as git
+    finds it), without building `TreeEntry`s: `read_paths` reads 100,000 small trees."""
+    out: dict[str, tuple[str, str]] = {}
+    end = 0
+    for m in _TREE_ENTRY.finditer(data):
+        if m.start() != end:  # not back to back: let the exact parser decide
+            return {e.name: (e.mode, e.sha) for e in reversed(parse_tree(data))}
+        name = m[2].decode("utf-8", "surrogateescape")
+        out.setdefault(name, (m[1].decode(), m[3].hex()))
+        end = m.end()
+    if end != len(data):
+        return {e.name: (e.mode, e.sha) for e in reversed(parse_tree(data))}
+    return out
+
+
 def parse_tree(data: bytes) -> list[TreeEntry]:
     """Entries of a raw tree object (SHA-1 repositories)."""
     entries = []
@@ -175,6 +192,21 @@ def parse_tree(data: bytes) -> list[TreeEntry]:
     return entries
 
 
+# a path `read_paths` finds through the trees: no empty, `.` or `..` segment, no newline
+_PLAIN_PATH = re.compile(r"(?!\.\.?(?:/|\Z))[^/\n]+(?:/(?!\.\.?(?:/|\Z))[^/\n]+)*")
+# a record of `ls-tree -r -z` for a symbolic link or a submodule: `<mode> <type> <id>\t<path>`
+# (searched after a NUL put in front: a pattern that starts with a literal is scanned fast)
+_LINK_RECORD = re.compile(rb"\0(1[26]0000) [^\t\0]*\t([^\0]*)")
+_TREES_KEPT = 512  # trees `read_paths` keeps before it starts again
+
+
+def _base(path: str) -> str | None:
+    """The folder of a plain path below the top, else None."""
+    if "/" not in path or not _PLAIN_PATH.fullmatch(path):
+        return None
+    return path.rpartition("/")[0]
+
+
 class Snapshot:
     """The files of a repository at one commit, read from git objects only."""
 
@@ -183,6 +215,7 @@ class Snapshot:
         self.commit = commit
         self.ref = ref
         self._reader = BlobReader(git)
+        self._trees: dict[str, dict[str, tuple[str, str]]] = {}  # read_paths: dir -> entries
 
     @classmethod
     def at(cls, git: Git, ref: str = "HEAD") -> Snapshot:
@@ -253,10 +286,65 @@ class Snapshot:
         return [g[1] for g in got if g is not None]
 
     def read_paths(self, paths: list[str]) -> dict[str, bytes]:
-        """The blobs at `paths` that are there, in one pipelined batch (a path missing from
-        the answer may be absent or unreadable: `read` it to know which)."""
-        got = self._reader.read_many([f"{self.commit}:{p}" for p in paths])
-        return {p: g[1] for p, g in zip(paths, got) if g is not None and g[0] == "blob"}
+        """The blobs at `paths` that are there, in pipelined batches (a path missing from
+        the answer may be absent or unreadable: `read` it to know which). A plain path
+        below the top is asked of its folder's tree (`<tree id>:<name>`), the trees above
+        it read by id once and kept: git resolves each `<commit>:<path>` from the root
+        again (at 1000x100 the 1000 entries of models/ for each of 100,000 pointers: 4.4 s
+        of cat-file, 2.5 s from each model's artifacts/ tree, 1.3 s this way)."""
+        self._load_trees({b.rpartition("/")[0] for b in map(_base, paths) if b is not None})
+        asked = [(p, s) for p in paths for s in [self._near(p)] if s is not None]
+        got = self._reader.read_many([s for _, s in asked])
+        return {p: g[1] for (p, _), g in zip(asked, got) if g is not None and g[0] == "blob"}
+
+    def _near(self, path: str) -> str | None:
+        """The request for `path` from the nearest kept tree (None: its folder is absent)."""
+        base = _base(path)
+        if base is None:
+            return f"{self.commit}:{path}"
+        tree = self._tree_id(base)
+        return None if tree is None else f"{tree}:{path[len(base) + 1 :]}"
+
+    def _entry(self, path: str) -> tuple[str, str] | None:
+        parent, _, name = path.rpartition("/")
+        return self._trees.get(parent, {}).get(name)
+
+    def _load_trees(self, dirs: set[str]) -> None:
+        """Keep the entries of the trees at `dirs` and of their parents (absent: none)."""
+        if len(self._trees) > _TREES_KEPT:
+            self._trees.clear()
+        todo: set[str] = set()
+        for d in dirs:
+            while d not in self._trees and d not in todo:
+                todo.add(d)
+                if not d:
+                    break
+                d = d.rpartition("/")[0]
+        for depth in sorted({d.count("/") + 1 if d else 0 for d in todo}):
+            level = [d for d in todo if (d.count("/") + 1 if d else 0) == depth]
+            specs = [f"{self.commit}^{{tree}}" if not d else self._tree_id(d) for d in level]
+            asked = [(d, s) for d, s in zip(level, specs) if s is not None]
+            for d in level:
+                self._trees[d] = {}
+            for (d, _), g in zip(asked, self._reader.read_many([s for _, s in asked])):
+                if g is not None and g[0] == "tree":
+                    self._trees[d] = tree_index(g[1])
+
+    def _tree_id(self, path: str) -> str | None:
+        entry = self._entry(path)
+        is_dir = entry is not None and int(entry[0], 8) & 0o170000 == 0o040000  # as git reads
+        return entry[1] if entry is not None and is_dir else None
+
+    def links_below(self, paths: list[str]) -> list[tuple[str, str]]:
+        """(mode, path) of each symbolic link (120000) and submodule (160000) below `paths`,
+        in tree order: one `git ls-tree -r`, scanned in C (300,000 records at 1000x100:
+        30 ms, against 0.9 s for a pattern starting with a lookbehind)."""
+        if not paths:
+            return []
+        literal = [f":(literal){p}" for p in paths]
+        args = ["ls-tree", "-r", "-z", "--end-of-options", self.commit, "--", *literal]
+        found = _LINK_RECORD.findall(b"\0" + self.git.run_bytes(args))
+        return [(m.decode(), n.decode("utf-8", "surrogateescape")) for m, n in found]
 
     def read_trees(self, shas: list[str]) -> list[list[TreeEntry]]:
         """The entries of the trees with these ids, in one pipelined batch."""
