@@ -324,3 +324,20 @@ def test_a_clean_batch_is_cleared_and_then_loaded_fast() -> None:
     assert not fastyaml._CLEARED  # each was used once
     fastyaml.clear([TYPICAL_VERSION, "a: 017\n"])  # one risky text: nothing is cleared
     assert not fastyaml._CLEARED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# was '2026-01-01 10:00:00'\ndescription: 2026-01-01\n  10:00:00\n",
+        "a: '2026-01-01 10:00:00'\nb: 2026-01-01\n  10:00:00\n",
+        'a: "2026-01-01 10:00:00"\nb:\n  2026-01-01\n  10:00:00\n',
+    ],
+)
+def test_a_plain_timestamp_folded_over_lines_is_not_taken_for_its_quoted_twin(text: str) -> None:
+    """A plain scalar folded over two lines reads as its lines joined by a space: text the
+    source never holds, so its quoted twin elsewhere must not vouch for it."""
+    _check(text)
+    assert type(yamlio.load_pyyaml(text, "f")["b" if text.startswith("a") else "description"]) is (
+        datetime.datetime
+    )
