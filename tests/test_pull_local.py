@@ -139,10 +139,16 @@ def test_a_partial_cache_entry_of_a_killed_pull_is_swept(
     dead = obj.parent / f".0123abcd.gitreg-{gone}.tmp"
     live = obj.parent / f".4567cdef.gitreg-{os.getpid()}.tmp"  # a pull still running
     dvcs = obj.parent / ".SomeDvcToken.tmp"  # DVC's own: not gitreg's to remove
-    for p in (dead, live, dvcs):
+    # a dead pid's entry written just now may be a live pull on another machine sharing
+    # the cache (NFS, containers): kept until it has not been written for STALE_S
+    recent = obj.parent / f".89abcdef.gitreg-{gone}.tmp"
+    for p in (dead, live, dvcs, recent):
         p.write_bytes(b"half")
+    old = time.time() - localpull.STALE_S - 5
+    for p in (dead, live, dvcs):
+        os.utime(p, (old, old))
     assert released.run("pull", "churn@staging", "-o", str(tmp_path / "m")).code == 0
-    assert _leftovers(released, BIG) == sorted([obj.name, live.name, dvcs.name])
+    assert _leftovers(released, BIG) == sorted([obj.name, live.name, dvcs.name, recent.name])
 
 
 def test_corrupt_cache_object_is_fetched_again_from_the_local_remote(
@@ -316,3 +322,64 @@ def test_remote_object_changed_during_the_side_by_side_copies_is_hashed_from_the
     assert not dest.exists()
     assert _leftovers(released, BIG) == []
     assert not verified.vouched(remote_obj, _md5(BIG))
+
+
+def test_a_remote_object_swapped_after_it_was_vouched_for_is_hashed(
+    released: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The identity copied must be the one vouched for: a tampered file renamed over the
+    remote object between the check and the copy is hashed, and refused."""
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "gcache"))
+    monkeypatch.setattr(verified, "RACY_NS", 0)
+    _drop_cache(released, BIG)
+    assert released.run("pull", "churn@staging", "-o", str(tmp_path / "first")).code == 0
+    remote_obj = dvc_object(released.remote, _md5(BIG))
+    assert verified.vouched(remote_obj, _md5(BIG))
+    _drop_cache(released, BIG)
+    real = verified.vouched
+
+    def then_swapped(path: Path, md5: str) -> bool:
+        answer = real(path, md5)
+        if answer and path == remote_obj:
+            evil = path.with_name("evil")
+            evil.write_bytes(BIG[:-1] + b"X")
+            os.replace(evil, path)
+        return answer
+
+    monkeypatch.setattr(verified, "vouched", then_swapped)
+    dest = tmp_path / "deploy" / "model"
+    res = released.run("pull", "churn@staging", "-o", str(dest))
+    assert res.code == 3, res.err
+    assert f"does not match the manifest's {_md5(BIG)}" in res.err
+    assert not dest.exists() and _leftovers(released, BIG) == []
+
+
+@pytest.mark.parametrize("racy", [False, True])
+def test_a_short_kernel_copy_into_the_cache_entry_never_lands(
+    released: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, racy: bool
+) -> None:
+    """The entry copied by the kernel must hold as many bytes as the hashed copy, or it is
+    made again and hashed itself: a cut copy never becomes a DVC cache object."""
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "gcache"))
+    if not racy:
+        monkeypatch.setattr(verified, "RACY_NS", 0)
+    obj = _drop_cache(released, BIG)
+    real, cut = localpull.copy_kernel, []
+
+    def short_once(src: Path, dst: Path, mode: int = 0o666) -> int:
+        if dst.parent == obj.parent and not cut:
+            cut.append(dst)
+            dst.write_bytes(src.read_bytes()[:100])
+            dst.chmod(mode)
+            return 100
+        return real(src, dst, mode)
+
+    monkeypatch.setattr(localpull, "copy_kernel", short_once)
+    dest = tmp_path / "deploy" / "model"
+    res = released.run("pull", "churn@staging", "-o", str(dest))
+    assert cut, "the cache entry was not copied by the kernel"
+    if res.code == 0:
+        assert (dest / "model.pkl").read_bytes() == BIG
+    else:
+        assert f"does not match the manifest's {_md5(BIG)}" in res.err
+    assert not obj.exists() or obj.read_bytes() == BIG

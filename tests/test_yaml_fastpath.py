@@ -400,3 +400,20 @@ def test_a_risky_line_in_one_text_of_a_batch_clears_none() -> None:
     assert not fastyaml._CLEARED
     fastyaml.clear(["a: 1\n", "%YAML 1.1\n---\na: 1\n"])  # a directive on a later text
     assert not fastyaml._CLEARED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# was '2026-01-01 10:00:00'\ndescription: 2026-01-01\n  10:00:00\n",
+        "a: '2026-01-01 10:00:00'\nb: 2026-01-01\n  10:00:00\n",
+        'a: "2026-01-01 10:00:00"\nb:\n  2026-01-01\n  10:00:00\n',
+    ],
+)
+def test_a_plain_timestamp_folded_over_lines_is_not_taken_for_its_quoted_twin(text: str) -> None:
+    """A plain scalar folded over two lines reads as its lines joined by a space: text the
+    source never holds, so its quoted twin elsewhere must not vouch for it."""
+    _check(text)
+    assert type(yamlio.load_pyyaml(text, "f")["b" if text.startswith("a") else "description"]) is (
+        datetime.datetime
+    )

@@ -141,6 +141,10 @@ def _plain_means_other(text: str, source: str) -> bool:
             _PLAIN_STR.clear()  # repeat (a model's name, its repo), most others never do
         _PLAIN_STR.add(text)
         return False
+    if " " in text or "\t" in text:
+        # a plain scalar folded over lines reads as its lines joined by a space, text the
+        # source never holds, so the count below could not see it (a timestamp's space)
+        return True
     seen = source.count(text)
     return seen == 0 or seen != source.count(f"'{text}'") + source.count(f'"{text}"')
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from gitreg.store.files import copy_hashed, copy_kernel, dvc_object
 from gitreg.store.progress import Progress, file_bytes, watch
 
 PARTIAL = ".gitreg-{pid}.tmp"  # the suffix of a cache entry being written
+STALE_S = 600  # a partial entry not written for this long, of a process gone, is swept
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,16 @@ def _place(cache: Path, remote: Path | None, w: Wanted) -> bool:
 
 
 def _sweep(folder: Path) -> None:
-    """Remove cache entries a killed copy left half-written in `folder`."""
+    """Remove cache entries a killed copy left half-written in `folder`: its process is
+    gone, and the file has not been written for `STALE_S` (a cache shared over NFS or
+    between containers holds entries of live processes this machine cannot see)."""
     with contextlib.suppress(OSError):
         for p in folder.iterdir():
             pid = p.name.rsplit(".gitreg-", 1)[-1].removesuffix(".tmp")
             if p.name.endswith(".tmp") and ".gitreg-" in p.name and pid.isdigit():
+                with contextlib.suppress(OSError):
+                    if time.time() - p.stat().st_mtime < STALE_S:
+                        continue
                 try:
                     os.kill(int(pid), 0)
                 except ProcessLookupError:
@@ -145,16 +152,16 @@ def _copy_hashing(src: Path, tmp: Path | None, dst: Path, before: str) -> tuple[
     kernel; the md5 and size of what `dst` got, which is also what `tmp` got. When `src`
     is settled (its identity `before` is older than the racy window) the two copies run
     side by side, on two cores, and an identity equal before and after proves both read the
-    same bytes (the stat rule of store/verified.py); else, or if it changed, `dst` is
-    hashed from the entry itself, after it."""
+    same bytes (the stat rule of store/verified.py) when the entry got as many bytes as
+    `dst`; else, or if it changed, `dst` is hashed from the entry itself, after it."""
     if tmp is None:
         return copy_hashed(src, dst)
     if verified.settled(before):
         with ThreadPoolExecutor(1) as kernel:
             job = kernel.submit(copy_kernel, src, tmp, 0o444)
             got, n = copy_hashed(src, dst)
-            job.result()
-        if verified.identity(src) == before:
+            entry = job.result()
+        if verified.identity(src) == before and entry == n:
             return got, n
         dst.unlink()
         tmp.unlink()
@@ -173,14 +180,16 @@ def _from_remote(src: Path, cached: Path | None, w: Wanted, trust: bool) -> None
         tmp = cached.parent / f".{secrets.token_hex(8)}{PARTIAL.format(pid=os.getpid())}"
     try:
         before = verified.identity(src)
+        # the identity copied must be the one vouched for: a file swapped in after the
+        # caller's check has another
+        trust = trust and verified.known(w.md5, before)
         if tmp is not None and cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             _sweep(cached.parent)
         if trust:
-            if tmp is not None:
-                copy_kernel(src, tmp, 0o444)
+            entry = w.size if tmp is None else copy_kernel(src, tmp, 0o444)
             got, n = w.md5, copy_kernel(src, w.dst)
-            if verified.identity(src) != before:  # changed under the copy: hash it after all
+            if verified.identity(src) != before or entry != n:  # changed, or short: hash it
                 w.dst.unlink()
                 got, n = copy_hashed(src if tmp is None else tmp, w.dst)
                 trust = False
