@@ -141,6 +141,7 @@ def test_noise_on_150_rows_is_not_a_regression(reg: Registry) -> None:
     assert acc["reason"].startswith("dropped by 0.01333 against the baseline (allowed 0.01), not")
     text = reg.run("evaluate", "--changed", "--base", "main", "--ref", "noise").out
     assert "pass (not significant)" in text and f"-0.01333 [{lo:+.4g}, {hi:+.4g}]" in text
+    assert "paired-bootstrap interval" in text, text
 
 
 def test_a_real_regression_is_significant(reg: Registry) -> None:

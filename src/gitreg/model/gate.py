@@ -266,6 +266,8 @@ def _significance_notes(
     if "*" in intervals.missing:
         return [f"significance could not be judged: {intervals.missing['*']}; the plain rule "
                 "(point estimates against the limits) applies"]  # fmt: skip
+    if not any(m in intervals.delta for m, p in policy.items() if _relative(p)):
+        return []  # no delta has one: each verdict says why its significance was not judged
     level = f"{intervals.confidence * 100:g}%"
     return [f"significance: deltas shown with their {level} paired-bootstrap interval"]
 
