@@ -153,11 +153,11 @@ def load(
 def _load_file(where: Path, names: list[str], shown: str, extra_allowed: Iterable[str]) -> Any:
     """Load the one model file among a version's artifacts."""
     from gitreg.errors import ArtifactError
+    from gitreg.evaluation.artifacts import LOADABLE
     from gitreg.evaluation.loading import load_model
     from gitreg.store.formats import file_format
 
-    loadable = ("pickle", "joblib", "skops", "onnx")
-    files = [n for n in names if file_format(where / n) in loadable]
+    files = [n for n in names if file_format(where / n) in LOADABLE]
     if len(files) != 1:
         found = ", ".join(names)
         raise ArtifactError(

@@ -84,9 +84,8 @@ def labels(data: Mapping[str, Any]) -> list[str]:
 
 
 def _approvals(reg: Registry, data: Mapping[str, Any], env: Mapping[str, str]) -> Override:
-    from gitreg.model.gate import Override
-
     """An approved (or pending) override of reason "" from `data`'s pull request."""
+    from gitreg.model.gate import Override
     from gitreg.store.github import GitHubClient
 
     pull = _pull(data)

@@ -21,7 +21,7 @@ from typing import Any
 from gitreg.errors import ArtifactError, ManifestError, UsageError
 from gitreg.model.dvcfile import dvc_pointer
 from gitreg.store import dvcconfig
-from gitreg.store.files import dvc_object
+from gitreg.store.files import dvc_object, write_atomic
 from gitreg.store.progress import Progress, object_bytes, tree_bytes, watch
 
 DEFAULT_REMOTE = dvcconfig.DEFAULT_REMOTE_NAME
@@ -132,9 +132,7 @@ def init_dvc(
         config = root / ".dvc" / "config"
         section = {f'remote "{remote_name}"': options}
         text = dvcconfig.with_settings(config.read_text(), section, str(config))
-        tmp = config.with_name("config.gitreg-tmp")
-        tmp.write_text(text)
-        os.replace(tmp, config)
+        write_atomic(config, text.encode())
 
 
 def _sizes(root: Path, paths: list[str]) -> int:

@@ -11,14 +11,12 @@ Which runs may fill a cache that others trust is the workflow's business
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from gitreg.store.files import write_atomic
 from gitreg.store.git import Git
 
 MAX_ENTRY_BYTES = 64 << 20
@@ -51,16 +49,7 @@ def save(folder: Path | None, key: str, record: dict[str, Any]) -> bool:
     if folder is None:
         return False
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({**record, "key": key}, fh)
-            os.replace(tmp, folder / f"{key}.json")
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(folder / f"{key}.json", json.dumps({**record, "key": key}).encode())
     except OSError:
         return False
     return True
