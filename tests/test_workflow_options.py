@@ -154,10 +154,13 @@ def test_annotations_escape_the_workflow_command_syntax() -> None:
     report = ValidationReport("HEAD", "0" * 40, None)
     report.problems.append(Problem("models/a,b:c/x.yaml", "", "100% bad\r\nnext line"))
     report.problems.append(Problem("command line", "", "no file here"))
+    report.problems.append(Problem("models/\x1b[2Jm.yaml", "", "name \x1b]8;;x\x07 bad"))
     out = annotations.validation(report, lambda path: None).splitlines()
     assert out == [
         "::error file=models/a%2Cb%3Ac/x.yaml,title=gitreg validate::100%25 bad%0D%0Anext line",
         "::error title=gitreg validate::no file here",
+        # a terminal or a CI log would run an escape sequence from a manifest
+        "::error file=models/\\x1b[2Jm.yaml,title=gitreg validate::name \\x1b]8;;x\\x07 bad",
     ]
 
 

@@ -14,24 +14,33 @@ from gitreg.errors import Problem
 from gitreg.model import yamlio
 from gitreg.model.rules import ReviewWarning
 from gitreg.ops.validate import ValidationReport
+from gitreg.render.text import safe_text
 
 TITLE = "gitreg validate"
 _YAML_LINE = re.compile(r"\bline (\d+)\b")
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """`%`, CR and LF as the runner decodes them; other control characters (an escape
+    sequence from a manifest) made visible, as for any terminal (`text.safe_text`)."""
+    return safe_text(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(level: str, message: str, file: str | None = None, line: int | None = None) -> str:
+def command(
+    level: str,
+    message: str,
+    file: str | None = None,
+    line: int | None = None,
+    title: str = TITLE,
+) -> str:
     """One workflow command: `level` is error, warning or notice."""
     props = [f"file={escape_property(file)}"] if file else []
     props += [f"line={line}"] if line else []
-    props.append(f"title={escape_property(TITLE)}")
+    props.append(f"title={escape_property(title)}")
     return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 

@@ -142,25 +142,21 @@ def text(summary: GateSummary) -> str:
     return "\n".join(lines)
 
 
-def _escape(text: str, prop: bool = False) -> str:
-    """A workflow command's value: %, CR and LF escaped (and, in a property, : and ,)."""
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
-
-
 def workflow_commands(summary: GateSummary) -> list[str]:
     """GitHub Actions annotations: `::error` per failing metric of a failed gate,
     `::warning` per failing metric of an overridden one."""
+    from gitreg.render.annotations import command
+
     lines = []
     for r in summary.reports:
         if r.outcome == "passed":
             continue
         level = "error" if r.outcome == "failed" else "warning"
         into = f" -> {r.stage}" if r.stage else ""
-        title = _escape(f"gitreg evaluate: {r.model} {r.candidate}{into} {r.outcome}", prop=True)
+        title = f"gitreg evaluate: {r.model} {r.candidate}{into} {r.outcome}"
         rows = [(v.metric, v) for v in r.verdicts]
         rows += [(f"{v.metric} [{s}]", v) for s, vs in r.slices.items() for v in vs]
         for metric, v in rows:
             if v.verdict == "fail":
-                lines.append(f"::{level} title={title}::{_escape(f'{metric}: {v.reason}')}")
+                lines.append(command(level, f"{metric}: {v.reason}", title=title))
     return lines
