@@ -13,14 +13,12 @@ class LikePattern:
     """A SQL LIKE pattern (`%` any run, `_` one character, `\\%`/`\\_` themselves), matched in
     O(len(text) x len(pattern)) at worst, never by backtracking regular expressions."""
 
-    atoms: tuple[str | None, ...]
+    atoms: tuple[str | None, ...]  # folded already when `ignore_case` (`like_pattern`)
     ignore_case: bool
 
     def fullmatch(self, text: str) -> bool:
-        fold = str.casefold if self.ignore_case else str
-        # a letter may fold to several ("ß" -> "ss"): fold, then split into single characters
-        atoms = tuple(c for a in self.atoms for c in ([a] if not a else list(fold(a))))
-        t = fold(text)
+        atoms = self.atoms
+        t = text.casefold() if self.ignore_case else text
         i = j = 0
         star, mark = -1, 0
         while i < len(t):
@@ -40,4 +38,6 @@ def like_pattern(pattern: str, ignore_case: bool) -> LikePattern:
     parts = re.findall(r"\\.|.", pattern, re.DOTALL)  # \% and \_ stand for themselves
     wild = {"%": ANY_RUN, "_": ANY_ONE}
     atoms = tuple(wild[p] if p in wild else p[-1] for p in parts)
+    if ignore_case:  # once, not per record: a letter may fold to several ("ß" -> "ss")
+        atoms = tuple(c for a in atoms for c in ([a] if not a else list(a.casefold())))
     return LikePattern(atoms, ignore_case)
