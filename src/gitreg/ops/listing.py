@@ -55,9 +55,12 @@ def search_models(
     where = parse(filter_) if filter_ is not None else None
     keys = parse_order_by(order_by)
     models = [m for m in reg.summaries() if stage is None or stage in m.stages]
-    wanted = (where.fields() if where else set()) | {k.field for k in keys}
-    deep = needs_version_fields_named(wanted)
-    joined = [_joined(reg, m, deep) for m in models]
+    filtered = where.fields() if where else set()
+    wanted = filtered | {k.field for k in keys}
+    # the filter may need every version; the order only the latest's (what it sorts by)
+    deep = needs_version_fields_named(filtered)
+    latest_only = not deep and needs_version_fields_named(wanted)
+    joined = [_joined(reg, m, deep, latest_only) for m in models]
     check_fields(wanted, [r for rows in joined for r in rows], "model or version")
     if where is not None:
         picked = [
@@ -71,11 +74,15 @@ def search_models(
     return limited(models, max_results)
 
 
-def _joined(reg: Registry, m: ModelSummary, deep: bool) -> list[dict[str, Any]]:
-    """The model's records: joined with each version (ascending) if `deep`, else alone."""
-    if not deep or not m.versions:
+def _joined(
+    reg: Registry, m: ModelSummary, deep: bool, latest_only: bool = False
+) -> list[dict[str, Any]]:
+    """The model's records: joined with each version (ascending) if `deep`, with its
+    latest version if `latest_only`, else alone."""
+    if not (deep or latest_only) or not m.versions or (latest_only and m.latest is None):
         return [model_record(m)]
-    return [model_record(m, reg.version(m.name, v)) for v in m.versions]
+    versions = [m.latest] if latest_only and m.latest is not None else m.versions
+    return [model_record(m, reg.version(m.name, v)) for v in versions]
 
 
 def search_versions(
