@@ -155,3 +155,19 @@ def test_hf_card_without_metadata_still_parses(registered: Registry, hf: Any) ->
     assert res.code == 0, res.err
     assert not res.out.startswith("---")
     assert hf.ModelCard(res.out).data.to_dict() == {}
+
+
+def test_card_policy_table_shows_every_limit_the_policy_sets(registered: Registry) -> None:
+    """The limits come from MetricPolicy's fields (the site's table reads the same list),
+    so a newer one such as min_improvement_pct shows; a column nobody sets does not."""
+    text = MODEL_YAML.replace(
+        "latency_ms: {goal: minimize, max: 50}",
+        "latency_ms: {goal: minimize, max: 50, min_improvement_pct: 5}",
+    )
+    (registered.path / "models/churn/model.yaml").write_text(text)
+    registered.commit_all("a percentage limit")
+    res = registered.run("card", "churn", "--format", "md")
+    assert res.code == 0, res.err
+    assert "| metric | goal | min | max | max regression | min improvement % |" in res.out
+    assert "| latency_ms | minimize | - | 50 | - | 5 |" in res.out
+    assert "max regression %" not in res.out

@@ -10,9 +10,9 @@ tags, datasets, model-index) in front as YAML, as a Hugging Face README.md has i
 from __future__ import annotations
 
 from gitreg.model import yamlio
-from gitreg.model.manifest import ModelSpec, VersionManifest
+from gitreg.model.manifest import MetricPolicy, ModelSpec, VersionManifest
 from gitreg.ops.card import ModelCard, Results
-from gitreg.render.numbers import num
+from gitreg.render.numbers import md_row, num
 
 NOT_STATED = "_Not stated._"
 # The card's free-text fields of model.yaml, in Mitchell et al.'s order, with their titles
@@ -51,6 +51,15 @@ def _details(card: ModelCard) -> list[str]:
     return lines
 
 
+LIMITS = [f for f in MetricPolicy.model_fields if f != "goal"]  # every limit a policy sets
+
+
+def limit_title(field_name: str) -> str:
+    """`max_regression_pct` -> "Max regression %"."""
+    words = field_name.removesuffix("_pct").replace("_", " ").capitalize()
+    return words + " %" if field_name.endswith("_pct") else words
+
+
 def _policy(spec: ModelSpec) -> list[str]:
     ev = spec.evaluation
     if ev is None:
@@ -59,10 +68,12 @@ def _policy(spec: ModelSpec) -> list[str]:
         f"Measured on `{ev.dataset}`" + (f" (target `{ev.target}`)" if ev.target else "") + "."
     ]
     if ev.metrics:
-        lines += ["", "| metric | goal | min | max | max regression |", "|---|---|---:|---:|---:|"]
+        used = [f for f in LIMITS if any(getattr(p, f) is not None for p in ev.metrics.values())]
+        heads = ["metric", "goal", *(limit_title(f).lower() for f in used)]
+        lines += ["", md_row(heads), "|---|---|" + "---:|" * len(used)]
         for m, p in ev.metrics.items():
-            cells = [num(x) if x is not None else "-" for x in (p.min, p.max, p.max_regression)]
-            lines.append(f"| {m} | {p.goal} | {' | '.join(cells)} |")
+            cells = [num(x) if (x := getattr(p, f)) is not None else "-" for f in used]
+            lines.append(md_row([m, p.goal, *cells]))
     return lines
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gitreg.model.manifest import Evaluation, MetricPolicy
+from gitreg.model.manifest import Evaluation
 from gitreg.model.timeline import StageEvent
 from gitreg.ops.site import ModelEntry, SiteData
-from gitreg.render.card import CARD_SECTIONS
+from gitreg.render.card import CARD_SECTIONS, LIMITS, limit_title
 from gitreg.render.numbers import num
 from gitreg.render.site.chart import metric_chart
 from gitreg.render.site.html import chips, definitions, esc, href, link, page, section, table
@@ -50,13 +50,6 @@ def _about(m: ModelEntry) -> str:
 
 
 # Every limit a metric's policy can set, in the order model.yaml's schema declares them.
-LIMITS = [f for f in MetricPolicy.model_fields if f != "goal"]
-
-
-def _limit_title(field_name: str) -> str:
-    """`max_regression_pct` -> "Max regression %"."""
-    words = field_name.removesuffix("_pct").replace("_", " ").capitalize()
-    return words + " %" if field_name.endswith("_pct") else words
 
 
 def _policy_notes(ev: Evaluation) -> str:
@@ -87,7 +80,7 @@ def _policy(m: ModelEntry) -> str:
     intro = _policy_notes(ev)
     if not rows:
         return intro
-    heads = ["Metric", "Goal", *(_limit_title(f) for f in LIMITS)]
+    heads = ["Metric", "Goal", *(limit_title(f) for f in LIMITS)]
     numeric = tuple(range(2, 2 + len(LIMITS)))
     return intro + table("Evaluation policy", heads, rows, numeric=numeric)
 
