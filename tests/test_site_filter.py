@@ -186,3 +186,26 @@ def test_search_box_shows_what_list_filter_answers(registry: Path, browser: Brow
     status = page.text_content("#filter-status") or ""
     assert status.startswith("Filter error: unknown field 'metrics.f2': no model or version")
     assert "(metrics fields that exist: metrics.accuracy, metrics.auc, metrics.f1," in status
+
+
+def test_browser_takes_the_field_table_from_the_page(registry: Path, browser: Browser) -> None:
+    """filter.js keeps no copy of model/query.py's field table: a field the page's grammar
+    adds is understood, and one it drops is refused with the page's own list of fields."""
+    page = browser.page()
+    page.goto((registry.parent / "site" / "index.html").as_uri())
+    answers = page.evaluate(
+        """() => {
+      const data = JSON.parse(document.getElementById('records').textContent);
+      const grammar = data.grammar;
+      const named = data.models.length;
+      const fields = Object.assign({}, grammar.fields, {nom: 'name'});
+      delete fields.owner;
+      data.grammar = Object.assign({}, grammar, {fields: fields, valid: 'nom, name'});
+      const index = gitregFilter.index(data);
+      const hits = gitregFilter.search(gitregFilter.parse("nom = 'alpha'"), index);
+      let refused = null;
+      try { gitregFilter.parse("owner = 'x'"); } catch (err) { refused = err.hint; }
+      return [named, hits.filter(Boolean).length, refused];
+    }"""
+    )
+    assert answers == [5, 1, "fields: nom, name"]

@@ -60,6 +60,15 @@ VERSION_FIELDS |= {"created"}
 _VALID = ", ".join([*FIELDS, "tags.<key>", "labels.<key>", "metrics.<name>", "params.<name>"])
 _MAX_DEPTH = 100
 _KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "IS", "NULL"})
+
+
+def grammar_tables() -> dict[str, Any]:
+    """The field table and limits of the language, as data: the site's filter.js reads them
+    from the page it filters (render/site/index.py) instead of keeping a copy."""
+    tables = {"fields": FIELDS, "prefixes": list(PREFIXES), "valid": _VALID}
+    return tables | {"max_depth": _MAX_DEPTH, "keywords": sorted(_KEYWORDS)}
+
+
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gitreg.model.query import VERSION_FIELDS
+from gitreg.model.query import VERSION_FIELDS, grammar_tables
 from gitreg.ops.site import DATA_FORMAT, ModelEntry, SiteData
 from gitreg.render.numbers import num
 from gitreg.render.site.html import chips, esc, href, json_script, page
@@ -52,7 +52,8 @@ def search_index(models: Sequence[Sequence[Mapping[str, Any]]]) -> dict[str, Any
     (its model's, then the previous version's), a key it lacks as (-1 - key number, 0).
 
     `version_fields` are the fields that make a search look at versions (`VERSION_FIELDS`);
-    filter.js takes them from here rather than keeping a copy.
+    filter.js takes them from here rather than keeping a copy, as it takes `grammar` (the
+    field table and limits of model/query.py).
     """
     keys: dict[str, int] = {}
 
@@ -74,7 +75,8 @@ def search_index(models: Sequence[Sequence[Mapping[str, Any]]]) -> dict[str, Any
             rows.append(delta(record, base))
             base = record
         encoded.append([delta(alone, {}), rows])
-    return {"keys": list(keys), "version_fields": sorted(VERSION_FIELDS), "models": encoded}
+    tables = {"version_fields": sorted(VERSION_FIELDS), "grammar": grammar_tables()}
+    return {"keys": list(keys), **tables, "models": encoded}
 
 
 def _row(m: ModelEntry, order: list[str]) -> str:

@@ -9,16 +9,17 @@
  */
 (function (global) {
   "use strict";
-  var NAMES = "name version stage description task owner status framework author latest run_id".split(" ");
-  var FIELDS = {};
-  NAMES.forEach(function (f) { FIELDS[f] = ({stage: "stages", owner: "owners"})[f] || f; });
-  var MORE = {stages: "stages", owners: "owners", source_path: "source_path", created: "created",
-    version_number: "version", creation_timestamp: "created", user_id: "author", current_stage: "stages"};
-  Object.keys(MORE).forEach(function (f) { FIELDS[f] = MORE[f]; });  // MLflow's names last
-  var PREFIXES = ["tags", "labels", "metrics", "params"];
-  var VALID = Object.keys(FIELDS).concat(["tags.<key>", "labels.<key>", "metrics.<name>", "params.<name>"]).join(", ");
-  var MAX_DEPTH = 100;
-  var KEYWORDS = {AND: 1, OR: 1, NOT: 1, IN: 1, LIKE: 1, ILIKE: 1, IS: 1, NULL: 1};
+  // The field table and limits come from the page (index.py search_index "grammar", from
+  // model/query.py grammar_tables); `index` sets them, so it runs before `parse`.
+  var FIELDS = null, PREFIXES = [], VALID = "", MAX_DEPTH = 0, KEYWORDS = {};
+  function configure(grammar) {
+    FIELDS = grammar.fields;
+    PREFIXES = grammar.prefixes;
+    VALID = grammar.valid;
+    MAX_DEPTH = grammar.max_depth;
+    KEYWORDS = {};
+    grammar.keywords.forEach(function (k) { KEYWORDS[k] = 1; });
+  }
   var ORDER = {
     "=": function (a, b) { return a === b; },
     "<": function (a, b) { return a < b; },
@@ -318,6 +319,7 @@
     return out;
   }
   function index(data) {
+    configure(data.grammar);
     var versionFields = {};
     data.version_fields.forEach(function (f) { versionFields[f] = true; });
     return {
