@@ -160,3 +160,16 @@ def test_a_move_reads_as_one_promotion(registered: Registry, tmp_path: Path) -> 
     assert kinds == [(e["kind"], e["version"], e["stage"]) for e in full]
     assert ("demoted", "1.0.0", "staging") not in kinds
     assert kinds[-1] == ("promoted", "1.1.0", "staging")
+
+
+def test_a_tag_naming_a_missing_commit_is_left_out(registered: Registry) -> None:
+    """A tag nobody released may name a commit the clone does not have (or none at all)
+    in its Promoted-in trailer: history shows what is real and does not fail."""
+    _commit_stages(registered, {"staging": "1.0.0"}, "promote 1.0.0")
+    _release(registered)
+    missing, bogus = "0123456789abcdef" * 2 + "01234567", "HEAD~1 --all"
+    for n, made_in in ((7, missing), (8, bogus)):
+        message = f"forged\n\nPromoted-in: {made_in}\n"
+        registered.git("tag", "-a", f"churn#production#{n}", "-m", message, "HEAD")
+    kinds = [(e["kind"], e["version"], e["stage"]) for e in _history(registered)]
+    assert kinds == [("registered", "1.0.0", None), ("promoted", "1.0.0", "staging")]

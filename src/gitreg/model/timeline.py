@@ -25,27 +25,33 @@ class StageEvent:
     replaced: str | None = None  # the version that left the stage in the same change
 
 
-def stage_events(
-    model_tags: list[tags.Tag], who: Mapping[str, tuple[str, str]]
-) -> list[StageEvent]:
-    """One event per stage change, oldest first. A move (B enters the stage A held) writes
-    an assignment tag and a removal tag from one commit: it reads as one event."""
+def move_halves(model_tags: list[tags.Tag]) -> set[str]:
+    """The removal tags that are the second half of a move: B entering the stage A held
+    writes an assignment tag and a removal tag from one commit, and both read as one
+    promotion (the site's timeline and `gitreg history` alike)."""
+    entered = {_key(t) for t in model_tags if t.parsed.kind == "assign" and _key(t)[1]}
+    return {t.name for t in model_tags if t.parsed.kind == "unassign" and _key(t) in entered}
+
+
+def _key(t: tags.Tag) -> tuple[str | None, str | None]:
+    return t.parsed.stage, t.trailers.get("Promoted-in")
+
+
+def stage_events(model_tags: list[tags.Tag], who: Mapping[str, str]) -> list[StageEvent]:
+    """One event per stage change, oldest first (a move is one event, `move_halves`);
+    `who` names the author of each commit a change was made in."""
     state = tags.released_state(model_tags)
     stage_tags = sorted(
         (t for t in model_tags if t.parsed.kind in ("assign", "unassign")),
         key=lambda t: t.parsed.counter or 0,
     )
-
-    def key(t: tags.Tag) -> tuple[str | None, str | None]:
-        return t.parsed.stage, t.trailers.get("Promoted-in")
-
-    entered = {key(t) for t in stage_tags if t.parsed.kind == "assign" and key(t)[1]}
-    left = {key(t): state.version_at(t) for t in stage_tags if t.parsed.kind == "unassign"}
+    halves = move_halves(stage_tags)
+    left = {_key(t): state.version_at(t) for t in stage_tags if t.name in halves}
     out = []
     for t in stage_tags:
-        assign = t.parsed.kind == "assign"
-        if not assign and key(t) in entered:
+        if t.name in halves:
             continue
+        assign = t.parsed.kind == "assign"
         made_in = t.trailers.get("Promoted-in")
         out.append(
             StageEvent(
@@ -55,10 +61,10 @@ def stage_events(
                 tag=t.name,
                 date=t.date,
                 promoted_in=made_in,
-                promoted_by=who[made_in][0] if made_in and made_in in who else None,
+                promoted_by=who.get(made_in) if made_in else None,
                 pull_request=t.trailers.get("Pull-Request"),
                 approved_by=trailers.approvers(t.trailers),
-                replaced=left.get(key(t)) if assign and made_in else None,
+                replaced=left.get(_key(t)) if assign and made_in else None,
             )
         )
     return out

@@ -180,7 +180,7 @@ class RegistryObjects:
         self._records: Mapping[str, Mapping[str, Any]] | None = None
         self._parsed: dict[str, Any] = {}
         self.promoted_in: list[str] = []  # the commits the stage tags name (`who`)
-        self._who: Mapping[str, tuple[str, str]] | None = None
+        self._who: Mapping[str, str] | None = None
         self.stage_cache = stage_cache  # stages.yaml blob id -> its mapping
         # the models this clone keeps evaluation results of (None: unknown, any)
         self.stored_models = stored_models
@@ -195,11 +195,12 @@ class RegistryObjects:
             if kind is not None and kind[0] == "version" and kind[1] in self._index:
                 self._index[kind[1]].append(kind[2] or "")
 
-    def who(self) -> Mapping[str, tuple[str, str]]:
-        """Commit -> (author, date) of each commit in `promoted_in`, read (one `git log`)
+    def who(self) -> Mapping[str, str]:
+        """Commit -> author of each commit in `promoted_in`, read (one `git log`)
         the first time a timeline needs it: a build that writes no model page never does."""
         if self._who is None:
-            self._who = bulk.commit_authors(self.reg.git, self.promoted_in)
+            info = bulk.commit_info(self.reg.git, self.promoted_in)
+            self._who = {commit: c.name for commit, c in info.items()}
         return self._who
 
     def records(self) -> Mapping[str, Mapping[str, Any]]:

@@ -14,8 +14,9 @@ from gitreg.errors import ManifestError
 from gitreg.model import layout, tags, trailers
 from gitreg.model.manifest import VersionManifest
 from gitreg.model.schema import parse
+from gitreg.model.timeline import move_halves
 from gitreg.registry.reader import Registry, stages_at
-from gitreg.store import refs
+from gitreg.store import bulk, refs
 from gitreg.store.snapshot import Snapshot
 
 
@@ -152,24 +153,16 @@ def _tag_events(reg: Registry, name: str, model_tags: list[tags.Tag]) -> list[Ev
     made = {t.name: t.trailers["Promoted-in"] for t in model_tags if t.trailers.get("Promoted-in")}
     if not made:
         return []
-    commits = sorted(set(made.values()))
-    out = reg.git.run(["log", "--no-walk=unsorted", _FORMAT, "--end-of-options", *commits, "--"])
-    info = {}
-    for record in out.split("\x1e")[1:]:
-        commit, author, date, subject = record.strip("\n").split("\x1f")
-        info[commit] = (author, date, subject)
-    # a move writes the removal tag of the version that left; the log reads it as one
-    # promotion, and so does the history
-    moves = {(t.parsed.stage, made.get(t.name)) for t in model_tags if t.parsed.kind == "assign"}
+    info = bulk.commit_info(reg.git, made.values())
+    halves = move_halves(model_tags)  # a move reads as one promotion, as in the log
     keyed = []
     for t in model_tags:
         made_in = made.get(t.name)
-        if made_in is None or made_in not in info:
-            continue
-        if t.parsed.kind == "unassign" and (t.parsed.stage, made_in) in moves:
+        if made_in is None or made_in not in info or t.name in halves:
             continue
         commit = made_in
-        author, date, subject = info[commit]
+        who, date, subject = info[commit].name, info[commit].date, info[commit].subject
+        author = f"{who} <{info[commit].email}>"
         p = t.parsed
         version = p.version if p.kind in ("register", "deprecate") else state.version_at(t)
         event = Event(_KIND[p.kind], name, version, p.stage, commit, author, date, subject)

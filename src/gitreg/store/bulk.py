@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from gitreg.errors import GitError
 from gitreg.store.git import Git
@@ -55,21 +56,29 @@ def read_blobs(git: Git, ids: Iterable[str]) -> dict[str, bytes]:
     return blobs
 
 
-def commit_authors(git: Git, commits: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """Commit -> (author name, author date ISO 8601) for each commit that exists."""
+class CommitInfo(NamedTuple):
+    name: str  # the author's
+    email: str
+    date: str  # author date, ISO 8601
+    subject: str
+
+
+def commit_info(git: Git, commits: Iterable[str]) -> dict[str, CommitInfo]:
+    """Commit -> its author, date and subject, for each commit that exists (one `git log`
+    fed the ids on stdin, so any number fits; a commit that is missing is left out)."""
     wanted = sorted({c for c in commits if _SHA.fullmatch(c)})
     if not wanted:
         return {}
-    fmt = "--format=%H%x1f%an%x1f%aI"
+    fmt = "--format=%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
     request = "".join(f"{c}\n" for c in wanted).encode()
     proc_out = git.run(
         ["log", "--no-walk=unsorted", "--ignore-missing", fmt, "--stdin"],
         input=request,
         check=False,
     )
-    found: dict[str, tuple[str, str]] = {}
-    for line in proc_out.splitlines():
-        parts = line.split("\x1f")
-        if len(parts) == 3:
-            found[parts[0]] = (parts[1], parts[2])
+    found: dict[str, CommitInfo] = {}
+    for record in proc_out.split("\x1e")[1:]:
+        parts = record.rstrip("\n").split("\x1f")
+        if len(parts) == 5:
+            found[parts[0]] = CommitInfo(*parts[1:])
     return found
