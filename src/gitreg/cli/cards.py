@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import click
 
-from gitreg.cli.options import emit, json_option, read_repo_option, ref_option, split_ref
+from gitreg.cli.options import (
+    emit,
+    json_option,
+    read_repo_option,
+    ref_argument,
+    ref_option,
+    split_ref,
+)
 
 
 @click.command()
-@click.argument("ref_", metavar="NAME[@VERSION|@latest|@STAGE]")
+@ref_argument()
 @click.option(
     "--format",
     "format_",

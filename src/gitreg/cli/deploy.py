@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli.options import emit, json_option, ref_option, repo_option
+from gitreg.cli.options import PINNED_REF, emit, json_option, ref_argument, ref_option, repo_option
 from gitreg.errors import CheckFailed
 
 
@@ -36,7 +36,7 @@ def release(push: bool, remote: str, ref: str, repo: str, as_json: bool) -> None
 
 
 @click.command()
-@click.argument("ref_", metavar="NAME@VERSION|NAME@latest|NAME@STAGE")
+@ref_argument(metavar=PINNED_REF)
 @click.option(
     "--verify",
     is_flag=True,
@@ -59,7 +59,7 @@ def resolve(ref_: str, verify: bool, repo: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("ref_", metavar="NAME@VERSION|NAME@latest|NAME@STAGE")
+@ref_argument(metavar=PINNED_REF)
 @click.option(
     "-o",
     "--output",

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli.options import emit, json_option, ref_option, repo_option
+from gitreg.cli.options import VERSION_REF, emit, json_option, ref_option, repo_option
 from gitreg.errors import CheckFailed, UsageError
 
 COMMENT_LIMIT = 65_000  # GitHub refuses comment bodies over 65,536 characters
 
 
 @click.command()
-@click.argument("name", required=False, metavar="NAME[@VERSION|@latest|@STAGE]")
+@click.argument("name", required=False, metavar=VERSION_REF)
 @click.argument("version", required=False)
 @click.option(
     "--baseline",
@@ -119,14 +119,12 @@ def evaluate(
 
 def _candidate(name: str | None, what: str | None, repo: str, ref: str) -> tuple[str, str]:
     """NAME VERSION or NAME@VERSION; a stage or `latest` read at --ref."""
-    from gitreg.cli.options import split_ref
+    from gitreg.cli.options import version_ref
     from gitreg.registry.reader import Registry
 
     if not name:
         raise UsageError("give NAME VERSION (or NAME@VERSION), or --changed --base REF")
-    model, what = split_ref(name, what)
-    if what is None:
-        raise UsageError(f"{name!r}: which version? give NAME@VERSION or NAME VERSION")
+    model, what = version_ref(name, what)
     with Registry.open(repo, ref) as reg:
         version = reg.resolve_ref(model, what)
     assert version is not None  # `what` was given

@@ -12,7 +12,9 @@ import click
 from gitreg.cli.options import (
     emit,
     json_option,
+    pr_options,
     read_repo_option,
+    ref_argument,
     ref_option,
     repo_option,
     split_ref,
@@ -109,13 +111,7 @@ def init(
 @click.option("--run-id", help="Id of the experiment-tracker run.")
 @click.option("--framework", metavar="NAME[==VERSION]", help="Override framework detection.")
 @click.option("--here", is_flag=True, help="Commit on the current branch instead of a new one.")
-@click.option("--push", is_flag=True, help="Push the branch to origin.")
-@click.option(
-    "--open-pr",
-    is_flag=True,
-    help="Push and open a pull request (GITHUB_TOKEN; without one, print the compare URL).",
-)
-@click.option("--base-branch", default="main", show_default=True, help="The PR's target.")
+@pr_options(starts_from_base=False)
 @repo_option
 @json_option
 def register(
@@ -260,7 +256,7 @@ def list_(
 
 
 @click.command()
-@click.argument("ref_", metavar="NAME[@VERSION|@latest|@STAGE]")
+@ref_argument()
 @ref_option
 @read_repo_option
 @json_option
@@ -281,7 +277,7 @@ def show(ref_: str, ref: str, repo: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("ref_", metavar="NAME[@VERSION|@latest|@STAGE]")
+@ref_argument()
 @click.option(
     "--full",
     is_flag=True,

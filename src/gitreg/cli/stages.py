@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from gitreg.cli.options import emit, json_option, repo_option, split_ref
+from gitreg.cli.options import (
+    STAGE_REF,
+    emit,
+    json_option,
+    pr_options,
+    ref_argument,
+    repo_option,
+    split_ref,
+    version_ref,
+)
 from gitreg.errors import UsageError
 
 if TYPE_CHECKING:
@@ -24,22 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def change_options(f: F) -> F:
     """--open-pr, --push, --base-branch, -C/--repo and --json, shared by the four commands."""
-    f = json_option(repo_option(f))
-    f = click.option(
-        "--base-branch",
-        default="main",
-        show_default=True,
-        metavar="BRANCH",
-        help="The branch the pull request merges into; the change starts from it "
-        "(the local branch, else origin/BRANCH).",
-    )(f)
-    f = click.option("--push", is_flag=True, help="Push the new branch to origin.")(f)
-    return click.option(
-        "--open-pr",
-        is_flag=True,
-        help="Push the branch and open the pull request (needs GITHUB_TOKEN or GH_TOKEN; "
-        "without one, print the URL to open it in the browser).",
-    )(f)
+    return pr_options(starts_from_base=True)(json_option(repo_option(f)))
 
 
 def _run(
@@ -63,7 +57,7 @@ def _run(
 
 
 @click.command()
-@click.argument("name", metavar="NAME[@VERSION|@latest|@STAGE]")
+@ref_argument("name")
 @click.argument("version", required=False)
 @click.option("--to", "stage", required=True, metavar="STAGE", help="The stage to enter.")
 @change_options
@@ -88,7 +82,7 @@ def promote(
     """
     from gitreg.ops.stage_change import plan_promotion
 
-    model, what = _version_ref(name, version)
+    model, what = version_ref(name, version)
     _run(
         repo,
         base_branch,
@@ -99,14 +93,6 @@ def promote(
     )
 
 
-def _version_ref(ref: str, version: str | None) -> tuple[str, str]:
-    """NAME VERSION or NAME@VERSION (either may be `latest` or a stage)."""
-    model, what = split_ref(ref, version)
-    if what is None:
-        raise UsageError(f"{ref!r}: which version? give NAME@VERSION or NAME VERSION")
-    return model, what
-
-
 def _at(reg: Registry, name: str, what: str) -> str:
     version = reg.resolve_ref(name, what)
     assert version is not None  # `what` was given
@@ -114,7 +100,7 @@ def _at(reg: Registry, name: str, what: str) -> str:
 
 
 @click.command()
-@click.argument("name", metavar="NAME[@STAGE]")
+@ref_argument("name", STAGE_REF)
 @click.option("--from", "stage", metavar="STAGE", help="The stage to empty.")
 @change_options
 def demote(
@@ -142,7 +128,7 @@ def _stage_ref(ref: str, stage: str | None, option: str) -> tuple[str, str]:
 
 
 @click.command()
-@click.argument("name", metavar="NAME[@STAGE]")
+@ref_argument("name", STAGE_REF)
 @click.option("--stage", help="The stage to roll back.")
 @change_options
 def rollback(
@@ -165,7 +151,7 @@ def rollback(
 
 
 @click.command()
-@click.argument("name", metavar="NAME[@VERSION|@latest|@STAGE]")
+@ref_argument("name")
 @click.argument("version", required=False)
 @change_options
 def deprecate(
@@ -183,7 +169,7 @@ def deprecate(
     """
     from gitreg.ops.stage_change import plan_deprecation
 
-    model, what = _version_ref(name, version)
+    model, what = version_ref(name, version)
     _run(
         repo,
         base_branch,
