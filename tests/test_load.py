@@ -93,6 +93,44 @@ def test_a_second_load_reads_the_cache_and_checks_it(live: Registry, tmp_path: P
     assert (entry / "model.pkl").read_bytes() != b"not the model"
 
 
+def test_a_cache_hit_is_hashed_unless_the_stat_record_vouches_for_it(
+    live: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load hashes nothing it did not pull; the first hit hashes the entry and
+    records it; later hits trust the record; an edit in place that keeps the size and
+    the mtime still shows (its ctime) and is hashed, found damaged, and pulled again."""
+    from gitreg import Registry as Api
+    from gitreg.store import verified
+
+    monkeypatch.setattr(verified, "RACY_NS", 0)  # the entry was written just now
+    hashed: list[str] = []
+    real = modelcache.md5_file
+
+    def counted(path: Path) -> str:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(modelcache, "md5_file", counted)
+    reg = Api.open(str(live.path))
+    assert reg.load("churn@staging").C == 0.01
+    assert hashed == []  # pull hashed what it wrote; publishing it does not hash again
+    assert reg.load("churn@staging").C == 0.01
+    assert hashed == ["model.pkl"]  # the first hit: hashed, then recorded
+    assert reg.load("churn@staging").C == 0.01
+    assert hashed == ["model.pkl"]  # vouched for by the record
+    (entry,) = _entries(tmp_path)
+    model = entry / "model.pkl"
+    st = model.stat()
+    model.chmod(0o644)
+    data = bytearray(model.read_bytes())
+    data[-2] ^= 0xFF
+    model.write_bytes(bytes(data))
+    os.utime(model, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert reg.load("churn@staging").C == 0.01
+    assert hashed == ["model.pkl", "model.pkl"]  # the changed ctime: hashed, refused
+    assert model.read_bytes() != bytes(data)  # dropped and pulled again
+
+
 def test_concurrent_loads_share_one_entry(live: Registry, tmp_path: Path) -> None:
     code = (
         "import gitreg, sys; m = gitreg.load('churn@production', repo=sys.argv[1]); "

@@ -11,8 +11,13 @@ changes once written.
 Safe under concurrency without locks: each loader pulls into a folder of its own beside
 the entries and renames it into place; the rename is atomic, so a reader sees a whole entry
 or none, and when two loaders race the second finds the first's entry and drops its own.
-A hit is checked again (every file's md5 and size) before it is used: a cache is a place
-anyone with the account can write to.
+A hit is checked again (every file's size, and its md5) before it is used: a cache is a
+place anyone with the account can write to. As `pull` does (store/verified.py), a file
+gitreg hashed before and whose identity (inode, size, mtime, ctime) has not changed since
+is not hashed again, so a warm `load` of a large model costs a few `stat` calls; a file
+that changed, or was written too recently for its timestamps to show a later write, is.
+A folder `pull` has just filled is not hashed again when it is published: pull hashed
+every byte it wrote.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.errors import ArtifactError
+from gitreg.store import verified
 from gitreg.store.files import md5_file
 from gitreg.store.remote import cache_root
 
@@ -49,16 +55,32 @@ def key(entries: Sequence[Entry]) -> str:
     return hashlib.md5("".join(lines).encode()).hexdigest()
 
 
-def _intact(where: Path, entries: Sequence[Entry]) -> bool:
-    """Every file there with its md5 and size (a directory artifact: present; DVC's listing
-    that would check its files is not kept in the cache)."""
+def _intact(where: Path, entries: Sequence[Entry], hashed: bool = False) -> bool:
+    """Every file there with its size and md5 (unless `hashed`: pull has just hashed what
+    it wrote); a directory artifact: present (DVC's listing that would check its files is
+    not kept in the cache)."""
     for e in entries:
         path = where / e.name
         if e.md5.endswith(".dir"):
             if not path.is_dir():
                 return False
-        elif not path.is_file() or path.stat().st_size != e.size or md5_file(path) != e.md5:
+        elif not path.is_file() or path.stat().st_size != e.size:
             return False
+        elif not hashed and not _matches(path, e.md5):
+            return False
+    return True
+
+
+def _matches(path: Path, md5: str) -> bool:
+    """Whether the file hashes to `md5`: vouched for by store/verified.py's record of an
+    earlier hash, else hashed now (and recorded, if it did not change while read)."""
+    if verified.vouched(path, md5):
+        return True
+    before = verified.identity(path)
+    if md5_file(path) != md5:
+        return False
+    if verified.identity(path) == before:
+        verified.remember(md5, before)
     return True
 
 
@@ -82,9 +104,10 @@ def staging(entries: Sequence[Entry]) -> Path:
 
 
 def publish(filled: Path, entries: Sequence[Entry]) -> Path:
-    """Move a filled staging folder into place (or drop it if another loader won)."""
+    """Move a folder `pull` filled (and verified) into place, or drop it if another loader
+    won."""
     where = models_root() / key(entries)
-    if not _intact(filled, entries):
+    if not _intact(filled, entries, hashed=True):
         shutil.rmtree(filled, ignore_errors=True)
         raise ArtifactError(f"{filled}: the pulled files do not match their manifest")
     try:
