@@ -64,9 +64,10 @@ def _intact(where: Path, entries: Sequence[Entry], hashed: bool = False) -> bool
         if e.md5.endswith(".dir"):
             if not path.is_dir():
                 return False
-        elif not path.is_file() or path.stat().st_size != e.size:
+            continue
+        if not path.is_file() or path.stat().st_size != e.size:
             return False
-        elif not hashed and not _matches(path, e.md5):
+        if not hashed and not _matches(path, e.md5):
             return False
     return True
 
