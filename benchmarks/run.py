@@ -261,7 +261,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", help=f"MxV,... (default {DEFAULT_SIZES}; with --full {FULL_SIZES})")
     ap.add_argument("--full", action="store_true", help="add 1000x100 and --register")
-    ap.add_argument("--runs", type=int, default=5, help="runs per command (default 5)")
+    ap.add_argument("--runs", type=int, default=9, help="runs per command (default 9)")
     ap.add_argument(
         "--budget",
         type=float,
