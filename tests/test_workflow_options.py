@@ -164,6 +164,30 @@ def test_annotations_escape_the_workflow_command_syntax() -> None:
     ]
 
 
+def test_annotations_read_each_file_once_and_give_each_field_its_line() -> None:
+    report = ValidationReport("HEAD", "0" * 40, None)
+    text = b"schema: gitreg/v1\nmetrics:\n  f1: high\n  auc: low\nparams:\n  - a: 1\n"
+    for field in ("metrics.f1", "metrics.auc", "params[0].a", "metrics.missing"):
+        report.problems.append(Problem("models/m/versions/1.0.0.yaml", field, "bad"))
+    report.problems.append(Problem("models/m/versions/2.0.0.yaml", "", "invalid YAML: line 7"))
+    reads: list[str] = []
+
+    def read(path: str) -> bytes | None:
+        reads.append(path)
+        return text
+
+    out = annotations.validation(report, read).splitlines()
+    first = "::error file=models/m/versions/1.0.0.yaml,line="
+    assert out == [
+        f"{first}3,title=gitreg validate::metrics.f1: bad",
+        f"{first}4,title=gitreg validate::metrics.auc: bad",
+        f"{first}6,title=gitreg validate::params[0].a: bad",
+        f"{first}3,title=gitreg validate::metrics.missing: bad",  # where metrics holds
+        "::error file=models/m/versions/2.0.0.yaml,line=7,title=gitreg validate::invalid YAML: line 7",
+    ]
+    assert reads == ["models/m/versions/1.0.0.yaml"]  # once, and never a file without fields
+
+
 def test_remote_options_are_written_and_read_by_dvc(tmp_path: Path) -> None:
     reg = tmp_path / "reg"
     res = run(

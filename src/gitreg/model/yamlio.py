@@ -18,6 +18,7 @@ from gitreg.errors import ManifestError
 
 TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 MAX_BYTES = 1024 * 1024
@@ -215,24 +216,33 @@ def _step(node: Node, part: str) -> Node | None:
 def field_line(data: bytes | None, field: str) -> int | None:
     """The 1-based line of `field` (`a.b[0].c`, as problems name fields) in a YAML file, or
     of the deepest part of it that is there; None if there is no such line to show."""
-    if data is None or not field or len(data) > MAX_BYTES:
-        return None
+    return field_lines(data, [field])[field]
+
+
+def field_lines(data: bytes | None, fields: Iterable[str]) -> dict[str, int | None]:
+    """`field_line` of each field, the file parsed once."""
+    wanted = list(fields)
+    lines: dict[str, int | None] = dict.fromkeys(wanted)
+    if data is None or not any(wanted) or len(data) > MAX_BYTES:
+        return lines
     loader: _StrictLoader | None = None
     try:
         loader = _StrictLoader(io.StringIO(data.decode("utf-8")))
-        node = loader.get_single_node()
+        root = loader.get_single_node()
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
-        return None
+        return lines
     finally:
         if loader is not None:
             loader.dispose()
-    line = None
-    for part in re.findall(r"\[\d+\]|[^.\[\]]+", field):
-        child = _step(node, part) if node is not None else None
-        if child is None:
-            break
-        node, line = child, child.start_mark.line + 1
-    return line
+    for field in filter(None, wanted):
+        node, line = root, None
+        for part in re.findall(r"\[\d+\]|[^.\[\]]+", field):
+            child = _step(node, part) if node is not None else None
+            if child is None:
+                break
+            node, line = child, child.start_mark.line + 1
+        lines[field] = line
+    return lines
 
 
 def dump(data: Any) -> str:

@@ -44,22 +44,27 @@ def command(
     return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 
-def _line(read: Callable[[str], bytes | None], path: str, field: str, message: str) -> int | None:
-    if field:
-        return yamlio.field_line(read(path), field)
-    found = _YAML_LINE.search(message)  # "invalid YAML: line 3, column 1: ..."
-    return int(found.group(1)) if found else None
-
-
 def validation(report: ValidationReport, read: Callable[[str], bytes | None]) -> str:
     """An `::error` per problem and a `::warning` per warning, each with its file and, when
-    it can be found, line. `read(path)` gives a file's bytes at the validated ref, or None."""
+    it can be found, line. `read(path)` gives a file's bytes at the validated ref, or None;
+    each file is read and parsed once, whatever the number of problems in it."""
     found: list[tuple[str, Problem | ReviewWarning]] = [("error", p) for p in report.problems]
     found += [("warning", w) for w in report.warnings]
+    # "command line" and the like are no file
+    files = [p.path for _, p in found if "/" in p.path or "." in p.path]
+    fields: dict[str, list[str]] = {path: [] for path in files}
+    for _, p in found:
+        if p.path in fields and p.field:
+            fields[p.path].append(p.field)
+    at = {path: yamlio.field_lines(read(path), wanted) for path, wanted in fields.items() if wanted}
     lines = []
     for level, p in found:
         message = f"{p.field}: {p.message}" if p.field else p.message
-        where = p.path if "/" in p.path or "." in p.path else None  # not "command line"
-        line = _line(read, p.path, p.field, p.message) if where else None
+        where = p.path if p.path in fields else None
+        if where and p.field:
+            line = at[where][p.field]
+        else:
+            yaml_line = _YAML_LINE.search(p.message) if where else None  # "invalid YAML: line 3"
+            line = int(yaml_line.group(1)) if yaml_line else None
         lines.append(command(level, message, where, line))
     return "\n".join(lines)
