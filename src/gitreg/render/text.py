@@ -262,7 +262,8 @@ def version_list(views: Sequence[VersionView]) -> str:
     """`gitreg search-versions` / `list --versions`: one row per version."""
     if not views:
         return "No version matches."
-    metric_names = sorted({k for v in views for k in v.manifest.metrics.flat()})[:6]
+    flat = [v.manifest.metrics.flat() for v in views]
+    metric_names = sorted({k for metrics in flat for k in metrics})[:6]
     rows = [
         (
             v.manifest.name,
@@ -270,8 +271,8 @@ def version_list(views: Sequence[VersionView]) -> str:
             ", ".join(v.stages) or "-",
             v.manifest.status,
             v.manifest.created.strftime("%Y-%m-%d"),
-            *(num(v.manifest.metrics.flat().get(k)) for k in metric_names),
+            *(num(metrics.get(k)) for k in metric_names),
         )
-        for v in views
+        for v, metrics in zip(views, flat, strict=True)
     ]
     return table(["name", "version", "stages", "status", "created", *metric_names], rows)
