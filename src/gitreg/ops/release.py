@@ -133,8 +133,9 @@ class _Planner:
     def versions(self, name: str) -> None:
         """Registration tags for new versions, deprecation tags for newly deprecated ones."""
         ref, deprecated = self.reg.commit, []
-        for version in self.reg.versions(name):
-            vfile = layout.version_file(name, version)
+        files = {v: layout.version_file(name, v) for v in self.reg.versions(name)}
+        read = self.reg.snapshot.read_paths(list(files.values()))  # one pipelined batch
+        for version, vfile in files.items():
             if version not in self.reg_commits:
                 first = _first_commit_with(self.git, ref, vfile)
                 if first is None:
@@ -144,7 +145,7 @@ class _Planner:
                 self._add(
                     tags.registration(name, version), first, f"Register {name} {version}", fields
                 )
-            data = self.reg.snapshot.read(vfile)
+            data = read[vfile] if vfile in read else self.reg.snapshot.read(vfile)
             # a full parse only where a status line may say deprecated (most never do)
             maybe = data is not None and _DEPRECATED.search(data) is not None
             if maybe and data and parse(VersionManifest, data, vfile).status == "deprecated":
