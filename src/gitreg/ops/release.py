@@ -28,10 +28,8 @@ from gitreg.store import refs
 from gitreg.store.git import Git
 from gitreg.store.github_repo import Approvals, approvals_lookup, discover
 
-# store.signing is imported only where gitreg.yaml asks for signed tags, and store.github
-# (HTTP, TLS) only when a token is set (`approvals_lookup`): docs/performance.md
-
 MAX_ATTEMPTS = 5
+Known = dict[str, list[tags.Tag]]  # a model's tags, as one reading found them
 
 
 @dataclass(frozen=True)
@@ -201,9 +199,7 @@ def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     return _plan(reg, approvals)[0]
 
 
-def _plan(
-    reg: Registry, approvals: Approvals | None
-) -> tuple[list[PlannedTag], dict[str, list[tags.Tag]]]:
+def _plan(reg: Registry, approvals: Approvals | None) -> tuple[list[PlannedTag], Known]:
     """`plan`, and the tags read of each model looked at (`_tag_times` reads them again)."""
     planned: list[PlannedTag] = []
     reviews: dict[str, dict[str, str]] = {}
@@ -220,9 +216,7 @@ def _plan(
     return planned, grouped
 
 
-def _tag_times(
-    git: Git, planned: list[PlannedTag], known: dict[str, list[tags.Tag]] | None = None
-) -> list[str]:
+def _tag_times(git: Git, planned: list[PlannedTag], known: Known) -> list[str]:
     """The tagger time of each planned tag: now, but always after every earlier tag of the
     same model, one second apart. GTO and DVC order a model's tags by their time (then by
     name), so tags made within one second would otherwise read in the wrong order.
@@ -232,7 +226,6 @@ def _tag_times(
     now = int(stamp)
     newest: dict[str, int] = {}
     models = sorted({t.name.split("@")[0].split("#")[0] for t in planned})
-    known = known or {}
     unknown = [m for m in models if m not in known]
     # the models this run tags; the whole namespace in one pass when they are many
     grouped = refs.by_model(git) if len(unknown) > 20 else {}
@@ -252,12 +245,7 @@ def _tag_times(
     return out
 
 
-def _create(
-    git: Git,
-    planned: list[PlannedTag],
-    key: str | None,
-    known: dict[str, list[tags.Tag]] | None = None,
-) -> None:
+def _create(git: Git, planned: list[PlannedTag], key: str | None, known: Known) -> None:
     """Write every planned tag in one ref transaction: all or none. With `key`, each tag
     object is SSH-signed as `git tag -s` does it."""
     lines = []
@@ -266,7 +254,7 @@ def _create(
             f"object {t.commit}\ntype commit\ntag {t.name}\ntagger {tagger}\n\n{t.message}"
         ).encode()
         if key is not None:
-            from gitreg.store import signing
+            from gitreg.store import signing  # only for a registry that signs its tags
 
             raw += signing.sign(raw, key)
         obj = git.run(["mktag"], input=raw).strip()
