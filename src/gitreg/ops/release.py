@@ -362,6 +362,7 @@ def release(
     approvals: Approvals | None = None,
 ) -> ReleaseResult:
     """Write (and with `push`, publish) the missing tags for `ref`, which must be main.
+    `root` is the top of the registry's repository (`reader.find_root`).
 
     `approvals` looks up a merge's pull request and approvers; by default GitHub's, when a
     token is set (`github_repo.approvals_lookup`). With `push`, local release tags the
@@ -369,7 +370,7 @@ def release(
     """
     git = Git(root)
     # one reading of the ref for the guard and every attempt: a retry fetches tags only
-    with Registry.open(root, ref) as reg:
+    with Registry.from_git(git, ref) as reg:
         key, approvals = _prepare(git, reg, ref, approvals)
         attempt = 0
         while True:
