@@ -9,6 +9,8 @@ LibYAML loader is used; avoiding them would mean bypassing the yaml package).
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +107,84 @@ def test_warm_list_does_not_load_pydantic(reg: Path) -> None:
     assert "pydantic" in cold  # the first run parses model.yaml files
     warm = _imported(reg, "list")
     assert _heavy(warm, {"pydantic", "gitreg.model.manifest"}) == []
+
+
+# `release` and `validate --base` need pydantic (they validate gitreg.yaml and the manifests
+# they read), not what only other paths use: the GitHub client (HTTP, TLS) without a token,
+# SSH signing without `signing:` in gitreg.yaml, the filter language; nor pydantic's plugin
+# discovery, which reads every installed distribution's metadata (docs/performance.md)
+RELEASE_MAY_NOT = {
+    "gitreg.store.github",
+    "gitreg.store.signing",
+    "gitreg.model.query",
+    "http",
+    "ssl",
+    "urllib.request",
+}
+VALIDATE_BASE_MAY_NOT = {"gitreg.store.github", "gitreg.model.query", "http", "ssl"}
+# after the command: the manifest models whose validators were built, and whether pydantic
+# looked for plugins (its cache of them stays None when it did not)
+_AFTER = (
+    "from pydantic import BaseModel\nfrom pydantic.plugin import _loader\n"
+    "from gitreg.model import manifest\n"
+    "built = [n for n, c in sorted(vars(manifest).items()) if isinstance(c, type) and "
+    "issubclass(c, BaseModel) and c.__module__ == manifest.__name__ and "
+    "c.__pydantic_complete__]\n"
+    "print('\\nBUILT', ' '.join(built))\n"
+    "print('PLUGINS', _loader._plugins is not None)\n"
+    "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+)
+
+
+def _cli(repo: Path, *args: str, plugins: str | None = None) -> tuple[str, dict[str, str]]:
+    """The command's output, and what `_AFTER` found, run as `gitreg.cli.main` without a
+    GitHub token (and with PYDANTIC_DISABLE_PLUGINS as `plugins` says: unset for None)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN")}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    if plugins is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = plugins
+    code = f"import sys\nfrom gitreg.cli import main\nrc = main({list(args)!r})\n"
+    code += _AFTER + "sys.exit(rc)\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    out, _, after = proc.stdout.rpartition("\nBUILT ")
+    found = dict(line.partition(" ")[::2] for line in ("BUILT " + after).splitlines())
+    return out, found
+
+
+@pytest.fixture()
+def merged(tmp_path: Path) -> Path:
+    """A registry whose main has one merged promotion that no release has tagged yet."""
+    path = tmp_path / "reg"
+    generate.generate(generate.Size.parse("3x5"), path, payloads=False)
+    subprocess.run(
+        ["git", "update-ref", "refs/heads/main", "refs/heads/bench/release"], cwd=path, check=True
+    )
+    return path
+
+
+def test_release_loads_only_what_it_uses(merged: Path) -> None:
+    out, found = _cli(merged, "release", "--ref", "main", "--json")
+    created = [t["tag"] for t in json.loads(out)["created"]]
+    assert any(t.startswith("m2#production#") for t in created)  # it did release
+    modules = set(found["MODULES"].split())
+    assert _heavy(modules, RELEASE_MAY_NOT) == []
+    # the validators of gitreg.yaml and stages.yaml only: no version manifest was parsed
+    assert found["BUILT"].split() == ["RegistryConfig", "Stages"]
+    assert found["PLUGINS"] == "False"
+
+
+def test_validate_base_loads_only_what_it_uses(reg: Path) -> None:
+    out, found = _cli(reg, "validate", "--ref", "bench/register", "--base", "main")
+    assert "ok: 1 model(s)" in out
+    assert _heavy(set(found["MODULES"].split()), VALIDATE_BASE_MAY_NOT) == []
+    assert "ModelSpec" in found["BUILT"].split()  # it did validate the model
+    assert found["PLUGINS"] == "False"
+
+
+def test_a_pydantic_plugins_setting_of_the_user_is_kept(reg: Path) -> None:
+    """PYDANTIC_DISABLE_PLUGINS set (even empty: every plugin on) is not overridden."""
+    _, found = _cli(reg, "validate", "--ref", "bench/register", "--base", "main", plugins="")
+    assert found["PLUGINS"] == "True"

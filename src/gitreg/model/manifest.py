@@ -260,7 +260,7 @@ class Framework(_Strict):
 class Metrics(BaseModel):
     """Flat name -> number, plus `by_slice: {slice: {metric: number}}`."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     __pydantic_extra__: dict[str, Number] = Field(init=False)
     by_slice: dict[str, dict[str, Number]] | None = None
 
@@ -356,6 +356,7 @@ class Stages(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
+        defer_build=True,
         json_schema_extra={"propertyNames": {"pattern": NAME_JSON}},
     )
     __pydantic_extra__: dict[str, SemVer] = Field(init=False)

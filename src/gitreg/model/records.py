@@ -6,10 +6,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gitreg.model.query import VERSION_FIELDS, Expr
-
 if TYPE_CHECKING:
     from gitreg.model.manifest import VersionManifest
+    from gitreg.model.query import Expr
+
+# model.query (the filter language) is imported where a filter asks for it: release and
+# validate import ModelSummary (through registry/reader.py) and filter nothing
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ def needs_version_fields(expr: Expr) -> bool:
 
 def needs_version_fields_named(fields: Iterable[str]) -> bool:
     """Whether any of the record keys `fields` comes from a version's manifest."""
+    from gitreg.model.query import VERSION_FIELDS
+
     return any(f in VERSION_FIELDS or f.startswith(("metrics.", "params.")) for f in fields)
 
 

@@ -24,11 +24,12 @@ from gitreg.registry import gating
 from gitreg.registry.reader import Registry
 from gitreg.registry.release_scope import Walk, release_scope
 from gitreg.registry.stage_history import StageHistory
-from gitreg.store import refs, signing
+from gitreg.store import refs
 from gitreg.store.git import Git
 from gitreg.store.github_repo import Approvals, approvals_lookup, discover
 
 MAX_ATTEMPTS = 5
+Known = dict[str, list[tags.Tag]]  # a model's tags, as one reading found them
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ _DEPRECATED = re.compile(rb"^[\"']?status[\"']?\s*:\s*[\"']?deprecated", re.M)
 def _review_trailers(git: Git, commit: str, approvals: Approvals | None) -> dict[str, str]:
     """Pull-Request and Approved-by. Approvals are facts from GitHub's reviews API only: a
     merge commit's message is written by the PR's author, so without GitHub the trailer
-    says `unverified` (the PR number still comes from GitHub's merge subject)."""
+    says `unverified` (the PR number still comes from GitHub's merge subject).
+    Looked up once per commit (`_Planner.reviews`): the tags of one merge share them."""
     if approvals is not None:
         found = approvals(commit)
         if found is not None:
@@ -106,23 +108,32 @@ class _Planner:
     """The missing tags of one model, appended to `planned` in the order to write them."""
 
     def __init__(
-        self, reg: Registry, approvals: Approvals | None, model_tags: list[tags.Tag], walked: Walk
+        self,
+        reg: Registry,
+        approvals: Approvals | None,
+        model_tags: list[tags.Tag],
+        walked: Walk,
+        reviews: dict[str, dict[str, str]],
     ):
         self.reg, self.git, self.approvals, self.walked = reg, reg.git, approvals, walked
         self.state = tags.released_state(model_tags)
         self.reg_commits = {v: t.commit for v, t in self.state.registered.items()}
         self.planned: list[PlannedTag] = []
+        self.reviews = reviews  # commit -> its review trailers, shared by the models planned
 
     def _add(self, name: str, commit: str, subject: str, fields: dict[str, str]) -> None:
         made_in = fields["Promoted-in"]
-        full = {**fields, **_review_trailers(self.git, made_in, self.approvals)}
+        if made_in not in self.reviews:
+            self.reviews[made_in] = _review_trailers(self.git, made_in, self.approvals)
+        full = {**fields, **self.reviews[made_in]}
         self.planned.append(PlannedTag(name, commit, subject, full))
 
     def versions(self, name: str) -> None:
         """Registration tags for new versions, deprecation tags for newly deprecated ones."""
         ref, deprecated = self.reg.commit, []
-        for version in self.reg.versions(name):
-            vfile = layout.version_file(name, version)
+        files = {v: layout.version_file(name, v) for v in self.reg.versions(name)}
+        read = self.reg.snapshot.read_paths(list(files.values()))  # one pipelined batch
+        for version, vfile in files.items():
             if version not in self.reg_commits:
                 first = _first_commit_with(self.git, ref, vfile)
                 if first is None:
@@ -132,7 +143,7 @@ class _Planner:
                 self._add(
                     tags.registration(name, version), first, f"Register {name} {version}", fields
                 )
-            data = self.reg.snapshot.read(vfile)
+            data = read[vfile] if vfile in read else self.reg.snapshot.read(vfile)
             # a full parse only where a status line may say deprecated (most never do)
             maybe = data is not None and _DEPRECATED.search(data) is not None
             if maybe and data and parse(VersionManifest, data, vfile).status == "deprecated":
@@ -185,33 +196,44 @@ class _Planner:
 
 def plan(reg: Registry, approvals: Approvals | None = None) -> list[PlannedTag]:
     """The tags missing for the ref `reg` reads (normally main), in the order to write them."""
+    return _plan(reg, approvals)[0]
+
+
+def _plan(reg: Registry, approvals: Approvals | None) -> tuple[list[PlannedTag], Known]:
+    """`plan`, and the tags read of each model looked at (`_tag_times` reads them again)."""
     planned: list[PlannedTag] = []
+    reviews: dict[str, dict[str, str]] = {}
     scope, walked = release_scope(reg.git, reg.commit)  # the models changed since a release
     # else every model, with one pass over the tag namespace
     grouped = refs.by_model(reg.git) if scope is None else scope
     for name in reg.model_names() if scope is None else sorted(scope):
         if not reg.has_model(name):
             continue
-        planner = _Planner(reg, approvals, grouped.get(name, []), walked)
+        planner = _Planner(reg, approvals, grouped.get(name, []), walked, reviews)
         planner.versions(name)
         planner.stages(name)
         planned += planner.planned
-    return planned
+    return planned, grouped
 
 
-def _tag_times(git: Git, planned: list[PlannedTag]) -> list[str]:
+def _tag_times(git: Git, planned: list[PlannedTag], known: Known) -> list[str]:
     """The tagger time of each planned tag: now, but always after every earlier tag of the
     same model, one second apart. GTO and DVC order a model's tags by their time (then by
-    name), so tags made within one second would otherwise read in the wrong order."""
+    name), so tags made within one second would otherwise read in the wrong order.
+    `known`: the tags of the models the plan looked at, as it read them (not read again)."""
     ident = git.run(["var", "GIT_COMMITTER_IDENT"]).strip()
     who, stamp, zone = ident.rsplit(" ", 2)
     now = int(stamp)
     newest: dict[str, int] = {}
     models = sorted({t.name.split("@")[0].split("#")[0] for t in planned})
+    unknown = [m for m in models if m not in known]
     # the models this run tags; the whole namespace in one pass when they are many
-    grouped = refs.by_model(git) if len(models) > 20 else {}
+    grouped = refs.by_model(git) if len(unknown) > 20 else {}
     for model in models:
-        tags_of = grouped.get(model, []) if grouped else refs.model_tags(git, model)
+        if model in known:
+            tags_of = known[model]
+        else:
+            tags_of = grouped.get(model, []) if grouped else refs.model_tags(git, model)
         times = [int(datetime.fromisoformat(t.date).timestamp()) for t in tags_of if t.date]
         newest[model] = max(times, default=0)
     out = []
@@ -223,15 +245,17 @@ def _tag_times(git: Git, planned: list[PlannedTag]) -> list[str]:
     return out
 
 
-def _create(git: Git, planned: list[PlannedTag], key: str | None) -> None:
+def _create(git: Git, planned: list[PlannedTag], key: str | None, known: Known) -> None:
     """Write every planned tag in one ref transaction: all or none. With `key`, each tag
     object is SSH-signed as `git tag -s` does it."""
     lines = []
-    for t, tagger in zip(planned, _tag_times(git, planned)):
+    for t, tagger in zip(planned, _tag_times(git, planned, known)):
         raw = (
             f"object {t.commit}\ntype commit\ntag {t.name}\ntagger {tagger}\n\n{t.message}"
         ).encode()
         if key is not None:
+            from gitreg.store import signing  # only for a registry that signs its tags
+
             raw += signing.sign(raw, key)
         obj = git.run(["mktag"], input=raw).strip()
         lines.append(f"create refs/tags/{t.name} {obj}\n")
@@ -310,20 +334,23 @@ def _push(git: Git, remote: str, planned: list[PlannedTag], attempt: int) -> boo
     return True
 
 
-def _prepare(git: Git, root: str, ref: str, approvals: Approvals | None) -> tuple[Any, Any]:
+def _prepare(git: Git, reg: Registry, ref: str, approvals: Approvals | None) -> tuple[Any, Any]:
     """The guard (main only), the signing key, and the approvals lookup."""
-    with Registry.open(root, ref) as reg:
-        _refuse_off_main(git, reg.config.main_branch, reg.commit, ref)
-        key = signing.signing_key(git) if reg.config.signing else None
-        if reg.config.signing and key is None:
+    _refuse_off_main(git, reg.config.main_branch, reg.commit, ref)
+    key = None
+    if reg.config.signing:
+        from gitreg.store import signing
+
+        key = signing.signing_key(git)
+        if key is None:
             raise RegistryError(
                 "gitreg.yaml `signing` asks for signed release tags, and no key is set",
                 f"set {signing.KEY_ENV} to an SSH private key (the release workflow takes it "
                 "from a secret), or git config user.signingkey",
             )
-        if approvals is None:
-            configured = reg.config.github.repo if reg.config.github else None
-            approvals = approvals_lookup(discover(git, configured))
+    if approvals is None:
+        configured = reg.config.github.repo if reg.config.github else None
+        approvals = approvals_lookup(discover(git, configured))
     return key, approvals
 
 
@@ -335,27 +362,29 @@ def release(
     approvals: Approvals | None = None,
 ) -> ReleaseResult:
     """Write (and with `push`, publish) the missing tags for `ref`, which must be main.
+    `root` is the top of the registry's repository (`reader.find_root`).
 
     `approvals` looks up a merge's pull request and approvers; by default GitHub's, when a
     token is set (`github_repo.approvals_lookup`). With `push`, local release tags the
     remote lacks (from a run that was killed or not pushed) are made again and pushed.
     """
     git = Git(root)
-    key, approvals = _prepare(git, root, ref, approvals)
-    attempt = 0
-    while True:
-        attempt += 1
-        dropped = _sync(git, remote) if push else []
-        with Registry.open(root, ref) as reg:
-            planned = plan(reg, approvals)
+    # one reading of the ref for the guard and every attempt: a retry fetches tags only
+    with Registry.from_git(git, ref) as reg:
+        key, approvals = _prepare(git, reg, ref, approvals)
+        attempt = 0
+        while True:
+            attempt += 1
+            dropped = _sync(git, remote) if push else []
+            planned, known = _plan(reg, approvals)
             result = ReleaseResult(ref=ref, commit=reg.commit, created=planned, attempts=attempt)
-        result.remade = dropped
-        if not planned:
-            result.pushed = push
-            return result
-        _create(git, planned, key)
-        if not push:
-            return result
-        if _push(git, remote, planned, attempt):
-            result.pushed = True
-            return result
+            result.remade = dropped
+            if not planned:
+                result.pushed = push
+                return result
+            _create(git, planned, key, known)
+            if not push:
+                return result
+            if _push(git, remote, planned, attempt):
+                result.pushed = True
+                return result

@@ -6,20 +6,22 @@ message that names the request and a hint that says what to do; nothing here pri
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.message import Message
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gitreg.errors import GitHubError
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+# http.client and urllib.request (with ssl) are imported by the first request: a release
+# without a token builds no client that sends one (docs/performance.md)
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -260,6 +262,10 @@ class GitHubClient:
         self, method: str, path_or_url: str, body: Mapping[str, Any] | None = None
     ) -> tuple[Any, Message]:
         """Send one request; return the decoded JSON body and the response headers."""
+        import http.client
+        import urllib.error
+        import urllib.request
+
         if method != "GET":
             self._require_token(f"{method} {path_or_url}")
         url = path_or_url if "://" in path_or_url else self.api_url + path_or_url

@@ -70,10 +70,10 @@ def compare_url(repo: str, base_branch: str, branch: str) -> str:
 
 def approvals_lookup(repo: str | None) -> Approvals | None:
     """A lookup of (pull request, approvers) by merge commit, when a token is set."""
-    from gitreg.store.github import GitHubClient
-
     if repo is None:
         return None
+    from gitreg.store.github import GitHubClient
+
     client = GitHubClient.from_env(repo)
     if not client.has_token:
         return None
