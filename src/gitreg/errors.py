@@ -8,7 +8,10 @@ tool) as attributes, so callers branch on types and attributes, never on message
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from pathlib import Path  # only named here: resolve does not load pathlib
 
 
 class GitregError(Exception):

@@ -220,10 +220,10 @@ def find_release(ref: str, repo: str = ".") -> Found:
         read = (layout.version_file(name, version), layout.CONFIG_FILE, layout.DVC_CONFIG)
         git = fetch_tag(repo, tag.name, read)
     else:
-        top = Git(repo).toplevel()
+        top = Git(repo).top_dir()
         if top is None:
             raise RegistryError(f"{repo} is not inside a git repository", "pass -C PATH or a URL")
-        git, repo = Git(top), str(top)
+        git, repo = Git(top), top
         listed = refs.model_tags(git, name)
         tag, version, stage = tags.pick(listed, name, what)
     deprecation = tags.released_state(listed).deprecated.get(version)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 from gitreg.errors import ManifestError, PluginMissing, UsageError
 
 TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
+    from pathlib import Path  # imported where a Path is made: resolve does not load it
     from typing import Any
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
@@ -178,6 +178,8 @@ def scheme(url: str) -> str:
 def local_folder(url: str | None) -> Path | None:
     """A remote URL that is an absolute local folder (DVC writes its objects there, in
     the cache's layout), else None."""
+    from pathlib import Path
+
     return Path(url) if url and scheme(url) == "" and Path(url).is_absolute() else None
 
 

@@ -17,13 +17,15 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote
 
 from gitreg.errors import NotFound, RegistryError
 from gitreg.model import tags
 from gitreg.store import refs
 from gitreg.store.git import Git
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where used: a local resolve does not load it
 
 SCHEMES = ("https://", "ssh://", "git://", "file://")
 # what git may speak for a URL gitreg was given (no ext::, fd::, or other transports)
@@ -58,7 +60,7 @@ def check_repo(repo: str) -> str:
     (`check_url`), or a local directory that exists."""
     if is_url(repo) or repo.startswith("-") or "::" in repo:
         return check_url(repo)
-    if not Path(repo).is_dir():
+    if not os.path.isdir(repo):
         raise NotFound(
             f"{repo}: no such directory",
             "pass -C PATH to an existing registry repository, or a git URL",
@@ -70,6 +72,8 @@ def check_repo(repo: str) -> str:
 
 def cache_root() -> Path:
     """gitreg's cache: GITREG_CACHE_DIR, else $XDG_CACHE_HOME/gitreg, else ~/.cache/gitreg."""
+    from pathlib import Path
+
     base = os.environ.get("GITREG_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
     return Path(base) / "gitreg" if base else Path.home() / ".cache" / "gitreg"
 
@@ -79,6 +83,7 @@ def _cache_repo(url: str) -> Path:
     import hashlib  # here, as tempfile and shutil: a local resolve is mostly start-up
     import shutil
     import tempfile
+    from pathlib import Path
 
     key = hashlib.sha256(url.encode()).hexdigest()[:24]
     path = cache_root() / "repos" / key
@@ -131,6 +136,8 @@ def _local_path(url: str) -> str | None:
     """The directory a `file://` URL names (host empty or localhost), else None."""
     if not url.startswith("file://"):
         return None
+    from urllib.parse import unquote
+
     host, sep, path = url[len("file://") :].partition("/")
     return unquote("/" + path) if sep and host in ("", "localhost") else None
 
