@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import errno
 import sys
-from dataclasses import dataclass
+
+from gitreg.record import Record
 
 
-@dataclass(frozen=True)
-class ResolveArgs:
+class ResolveArgs(Record):
+    __slots__ = ("ref", "verify", "repo", "as_json")  # noqa: RUF023 - the fields' order
     ref: str
     verify: bool
     repo: str
     as_json: bool
+
+    def __init__(self, ref: str, verify: bool, repo: str, as_json: bool) -> None:
+        self.ref, self.verify, self.repo, self.as_json = ref, verify, repo, as_json
 
 
 def parse_resolve(argv: list[str]) -> ResolveArgs | None:

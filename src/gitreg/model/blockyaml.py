@@ -47,11 +47,8 @@ _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+\Z")
 # strings that start with a digit yet match no int, float or timestamp resolver of PyYAML
 _DIGIT_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+){2,}(?:[-+][0-9A-Za-z.+-]*)?\Z|(?!0[bx])[0-9a-f]+\Z")
 MAX_DEPTH = 32  # below yamlio.MAX_DEPTH; deeper documents go to PyYAML
+_DECLINE = "not plain block YAML"  # raised as a ValueError, caught by `load`
 MAX_LINES = 10_000  # at most 3 nodes a line: far below yamlio.MAX_EXPANDED_NODES
-
-
-class _Decline(Exception):
-    """Not in the subset: PyYAML reads the document."""
 
 
 def load(text: str) -> tuple[bool, Any]:
@@ -70,7 +67,7 @@ def load(text: str) -> tuple[bool, Any]:
         return False, None
     try:
         value, end = _block(lines, 0, lines[0][0], 1)
-    except _Decline:
+    except ValueError:  # not in the subset (or a value int() refuses): PyYAML reads it
         return False, None
     return (True, value) if end == len(lines) else (False, None)
 
@@ -88,12 +85,12 @@ def _is_item(content: str) -> bool:
 
 def _mapping(lines: list[tuple[int, str]], i: int, col: int, depth: int) -> tuple[Any, int]:
     if depth > MAX_DEPTH:
-        raise _Decline
+        raise ValueError(_DECLINE)
     out: dict[str, Any] = {}
     while i < len(lines) and lines[i][0] == col and not _is_item(lines[i][1]):
         m = _KEY.match(lines[i][1])
         if m is None or m[1] in _WORDS or m[1] in out:
-            raise _Decline
+            raise ValueError(_DECLINE)
         i += 1
         if m[2]:
             out[m[1]] = _scalar(m[2])
@@ -108,13 +105,13 @@ def _mapping(lines: list[tuple[int, str]], i: int, col: int, depth: int) -> tupl
 
 def _sequence(lines: list[tuple[int, str]], i: int, col: int, depth: int) -> tuple[Any, int]:
     if depth > MAX_DEPTH:
-        raise _Decline
+        raise ValueError(_DECLINE)
     out: list[Any] = []
     while i < len(lines) and lines[i][0] == col and _is_item(lines[i][1]):
         rest = lines[i][1][1:]
         inner = rest.lstrip(" ")
         if not inner or _is_item(inner):
-            raise _Decline
+            raise ValueError(_DECLINE)
         if _KEY.match(inner):  # a mapping that starts on the item's line
             lines[i] = (col + 1 + len(rest) - len(inner), inner)
             value, i = _mapping(lines, i, lines[i][0], depth + 1)
@@ -125,34 +122,34 @@ def _sequence(lines: list[tuple[int, str]], i: int, col: int, depth: int) -> tup
 
 
 def _scalar(text: str) -> Any:
-    """One value on a line, as PyYAML reads it; _Decline where that is not certain."""
+    """One value on a line, as PyYAML reads it; ValueError where that is not certain."""
     first = text[0]
     if first == "'":
         inner = text[1:-1]
         if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
-            raise _Decline
+            raise ValueError(_DECLINE)
         return inner.replace("''", "'")
     if first == '"':
         inner = text[1:-1]
         if len(text) < 2 or text[-1] != '"' or '"' in inner or "\\" in inner:
-            raise _Decline
+            raise ValueError(_DECLINE)
         return inner
     if text == "[]":
         return []
     if text == "{}":
         return {}
     if ": " in text or text[-1] == ":":
-        raise _Decline
+        raise ValueError(_DECLINE)
     if text in _WORDS:
         return _WORDS[text]
     if first.isascii() and (first.isalpha() or first in "_/"):
         return text
     if len(text) > 100:  # a number too long for int() (PyYAML's message then)
-        raise _Decline
+        raise ValueError(_DECLINE)
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):
         return float(text)
     if _DIGIT_TEXT.match(text) and not text.isdigit():
         return text
-    raise _Decline
+    raise ValueError(_DECLINE)

@@ -16,10 +16,10 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from gitreg.errors import NotFound, RegistryError
 from gitreg.model import tags
+from gitreg.record import Record
 from gitreg.store import refs
 from gitreg.store.git import Git
 
@@ -142,13 +142,18 @@ def _local_path(url: str) -> str | None:
     return unquote("/" + path) if sep and host in ("", "localhost") else None
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(Record):
     """What protocol v2 `ls-refs` said: (ref, object, peeled commit or None), and the
     server's `fetch` features (`filter` when it allows partial fetches)."""
 
+    __slots__ = ("refs", "fetch_features")  # noqa: RUF023 - the fields' order
     refs: list[tuple[str, str, str | None]]
     fetch_features: frozenset[str]
+
+    def __init__(
+        self, refs: list[tuple[str, str, str | None]], fetch_features: frozenset[str]
+    ) -> None:
+        self.refs, self.fetch_features = refs, fetch_features
 
 
 # url -> whether its server allows `--filter` (learnt from `ls_refs`; unknown: git tries)
