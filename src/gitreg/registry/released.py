@@ -226,7 +226,7 @@ def read_release(
     )
 
 
-_BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+_BRANCH = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"  # compiled on first use (re's cache)
 
 
 def main_branch(snap: Snapshot) -> str:
@@ -234,7 +234,7 @@ def main_branch(snap: Snapshot) -> str:
     data = snap.read(layout.CONFIG_FILE)
     cfg = yamlio.load(data, layout.CONFIG_FILE) if data else None
     branch = cfg.get("main_branch") if isinstance(cfg, dict) else None
-    ok = isinstance(branch, str) and _BRANCH.match(branch) is not None
+    ok = isinstance(branch, str) and re.match(_BRANCH, branch) is not None
     return branch if ok and isinstance(branch, str) else "main"
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path  # imported where a Path is made: resolve does not load it
     from typing import Any
 
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_WINDOWS_DRIVE = r"^[A-Za-z]:[\\/]"  # compiled on first use (re's cache): resolve does not use it
 DEFAULT_REMOTE_NAME = "default"  # the remote `gitreg init` writes
 
 
@@ -98,7 +98,7 @@ def remote_url(text: str, name: str | None = None, where: str = ".dvc/config") -
 
 
 def _is_local_relative(url: str) -> bool:
-    return "://" not in url and not url.startswith("/") and not _WINDOWS_DRIVE.match(url)
+    return "://" not in url and not url.startswith("/") and not re.match(_WINDOWS_DRIVE, url)
 
 
 def absolutize(text: str, config_dir: Path) -> str:
@@ -172,7 +172,7 @@ SECRET_OPTIONS = frozenset(
 def scheme(url: str) -> str:
     """The URL scheme DVC dispatches on (`s3`, `gs`, `azure`, ...); "" for a local path."""
     head, sep, _ = url.partition("://")
-    return head.lower() if sep and not _WINDOWS_DRIVE.match(url) else ""
+    return head.lower() if sep and not re.match(_WINDOWS_DRIVE, url) else ""
 
 
 def local_folder(url: str | None) -> Path | None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SCHEMES = ("https://", "ssh://", "git://", "file://")
 # what git may speak for a URL gitreg was given (no ext::, fd::, or other transports)
 PROTOCOLS = {"GIT_ALLOW_PROTOCOL": "https:ssh:git:file", "GIT_PROTOCOL_FROM_USER": "0"}
-_SCP = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^:]")
+_SCP = r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^:]"  # compiled on first use (re's cache)
 
 
 def is_url(repo: str) -> bool:
@@ -48,7 +48,7 @@ def check_url(url: str) -> str:
         bad = "names a git transport (such as ext::) that is not allowed"
     elif any(ord(c) < 32 for c in url):
         bad = "holds a control character"
-    elif not (url.startswith(SCHEMES) or _SCP.match(url)):
+    elif not (url.startswith(SCHEMES) or re.match(_SCP, url)):
         bad = "is not an https://, ssh://, git://, file:// or user@host:path URL"
     if bad:
         raise RegistryError(f"--repo {url!r}: refused: a repository URL {bad}")
