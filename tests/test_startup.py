@@ -124,3 +124,24 @@ def test_warm_list_does_not_load_pydantic(reg: Path) -> None:
     assert "pydantic" in cold  # the first run parses model.yaml files
     warm = _imported(reg, "list")
     assert _heavy(warm, {"pydantic", "gitreg.model.manifest"}) == []
+
+
+def test_the_fast_path_leaves_the_garbage_collector_as_it_found_it(
+    reg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+
+    from gitreg.entry import main
+
+    assert gc.isenabled()
+    assert main(["resolve", "-C", str(reg), "m2@production"]) == 0
+    assert gc.isenabled()  # off only while it resolved
+    assert main(["resolve", "-C", str(reg), "m2@nope"]) != 0  # an error on the way out too
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert main(["resolve", "-C", str(reg), "m2@production"]) == 0
+        assert not gc.isenabled()  # a caller's choice stays
+    finally:
+        gc.enable()
+    assert "m2@" in capsys.readouterr().out
