@@ -3,8 +3,10 @@
 Measured with `python -X importtime` (docs/performance.md): pydantic (~100 ms), DVC, ruamel,
 the release checks of `--verify` and `secrets` (hmac, hashlib's OpenSSL wrappers) are kept
 out of resolve's import closure; a warm `list` answers from the object-id cache without
-loading pydantic. PyYAML's pure-Python modules stay (`import yaml` loads them even when the
-LibYAML loader is used; avoiding them would mean bypassing the yaml package).
+loading pydantic. Through the console script, resolve also loads no PyYAML (the plain
+block YAML it reads goes through model/blockyaml.py), configobj (store/dvcconfig._plain),
+dataclasses and the inspect/ast/dis/tokenize it imports (gitreg.record), pathlib, urllib or
+ipaddress: each was milliseconds of its start-up.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ ENTRY_MAY_NOT = RESOLVE_MAY_NOT | {
     "importlib.metadata",
     "json",
     "gitreg.model.diff",
+    # docs/performance.md, "Start-up": what the fast paths replaced
+    "yaml",
+    "configobj",
+    "dataclasses",
+    "inspect",
+    "ast",
+    "dis",
+    "tokenize",
+    "pathlib",
+    "urllib",
+    "ipaddress",
 }
 
 
@@ -81,11 +94,15 @@ def test_resolve_imports_nothing_heavy(reg: Path, ref: str) -> None:
     assert _heavy(modules, RESOLVE_MAY_NOT) == []
 
 
-@pytest.mark.parametrize("ref", ["m2@production", "m2@latest", "m2@1.1.0"])
-def test_console_script_resolve_loads_no_click(reg: Path, ref: str) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [["m2@production"], ["m2@latest"], ["m2@1.1.0"], ["--json", "m2@staging"]],
+    ids=" ".join,
+)
+def test_console_script_resolve_loads_no_click(reg: Path, args: list[str]) -> None:
     code = (
         "import sys\nfrom gitreg.entry import main\n"
-        f"rc = main(['resolve', {ref!r}])\n"
+        f"rc = main(['resolve', *{args!r}])\n"
         "print('MODULES', ' '.join(sorted(sys.modules)))\nsys.exit(rc)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=reg)
@@ -93,7 +110,9 @@ def test_console_script_resolve_loads_no_click(reg: Path, ref: str) -> None:
     line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
     modules = set(line.split()[1:])
     assert "gitreg.registry.released" in modules  # it did resolve
-    assert _heavy(modules, ENTRY_MAY_NOT) == []
+    assert "gitreg.model.blockyaml" in modules  # and read its YAML without PyYAML
+    banned = ENTRY_MAY_NOT - {"json"} if "--json" in args else ENTRY_MAY_NOT
+    assert _heavy(modules, banned) == []
 
 
 def test_resolve_by_url_imports_nothing_heavy(reg: Path, tmp_path: Path) -> None:
@@ -188,3 +207,24 @@ def test_a_pydantic_plugins_setting_of_the_user_is_kept(reg: Path) -> None:
     """PYDANTIC_DISABLE_PLUGINS set (even empty: every plugin on) is not overridden."""
     _, found = _cli(reg, "validate", "--ref", "bench/register", "--base", "main", plugins="")
     assert found["PLUGINS"] == "True"
+
+
+def test_the_fast_path_leaves_the_garbage_collector_as_it_found_it(
+    reg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+
+    from gitreg.entry import main
+
+    assert gc.isenabled()
+    assert main(["resolve", "-C", str(reg), "m2@production"]) == 0
+    assert gc.isenabled()  # off only while it resolved
+    assert main(["resolve", "-C", str(reg), "m2@nope"]) != 0  # an error on the way out too
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert main(["resolve", "-C", str(reg), "m2@production"]) == 0
+        assert not gc.isenabled()  # a caller's choice stays
+    finally:
+        gc.enable()
+    assert "m2@" in capsys.readouterr().out

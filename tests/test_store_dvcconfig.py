@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Registry, make_artifact
 from gitreg.errors import ManifestError
@@ -157,3 +159,77 @@ def test_resolve_url_with_commented_default_remote(registered: Registry, tmp_pat
     res = registered.run("pull", "churn@1.1.0", "-o", str(out))
     assert res.code == 0, res.err
     assert (out / "model.pkl").read_bytes() == b"model one-one"
+
+
+PLAIN_CONFIGS = [
+    "",
+    "# only a comment\n",
+    "[core]\n    remote = default\n['remote \"default\"']\n    url = /srv/dvc\n",
+    '[core]\nremote=s3\n[remote "s3"]\nurl = s3://bucket/path\nregion = eu-west-1\n',
+    "['remote \"a\"']\n    url = https://user@host:8080/x%20y~z\n[cache]\n    dir = ../c\n",
+]
+UNPLAIN_CONFIGS = [
+    "[core]\nremote = default  # inline comment\n",
+    "[core]\nremote = 'quoted'\n",
+    "[core]\nremote = a, b\n",
+    "[core]\nremote = a b\n",
+    "[core]\nremote = a\nremote = b\n",
+    "[core]\n[core]\n",
+    "['core']\n[core]\n",
+    "remote = top-level\n",
+    "[core]\r\nremote = x\r\n",
+    "[core]\n\tremote = x\n",
+    "[[nested]]\nx = 1\n",
+    "[ core ]\nx = 1\n",
+    "[core] # c\nx = 1\n",
+    "[core]\nx =\n",
+    "[core]\nx = C:\\dvc\n",
+    "[core]\n; not a comment\n",
+    "[core\nx = 1\n",
+    '[remote "my remote"]\nurl = x\n',
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_CONFIGS + UNPLAIN_CONFIGS)
+def test_the_plain_reader_answers_as_configobj_or_not_at_all(text: str) -> None:
+    plain = dvcconfig._plain(text)
+    try:
+        reference = dvcconfig._parse_configobj(text, ".dvc/config")
+    except ManifestError:
+        assert plain is None
+        return
+    assert plain is None or plain == reference
+    assert (plain is not None) == (text in PLAIN_CONFIGS)
+
+
+_TOKENS = [
+    "[core]",
+    "['remote \"a\"']",
+    '[remote "b"]',
+    "[cache]",
+    "remote = a",
+    "url = s3://b/p",
+    "url=/x",
+    "x = 1 # c",
+    "x = 'q'",
+    "x = a,b",
+    "# c",
+    "",
+    "  dir = ../d",
+    "k = v w",
+    "[core]  ",
+    "k =",
+]
+
+
+@given(st.lists(st.sampled_from(_TOKENS), max_size=8), st.sampled_from(["", "    "]))
+@settings(max_examples=200, deadline=None)
+def test_generated_configs_read_alike(lines: list[str], indent: str) -> None:
+    text = "".join(f"{indent if not x.startswith('[') else ''}{x}\n" for x in lines)
+    plain = dvcconfig._plain(text)
+    try:
+        reference = dvcconfig._parse_configobj(text, ".dvc/config")
+    except ManifestError:
+        assert plain is None
+        return
+    assert plain is None or plain == reference

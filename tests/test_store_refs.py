@@ -154,3 +154,26 @@ def test_record_separator_in_a_message(tmp_path: Path) -> None:
     _annotated(g, "churn#staging#1", first, "hand made\x1e with a control character\n")
     names = sorted(t.name for t in refs.model_tags(g, "churn"))
     assert names == ["churn#staging#1", "churn@v1.0.0"]
+
+
+def test_the_tag_header_fields_say_what_dereferencing_said(tmp_path: Path) -> None:
+    """`%(object)`/`%(type)` (the tag's header) in place of `%(*objectname)`/`%(*objecttype)`
+    (git reads the tagged object): the same bytes for every kind of tag, and a tag of a
+    tag, a tree or a blob is still not a release."""
+    g, first, second = _repo(tmp_path)
+    _annotated(g, "churn@v1.0.0", first, "Register churn 1.0.0\n\nVersion: 1.0.0\n")
+    g.run(["tag", "churn@v1.1.0", second])
+    _annotated(g, "churn@v1.2.0", "churn@v1.0.0", "a tag of a tag\n")
+    _annotated(g, "churn@v1.3.0", f"{second}^{{tree}}", "a tag of a tree\n")
+    blob = g.run(["hash-object", "-w", "--stdin"], input=b"x\n").strip()
+    _annotated(g, "churn@v1.4.0", blob, "a tag of a blob\n")
+    g.run(["tag", "churn@v1.5.0", blob])
+    deref = refs._FIELDS.replace("%(object)", "%(*objectname)").replace("%(type)", "%(*objecttype)")
+    assert deref != refs._FIELDS
+    same = [
+        g.run(["for-each-ref", f"--format={f}%1e", "--", "refs/tags"])
+        for f in (deref, refs._FIELDS)
+    ]
+    assert same[0] == same[1] and same[0].count("\x1e") == 6
+    found = {t.name: t.commit for t in refs.read_tags(g, ["churn@v*"])}
+    assert found == {"churn@v1.0.0": first, "churn@v1.1.0": second, "churn@v1.5.0": blob}

@@ -7,8 +7,11 @@ tool) as attributes, so callers branch on types and attributes, never on message
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from gitreg.record import Record
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from pathlib import Path  # only named here: resolve does not load pathlib
 
 
 class GitregError(Exception):
@@ -25,13 +28,16 @@ class GitregError(Exception):
         return self.message
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Record):
     """One thing wrong with one file: `path: field: message`."""
 
+    __slots__ = ("path", "field", "message")  # noqa: RUF023 - the fields' order
     path: str
     field: str
     message: str
+
+    def __init__(self, path: str, field: str, message: str) -> None:
+        self.path, self.field, self.message = path, field, message
 
     def __str__(self) -> str:
         if self.field:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import total_ordering
+
+from gitreg.record import Record
 
 # also the JSON Schema `pattern` of versions (layout.VERSION_PATTERN): ECMA-262 reads it alike
 SEMVER_PATTERN = (
@@ -29,13 +30,19 @@ def _order_key(
 
 
 @total_ordering
-@dataclass(frozen=True)
-class Version:
+class Version(Record):
+    __slots__ = ("major", "minor", "patch", "prerelease", "build")  # noqa: RUF023 - the fields' order
     major: int
     minor: int
     patch: int
-    prerelease: tuple[str, ...] = ()
-    build: str = ""
+    prerelease: tuple[str, ...]
+    build: str
+
+    def __init__(
+        self, major: int, minor: int, patch: int, prerelease: tuple[str, ...] = (), build: str = ""
+    ) -> None:
+        self.major, self.minor, self.patch = major, minor, patch
+        self.prerelease, self.build = prerelease, build
 
     @classmethod
     def parse(cls, text: str) -> Version:

@@ -12,11 +12,11 @@ repository is `gitreg.store.refs`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from gitreg.errors import NotFound, RegistryError, UsageError
 from gitreg.model.layout import NAME_PATTERN, name_problem, version_problem
 from gitreg.model.semver import is_semver, latest
+from gitreg.record import Record
 
 TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
@@ -102,13 +102,24 @@ def unassignment(name: str, stage: str, n: int) -> str:
     return f"{name}#{stage}!#{n}"
 
 
-@dataclass(frozen=True)
-class TagName:
+class TagName(Record):
+    __slots__ = ("kind", "model", "version", "stage", "counter")  # noqa: RUF023 - the fields' order
     kind: Kind
     model: str
-    version: str | None = None
-    stage: str | None = None
-    counter: int | None = None
+    version: str | None
+    stage: str | None
+    counter: int | None
+
+    def __init__(
+        self,
+        kind: Kind,
+        model: str,
+        version: str | None = None,
+        stage: str | None = None,
+        counter: int | None = None,
+    ) -> None:
+        self.kind, self.model, self.version, self.stage = kind, model, version, stage
+        self.counter = counter
 
 
 def parse_name(tag: str) -> TagName | None:
@@ -126,8 +137,18 @@ def parse_name(tag: str) -> TagName | None:
     return TagName(kind, m.group("model"), stage=m.group("stage"), counter=int(m.group("n")))
 
 
-@dataclass(frozen=True)
-class Tag:
+class Tag(Record):
+    __slots__ = (  # noqa: RUF023 - the fields' order
+        "name",
+        "parsed",
+        "commit",
+        "annotated",
+        "tagger",
+        "date",
+        "message",
+        "trailers",
+        "malformed",
+    )
     name: str
     parsed: TagName
     commit: str  # the commit the tag points to (peeled)
@@ -135,8 +156,25 @@ class Tag:
     tagger: str
     date: str
     message: str
-    trailers: dict[str, str] = field(default_factory=dict)
-    malformed: tuple[str, ...] = ()  # what is wrong with its trailers (model/trailers.py)
+    trailers: dict[str, str]
+    malformed: tuple[str, ...]  # what is wrong with its trailers (model/trailers.py)
+
+    def __init__(
+        self,
+        name: str,
+        parsed: TagName,
+        commit: str,
+        annotated: bool,
+        tagger: str,
+        date: str,
+        message: str,
+        trailers: dict[str, str] | None = None,
+        malformed: tuple[str, ...] = (),
+    ) -> None:
+        self.name, self.parsed, self.commit, self.annotated = name, parsed, commit, annotated
+        self.tagger, self.date, self.message = tagger, date, message
+        self.trailers = {} if trailers is None else trailers
+        self.malformed = malformed
 
     @property
     def version(self) -> str | None:
@@ -144,16 +182,29 @@ class Tag:
         return self.parsed.version or self.trailers.get("Version")
 
 
-@dataclass(frozen=True)
-class ReleasedState:
+class ReleasedState(Record):
     """What a model's tags say: registered versions, deprecated ones, stage holders."""
 
+    __slots__ = ("registered", "deprecated", "stages", "counter", "simple", "retired")  # noqa: RUF023 - the fields' order
     registered: dict[str, Tag]
     deprecated: dict[str, Tag]
     stages: dict[str, Tag]  # stage -> its last assign/unassign tag
     counter: int
-    simple: dict[str, Tag] = field(default_factory=dict)  # stage -> a GTO simple-notation tag
-    retired: Tag | None = None  # GTO's `NAME@deprecated`: the whole model is deprecated
+    simple: dict[str, Tag]  # stage -> a GTO simple-notation tag
+    retired: Tag | None  # GTO's `NAME@deprecated`: the whole model is deprecated
+
+    def __init__(
+        self,
+        registered: dict[str, Tag],
+        deprecated: dict[str, Tag],
+        stages: dict[str, Tag],
+        counter: int,
+        simple: dict[str, Tag] | None = None,
+        retired: Tag | None = None,
+    ) -> None:
+        self.registered, self.deprecated, self.stages = registered, deprecated, stages
+        self.counter, self.retired = counter, retired
+        self.simple = {} if simple is None else simple
 
     def stage_version(self, stage: str) -> str | None:
         """Who holds `stage`, by GTO's rules: nobody once the model or the version holding it

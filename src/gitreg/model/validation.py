@@ -31,6 +31,6 @@ class ValidationReport:
             "base": self.base,
             "models": self.models,
             "files": self.files,
-            "problems": [asdict(p) for p in self.problems],
+            "problems": [p.to_dict() for p in self.problems],
             "warnings": [asdict(w) for w in self.warnings],
         }

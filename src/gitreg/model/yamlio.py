@@ -11,9 +11,6 @@ from __future__ import annotations
 import io
 import re
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from gitreg.errors import ManifestError
 
 TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
@@ -21,52 +18,64 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    import yaml
+    from yaml.nodes import MappingNode, Node
+
 MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
 # the fast path (model/fastyaml.py) from this many loads in a process on: it saves ~0.3 ms
 # a document but its import (yaml_rs, its patterns) costs ~10 ms, which a command reading
-# a few files (resolve) would pay for nothing
+# a few files (resolve) would pay for nothing; before it, plain block YAML is read by
+# model/blockyaml.py, which imports nothing (PyYAML's import costs ~12 ms)
 FAST_AFTER = 8
 _LOADS = [0]
+_LOADER: list[type[yaml.SafeLoader]] = []
 
 
-# LibYAML's parser when PyYAML was built with it (about 10x faster); the constructor, where
-# safety and the duplicate-key check live, is the same Python code either way.
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _strict_loader() -> type[yaml.SafeLoader]:
+    """SafeLoader that refuses duplicate keys, on LibYAML's parser when PyYAML was built
+    with it (about 10x faster); the constructor, where safety and the duplicate-key check
+    live, is the same Python code either way. Made on first use: PyYAML loads only then."""
+    if not _LOADER:
+        import yaml
 
+        base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _StrictLoader(_Base):  # type: ignore[valid-type, misc]
-    """SafeLoader that refuses duplicate keys."""
+        class _StrictLoader(base):  # type: ignore[valid-type, misc]
+            def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+                seen: dict[Any, int] = {}
+                for key_node, _ in node.value:
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        hash(key)
+                    except TypeError:
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            "found an unhashable key",
+                            key_node.start_mark,
+                        ) from None
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            f"found duplicate key {key!r} (first on line {seen[key] + 1})",
+                            key_node.start_mark,
+                        )
+                    seen[key] = key_node.start_mark.line
+                mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+                return mapping
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    "found an unhashable key",
-                    key_node.start_mark,
-                ) from None
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r} (first on line {seen[key] + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        return mapping
+        _LOADER.append(_StrictLoader)
+    return _LOADER[0]
 
 
 MAX_DEPTH = 64
 
 
 def _children(node: Node) -> list[Node]:
+    from yaml.nodes import MappingNode, SequenceNode
+
     if isinstance(node, SequenceNode):
         return list(node.value)
     if isinstance(node, MappingNode):
@@ -110,6 +119,8 @@ def _tree_problem(root: Node) -> str | None:
     """`_shape_problem` for a document without anchors: no node can be reached twice, so
     the nodes form a tree and one walk counts them and their depth (several times faster,
     and most manifests have no anchor)."""
+    from yaml.nodes import MappingNode, SequenceNode
+
     count, deepest = 0, 0
     stack: list[tuple[Node, int]] = [(root, 1)]
     while stack:
@@ -146,8 +157,12 @@ def load(data: bytes | str, path: str) -> Any:
         from gitreg.model import fastyaml
 
         fast, value = fastyaml.fast_load(text, MAX_DEPTH, MAX_EXPANDED_NODES)
-        if fast:
-            return value
+    else:  # plain block YAML, only where it means what PyYAML means
+        from gitreg.model import blockyaml
+
+        fast, value = blockyaml.load(text)
+    if fast:
+        return value
     return load_pyyaml(text, path)
 
 
@@ -168,10 +183,12 @@ def expect(datas: list[bytes]) -> None:
 
 
 def load_pyyaml(text: str, path: str) -> Any:
-    """`load` by PyYAML alone (the reference the fast path is tested against)."""
-    loader: _StrictLoader | None = None
+    """`load` by PyYAML alone (the reference the fast paths are tested against)."""
+    import yaml
+
+    loader: yaml.SafeLoader | None = None
     try:
-        loader = _StrictLoader(io.StringIO(text))
+        loader = _strict_loader()(io.StringIO(text))
         node = loader.get_single_node()
         if node is None:
             return None
@@ -202,6 +219,8 @@ def load_pyyaml(text: str, path: str) -> Any:
 
 def _step(node: Node, part: str) -> Node | None:
     """The child of `node` that one part of a field path (`key` or `[3]`) names."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     if isinstance(node, MappingNode):
         for key, value in node.value:
             if isinstance(key, ScalarNode) and key.value == part:
@@ -225,9 +244,11 @@ def field_lines(data: bytes | None, fields: Iterable[str]) -> dict[str, int | No
     lines: dict[str, int | None] = dict.fromkeys(wanted)
     if data is None or not any(wanted) or len(data) > MAX_BYTES:
         return lines
-    loader: _StrictLoader | None = None
+    import yaml
+
+    loader: yaml.SafeLoader | None = None
     try:
-        loader = _StrictLoader(io.StringIO(data.decode("utf-8")))
+        loader = _strict_loader()(io.StringIO(data.decode("utf-8")))
         root = loader.get_single_node()
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
         return lines
@@ -247,6 +268,8 @@ def field_lines(data: bytes | None, fields: Iterable[str]) -> dict[str, int | No
 
 def dump(data: Any) -> str:
     """Block-style YAML in the given key order, unicode kept as is."""
+    import yaml
+
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 

@@ -330,8 +330,6 @@ def _unreleased_holder(ref: str, repo: str, err: NotFound) -> CheckFailed | None
 
 def resolve_verified(ref: str, repo: str) -> ResolvedVersion:
     """The released version `ref` names, its tag checked before anything of it is read."""
-    from dataclasses import replace
-
     try:
         found = find_release(ref, repo)
     except NotFound as e:
@@ -340,4 +338,4 @@ def resolve_verified(ref: str, repo: str) -> ResolvedVersion:
             raise refused from e
         raise
     verify(found)
-    return replace(read_found(found), verified=True)
+    return read_found(found).replace(verified=True)

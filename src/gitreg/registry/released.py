@@ -8,10 +8,10 @@ first use.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout, tags, yamlio
+from gitreg.record import Record
 from gitreg.store import dvcconfig, refs
 from gitreg.store.git import Git
 from gitreg.store.remote import check_repo, fetch_tag, is_url, remote_tags
@@ -24,18 +24,36 @@ if TYPE_CHECKING:
     from gitreg.model.manifest import VersionManifest
 
 
-@dataclass(frozen=True)
-class ResolvedArtifact:
+class ResolvedArtifact(Record):
+    __slots__ = ("path", "md5", "size", "url")  # noqa: RUF023 - the fields' order
     path: str
     md5: str
     size: int
     url: str | None
 
+    def __init__(self, path: str, md5: str, size: int, url: str | None) -> None:
+        self.path, self.md5, self.size, self.url = path, md5, size, url
 
-@dataclass(frozen=True)
-class ResolvedVersion:
+
+class ResolvedVersion(Record):
     """One released model version: what `resolve --json` prints and `pull` downloads."""
 
+    __slots__ = (  # noqa: RUF023 - the fields' order
+        "name",
+        "version",
+        "stage",
+        "tag",
+        "commit",
+        "manifest_data",
+        "manifest_path",
+        "artifacts",
+        "remote_url",
+        "repo",
+        "status",
+        "deprecated_by",
+        "verified",
+        "_parsed",
+    )
     name: str
     version: str
     stage: str | None
@@ -46,10 +64,33 @@ class ResolvedVersion:
     artifacts: list[ResolvedArtifact]
     remote_url: str | None
     repo: str
-    status: str = "active"  # "deprecated" once a `name@vX!` tag exists
-    deprecated_by: str | None = None  # the commit of main that deprecated it
-    verified: bool = False  # the tag passed every release check (registry/audit.py)
-    _parsed: list[VersionManifest] = field(default_factory=list, repr=False, compare=False)
+    status: str  # "deprecated" once a `name@vX!` tag exists
+    deprecated_by: str | None  # the commit of main that deprecated it
+    verified: bool  # the tag passed every release check (registry/audit.py)
+    _parsed: list[VersionManifest]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        stage: str | None,
+        tag: str,
+        commit: str,
+        manifest_data: dict[str, Any],
+        manifest_path: str,
+        artifacts: list[ResolvedArtifact],
+        remote_url: str | None,
+        repo: str,
+        status: str = "active",
+        deprecated_by: str | None = None,
+        verified: bool = False,
+    ) -> None:
+        self.name, self.version, self.stage, self.tag = name, version, stage, tag
+        self.commit, self.manifest_data, self.manifest_path = commit, manifest_data, manifest_path
+        self.artifacts, self.remote_url, self.repo = artifacts, remote_url, repo
+        self.status, self.deprecated_by, self.verified = status, deprecated_by, verified
+        self._parsed = []
 
     @property
     def manifest(self) -> VersionManifest:
@@ -78,7 +119,7 @@ class ResolvedVersion:
             "deprecated_by": self.deprecated_by,
             "verified": self.verified,
             "manifest": self.manifest_data,
-            "artifacts": [asdict(a) for a in self.artifacts],
+            "artifacts": [a.to_dict() for a in self.artifacts],
         }
 
 
@@ -185,7 +226,7 @@ def read_release(
     )
 
 
-_BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+_BRANCH = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"  # compiled on first use (re's cache)
 
 
 def main_branch(snap: Snapshot) -> str:
@@ -193,14 +234,14 @@ def main_branch(snap: Snapshot) -> str:
     data = snap.read(layout.CONFIG_FILE)
     cfg = yamlio.load(data, layout.CONFIG_FILE) if data else None
     branch = cfg.get("main_branch") if isinstance(cfg, dict) else None
-    ok = isinstance(branch, str) and _BRANCH.match(branch) is not None
+    ok = isinstance(branch, str) and re.match(_BRANCH, branch) is not None
     return branch if ok and isinstance(branch, str) else "main"
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(Record):
     """The tag that answers a ref, found but not read yet (so it can be checked first)."""
 
+    __slots__ = ("git", "tag", "name", "version", "stage", "repo", "deprecation")  # noqa: RUF023 - the fields' order
     git: Git  # the repository (for a URL: the cache) holding the tag
     tag: tags.Tag
     name: str
@@ -208,6 +249,19 @@ class Found:
     stage: str | None
     repo: str
     deprecation: tags.Tag | None
+
+    def __init__(
+        self,
+        git: Git,
+        tag: tags.Tag,
+        name: str,
+        version: str,
+        stage: str | None,
+        repo: str,
+        deprecation: tags.Tag | None,
+    ) -> None:
+        self.git, self.tag, self.name, self.version, self.stage = git, tag, name, version, stage
+        self.repo, self.deprecation = repo, deprecation
 
 
 def find_release(ref: str, repo: str = ".") -> Found:
@@ -220,10 +274,10 @@ def find_release(ref: str, repo: str = ".") -> Found:
         read = (layout.version_file(name, version), layout.CONFIG_FILE, layout.DVC_CONFIG)
         git = fetch_tag(repo, tag.name, read)
     else:
-        top = Git(repo).toplevel()
+        top = Git(repo).top_dir()
         if top is None:
             raise RegistryError(f"{repo} is not inside a git repository", "pass -C PATH or a URL")
-        git, repo = Git(top), str(top)
+        git, repo = Git(top), top
         listed = refs.model_tags(git, name)
         tag, version, stage = tags.pick(listed, name, what)
     deprecation = tags.released_state(listed).deprecated.get(version)

@@ -7,10 +7,11 @@ pydantic manifests use theirs (aliases, no nulls).
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def data(obj: Any) -> Any:
@@ -18,16 +19,21 @@ def data(obj: Any) -> Any:
     to_dict = getattr(obj, "to_dict", None)
     if callable(to_dict):
         return data(to_dict())
+    if isinstance(obj, dict):
+        return {str(k): data(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [data(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float)):
+        return obj
+    import dataclasses  # here: `resolve --json` has none (its results are gitreg.record's)
+    from pathlib import Path
+
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {
             f.name: data(getattr(obj, f.name))
             for f in dataclasses.fields(obj)
             if not f.name.startswith("_")
         }
-    if isinstance(obj, dict):
-        return {str(k): data(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [data(v) for v in obj]
     if isinstance(obj, Path):
         return str(obj)
     return obj

@@ -2,7 +2,11 @@
 
 Read paths need the remote URL for `resolve --json`; importing DVC for that costs about a
 second, configobj a few milliseconds. configobj handles what a hand parser gets wrong:
-inline comments (`remote = storage  # default`), quoting, and continuation.
+inline comments (`remote = storage  # default`), quoting, and continuation. A config of
+the plain shape `dvc remote add` writes (`[core]`, `['remote "name"']`, `key = value` with
+no quote, comma, `#`, space or backslash in a value, no repeated key or section) is read
+by `_plain`, which `tests/test_store_dvcconfig.py` compares with configobj; anything else
+goes to configobj, so its values and errors stay the reference.
 
 Also what a remote's URL implies without DVC: the plugin its scheme needs (and the gitreg
 extra that installs it), checked before DVC is asked, and which `--remote-opt` keys are
@@ -13,15 +17,15 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 from gitreg.errors import ManifestError, PluginMissing, UsageError
 
 TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
 if TYPE_CHECKING:
+    from pathlib import Path  # imported where a Path is made: resolve does not load it
     from typing import Any
 
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_WINDOWS_DRIVE = r"^[A-Za-z]:[\\/]"  # compiled on first use (re's cache): resolve does not use it
 DEFAULT_REMOTE_NAME = "default"  # the remote `gitreg init` writes
 
 
@@ -35,8 +39,43 @@ def _config(text: str, where: str) -> Any:
         raise ManifestError.single(where, "", f"not a valid DVC config: {e}") from None
 
 
+_NAME = r'[A-Za-z0-9_.-]+(?: "[A-Za-z0-9_.-]+")?'  # `core`, `remote "name"`
+_SECTION = re.compile(rf"\[(?:'({_NAME})'|({_NAME}))\]\Z")
+_SETTING = re.compile(r"([A-Za-z0-9_-]+) *= *([A-Za-z0-9_./:@%+~-]+)\Z")
+
+
+def _plain(text: str) -> dict[str, dict[str, str]] | None:
+    """`parse` for a config of the plain shape (module docstring); None for any other."""
+    sections: dict[str, dict[str, str]] = {}
+    section: dict[str, str] | None = None
+    for raw in text.split("\n"):
+        line = raw.strip(" ")
+        if not line or line[0] == "#":
+            continue
+        if line[0] == "[":
+            m = _SECTION.match(line)
+            name = m and (m[1] or m[2])
+            if not name or name in sections:
+                return None
+            section = sections[name] = {}
+            continue
+        m = _SETTING.match(line)
+        if m is None or section is None or m[1] in section:
+            return None
+        section[m[1]] = m[2]
+    return sections
+
+
 def parse(text: str, where: str = ".dvc/config") -> dict[str, dict[str, str]]:
     """Sections -> keys -> values; `remote "name"` sections keep that name."""
+    plain = _plain(text)
+    if plain is not None:
+        return plain
+    return _parse_configobj(text, where)
+
+
+def _parse_configobj(text: str, where: str) -> dict[str, dict[str, str]]:
+    """`parse` by configobj alone (the reference `_plain` is tested against)."""
     conf = _config(text, where)
     return {
         name: {k: _text(v) for k, v in section.items() if not isinstance(v, dict)}
@@ -59,7 +98,7 @@ def remote_url(text: str, name: str | None = None, where: str = ".dvc/config") -
 
 
 def _is_local_relative(url: str) -> bool:
-    return "://" not in url and not url.startswith("/") and not _WINDOWS_DRIVE.match(url)
+    return "://" not in url and not url.startswith("/") and not re.match(_WINDOWS_DRIVE, url)
 
 
 def absolutize(text: str, config_dir: Path) -> str:
@@ -133,12 +172,14 @@ SECRET_OPTIONS = frozenset(
 def scheme(url: str) -> str:
     """The URL scheme DVC dispatches on (`s3`, `gs`, `azure`, ...); "" for a local path."""
     head, sep, _ = url.partition("://")
-    return head.lower() if sep and not _WINDOWS_DRIVE.match(url) else ""
+    return head.lower() if sep and not re.match(_WINDOWS_DRIVE, url) else ""
 
 
 def local_folder(url: str | None) -> Path | None:
     """A remote URL that is an absolute local folder (DVC writes its objects there, in
     the cache's layout), else None."""
+    from pathlib import Path
+
     return Path(url) if url and scheme(url) == "" and Path(url).is_absolute() else None
 
 

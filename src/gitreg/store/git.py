@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from pathlib import Path
 
 from gitreg.errors import GitError, NotFound, ToolMissing
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where a Path is made: resolve does not load it
 
 ZERO_SHA = "0" * 40
 # What `git rev-parse --local-env-vars` lists: set by hooks and outer git processes, they
@@ -56,7 +59,7 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def _missing(cwd: str, e: FileNotFoundError) -> Exception:
     """What a FileNotFoundError from spawning git means: no directory, or no git."""
-    if not Path(cwd).is_dir():
+    if not os.path.isdir(cwd):
         return NotFound(
             f"{cwd}: no such directory",
             "pass -C PATH to an existing registry repository",
@@ -135,16 +138,26 @@ class Git:
     # --- queries ---------------------------------------------------------------------------
 
     def toplevel(self) -> Path | None:
-        top = self._line(["rev-parse", "--show-toplevel"])
+        from pathlib import Path
+
+        top = self.top_dir()
         return Path(top) if top else None
+
+    def top_dir(self) -> str | None:
+        """`toplevel` as a string (resolve does not load pathlib)."""
+        return self._line(["rev-parse", "--show-toplevel"]) or None
 
     def git_dir(self) -> Path | None:
         """The repository's git directory (for a bare repository, the repository itself)."""
+        from pathlib import Path
+
         found = self._line(["rev-parse", "--absolute-git-dir"])
         return Path(found) if found else None
 
     def common_dir(self) -> Path | None:
         """The git directory a repository's worktrees share (else `git_dir`)."""
+        from pathlib import Path
+
         found = self._line(["rev-parse", "--path-format=absolute", "--git-common-dir"])
         return Path(found) if found else None
 

@@ -16,19 +16,21 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote
 
 from gitreg.errors import NotFound, RegistryError
 from gitreg.model import tags
+from gitreg.record import Record
 from gitreg.store import refs
 from gitreg.store.git import Git
+
+TYPE_CHECKING = False  # not typing's: resolve does not import typing (docs/performance.md)
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where used: a local resolve does not load it
 
 SCHEMES = ("https://", "ssh://", "git://", "file://")
 # what git may speak for a URL gitreg was given (no ext::, fd::, or other transports)
 PROTOCOLS = {"GIT_ALLOW_PROTOCOL": "https:ssh:git:file", "GIT_PROTOCOL_FROM_USER": "0"}
-_SCP = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^:]")
+_SCP = r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^:]"  # compiled on first use (re's cache)
 
 
 def is_url(repo: str) -> bool:
@@ -46,7 +48,7 @@ def check_url(url: str) -> str:
         bad = "names a git transport (such as ext::) that is not allowed"
     elif any(ord(c) < 32 for c in url):
         bad = "holds a control character"
-    elif not (url.startswith(SCHEMES) or _SCP.match(url)):
+    elif not (url.startswith(SCHEMES) or re.match(_SCP, url)):
         bad = "is not an https://, ssh://, git://, file:// or user@host:path URL"
     if bad:
         raise RegistryError(f"--repo {url!r}: refused: a repository URL {bad}")
@@ -58,7 +60,7 @@ def check_repo(repo: str) -> str:
     (`check_url`), or a local directory that exists."""
     if is_url(repo) or repo.startswith("-") or "::" in repo:
         return check_url(repo)
-    if not Path(repo).is_dir():
+    if not os.path.isdir(repo):
         raise NotFound(
             f"{repo}: no such directory",
             "pass -C PATH to an existing registry repository, or a git URL",
@@ -70,6 +72,8 @@ def check_repo(repo: str) -> str:
 
 def cache_root() -> Path:
     """gitreg's cache: GITREG_CACHE_DIR, else $XDG_CACHE_HOME/gitreg, else ~/.cache/gitreg."""
+    from pathlib import Path
+
     base = os.environ.get("GITREG_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
     return Path(base) / "gitreg" if base else Path.home() / ".cache" / "gitreg"
 
@@ -79,6 +83,7 @@ def _cache_repo(url: str) -> Path:
     import hashlib  # here, as tempfile and shutil: a local resolve is mostly start-up
     import shutil
     import tempfile
+    from pathlib import Path
 
     key = hashlib.sha256(url.encode()).hexdigest()[:24]
     path = cache_root() / "repos" / key
@@ -131,17 +136,24 @@ def _local_path(url: str) -> str | None:
     """The directory a `file://` URL names (host empty or localhost), else None."""
     if not url.startswith("file://"):
         return None
+    from urllib.parse import unquote
+
     host, sep, path = url[len("file://") :].partition("/")
     return unquote("/" + path) if sep and host in ("", "localhost") else None
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(Record):
     """What protocol v2 `ls-refs` said: (ref, object, peeled commit or None), and the
     server's `fetch` features (`filter` when it allows partial fetches)."""
 
+    __slots__ = ("refs", "fetch_features")  # noqa: RUF023 - the fields' order
     refs: list[tuple[str, str, str | None]]
     fetch_features: frozenset[str]
+
+    def __init__(
+        self, refs: list[tuple[str, str, str | None]], fetch_features: frozenset[str]
+    ) -> None:
+        self.refs, self.fetch_features = refs, fetch_features
 
 
 # url -> whether its server allows `--filter` (learnt from `ls_refs`; unknown: git tries)

@@ -12,17 +12,20 @@ import re
 import subprocess
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from gitreg.errors import GitError
+from gitreg.record import Record
 from gitreg.store.git import Git, spawn
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(Record):
+    __slots__ = ("mode", "name", "sha")  # the fields in order
     mode: str
     name: str
     sha: str
+
+    def __init__(self, mode: str, name: str, sha: str) -> None:
+        self.mode, self.name, self.sha = mode, name, sha
 
     @property
     def is_tree(self) -> bool:
