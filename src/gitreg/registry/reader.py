@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
-from gitreg.model import layout
+from gitreg.model import layout, yamlio
 from gitreg.model.records import ModelSummary
-from gitreg.model.semver import latest_of_sorted, sort_versions
+from gitreg.model.semver import latest_of_sorted, sort_each, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
-from gitreg.store.snapshot import Snapshot, TreeEntry, tree_names
+from gitreg.store.snapshot import Snapshot, TreeEntry, corrupt, lists_object, tree_names
 
 STAGED = "the index"  # the ref a staged registry names in messages
+_PARTS = ("model.yaml", "stages.yaml", "versions")  # what a model's summary reads
 
 if TYPE_CHECKING:
     from gitreg.model.manifest import ModelSpec, RegistryConfig, VersionManifest
@@ -237,35 +238,46 @@ class Registry:
         return _summary(name, self.model(name), self.versions(name), self.stages(name))
 
     def _read_summaries(self, entries: list[TreeEntry]) -> dict[str, ModelSummary]:
-        """`summary` of many models with three pipelined `cat-file` batches (their trees;
-        their model.yaml, stages.yaml and versions/ trees), not six round trips each."""
+        """`summary` of many models from one `cat-file --batch` in the background, asked for
+        each model's model.yaml, stages.yaml and versions/ by its tree id (git resolves the
+        path): pydantic loads while git reads, and every model's versions are sorted at once."""
         if not entries:
             return {}  # all cached: no pydantic to load
-        from gitreg.model.manifest import ModelSpec, Stages
+        from gitreg.store.bulk import start_reads
+
+        pending = start_reads(self.git, [f"{e.sha}:{part}" for e in entries for part in _PARTS])
+        from gitreg.model.manifest import ModelSpec, Stages  # while git reads
         from gitreg.model.schema import parse
 
-        snap = self.snapshot
-        trees = snap.read_trees([e.sha for e in entries])
-        listed = {e.name: {x.name: x for x in t} for e, t in zip(entries, trees)}
-        wanted = [(n, f) for n, kids in listed.items() for f in ("model.yaml", "stages.yaml")]
-        wanted = [(n, f) for n, f in wanted if f in listed[n]] + [
-            (n, "versions") for n, kids in listed.items() if "versions" in kids
-        ]
-        got = snap.read_raw([listed[n][f].sha for n, f in wanted])
-        data = {key: raw for key, raw in zip(wanted, got)}
-        out = {}
-        for name, kids in listed.items():
-            spec_data = data.get((name, "model.yaml"))
-            if spec_data is None or kids["model.yaml"].is_tree:
-                continue  # not a model (has_model is False)
-            spec = parse(ModelSpec, spec_data, layout.model_file(name))
-            vtree = data.get((name, "versions"))
-            files = tree_names(vtree) if vtree and kids["versions"].is_tree else []
-            names = [f[: -len(".yaml")] for f in files if f.endswith(".yaml")]
-            st = data.get((name, "stages.yaml"))
-            stages = parse(Stages, st, layout.stages_file(name)).mapping if st is not None else {}
-            out[name] = _summary(name, spec, sort_versions(names), stages)
-        return out
+        got = pending.result()
+        parts = [got[i : i + len(_PARTS)] for i in range(0, len(got), len(_PARTS))]
+        self._check_missing([(e, answers) for e, answers in zip(entries, parts) if None in answers])
+        # not a model (has_model is False) without a model.yaml file
+        kept = [(e, p) for e, p in zip(entries, parts) if p[0] is not None and p[0][0] != "tree"]
+        yamlio.expect([a[1] for _, p in kept for a in p[:2] if a is not None])
+        models, names = [], []
+        for entry, (spec, stages, vtree) in kept:
+            assert spec is not None
+            names.append(tree_names(vtree[1], ".yaml") if vtree and vtree[0] == "tree" else [])
+            model = parse(ModelSpec, spec[1], layout.model_file(entry.name))
+            st = parse(Stages, stages[1], layout.stages_file(entry.name)) if stages else None
+            models.append((entry.name, model, st.mapping if st is not None else {}))
+        return {
+            name: _summary(name, model, versions, stages)
+            for (name, model, stages), versions in zip(models, sort_each(names))
+        }
+
+    def _check_missing(self, asked: list[tuple[TreeEntry, list[tuple[str, bytes] | None]]]) -> None:
+        """Raise if a part cat-file did not find is one its model's tree lists: a corrupt
+        object, not an absent file."""
+        if not asked:
+            return
+        for (entry, answers), listed in zip(
+            asked, self.snapshot.read_trees([e.sha for e, _ in asked])
+        ):
+            for part, answer in zip(_PARTS, answers):
+                if answer is None and lists_object(listed, part):
+                    raise corrupt(f"{layout.model_dir(entry.name)}/{part}", self.commit)
 
     def summaries(self) -> list[ModelSummary]:
         """Every model's summary; a model whose tree id is in the cache is not read again
