@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +20,11 @@ from gitreg.store.git import Git
 from gitreg.store.snapshot import Snapshot, TreeEntry, corrupt, lists_object, tree_names
 
 STAGED = "the index"  # the ref a staged registry names in messages
-_PARTS = ("model.yaml", "stages.yaml", "versions")  # what a model's summary reads
+_FILES = ("model.yaml", "stages.yaml")  # what a model's summary reads, with versions/
 
 if TYPE_CHECKING:
     from gitreg.model.manifest import ModelSpec, RegistryConfig, VersionManifest
+    from gitreg.store.bulk import PendingReads
 
 # pydantic (model.manifest, model.schema) is imported on the first manifest parsed, so a
 # read answered from the cache (registry/cache.py) does not pay for loading it
@@ -238,45 +240,62 @@ class Registry:
         return _summary(name, self.model(name), self.versions(name), self.stages(name))
 
     def _read_summaries(self, entries: list[TreeEntry]) -> dict[str, ModelSummary]:
-        """`summary` of many models from one `cat-file --batch` in the background, asked for
-        each model's model.yaml, stages.yaml and versions/ by its tree id (git resolves the
-        path): pydantic loads while git reads, and every model's versions are sorted at once."""
+        """`summary` of many models, read by two `cat-file --batch` in the background (each
+        model's versions/ tree; its model.yaml and stages.yaml), asked by the model's tree
+        id (git resolves the path): pydantic loads while git reads, the YAML is parsed while
+        git still reads the trees, and every model's versions are sorted at once."""
         if not entries:
             return {}  # all cached: no pydantic to load
         from gitreg.store.bulk import start_reads
 
-        pending = start_reads(self.git, [f"{e.sha}:{part}" for e in entries for part in _PARTS])
+        with (
+            start_reads(self.git, [f"{e.sha}:versions" for e in entries]) as vtrees,
+            start_reads(self.git, [f"{e.sha}:{f}" for e in entries for f in _FILES]) as files,
+        ):
+            return self._summaries_of(entries, vtrees, files)
+
+    def _summaries_of(
+        self, entries: list[TreeEntry], vtrees: PendingReads, files: PendingReads
+    ) -> dict[str, ModelSummary]:
+        """`_read_summaries` from its two reads (started: they run while this goes on)."""
         from gitreg.model.manifest import ModelSpec, Stages  # while git reads
         from gitreg.model.schema import parse
 
-        got = pending.result()
-        parts = [got[i : i + len(_PARTS)] for i in range(0, len(got), len(_PARTS))]
-        self._check_missing([(e, answers) for e, answers in zip(entries, parts) if None in answers])
+        got = files.result()
+        pairs = list(zip(got[::2], got[1::2]))
+        self._check_missing(entries, _FILES, pairs)
         # not a model (has_model is False) without a model.yaml file
-        kept = [(e, p) for e, p in zip(entries, parts) if p[0] is not None and p[0][0] != "tree"]
-        yamlio.expect([a[1] for _, p in kept for a in p[:2] if a is not None])
-        models, names = [], []
-        for entry, (spec, stages, vtree) in kept:
+        kept = [(e, p) for e, p in zip(entries, pairs) if p[0] is not None and p[0][0] != "tree"]
+        yamlio.expect([a[1] for _, p in kept for a in p if a is not None])
+        models = []
+        for entry, (spec, stages) in kept:
             assert spec is not None
-            names.append(tree_names(vtree[1], ".yaml") if vtree and vtree[0] == "tree" else [])
             model = parse(ModelSpec, spec[1], layout.model_file(entry.name))
             st = parse(Stages, stages[1], layout.stages_file(entry.name)) if stages else None
             models.append((entry.name, model, st.mapping if st is not None else {}))
+        trees = dict(zip((e.name for e in entries), vtrees.result()))
+        self._check_missing(entries, ("versions",), [(t,) for t in trees.values()])
+        names = [
+            tree_names(t[1], ".yaml") if t is not None and t[0] == "tree" else []
+            for t in (trees[name] for name, _, _ in models)
+        ]
         return {
             name: _summary(name, model, versions, stages)
             for (name, model, stages), versions in zip(models, sort_each(names))
         }
 
-    def _check_missing(self, asked: list[tuple[TreeEntry, list[tuple[str, bytes] | None]]]) -> None:
-        """Raise if a part cat-file did not find is one its model's tree lists: a corrupt
-        object, not an absent file."""
+    def _check_missing(
+        self, entries: list[TreeEntry], parts: tuple[str, ...], got: Sequence[Sequence[Any]]
+    ) -> None:
+        """Raise if a part of a model cat-file did not find (None in `got`, per entry and
+        part) is one its model's tree lists: a corrupt object, not an absent file."""
+        asked = [(e, answers) for e, answers in zip(entries, got) if None in answers]
         if not asked:
             return
-        for (entry, answers), listed in zip(
-            asked, self.snapshot.read_trees([e.sha for e, _ in asked])
-        ):
-            for part, answer in zip(_PARTS, answers):
-                if answer is None and lists_object(listed, part):
+        listed = self.snapshot.read_trees([e.sha for e, _ in asked])
+        for (entry, answers), kids in zip(asked, listed):
+            for part, answer in zip(parts, answers):
+                if answer is None and lists_object(kids, part):
                     raise corrupt(f"{layout.model_dir(entry.name)}/{part}", self.commit)
 
     def summaries(self) -> list[ModelSummary]:

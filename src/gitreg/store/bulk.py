@@ -90,7 +90,8 @@ def _scratch() -> IO[bytes]:
 
 class PendingReads:
     """A `git cat-file --batch` answering a list of requests while the caller goes on: its
-    requests and its answers are unnamed files, not pipes, so nobody has to drain it."""
+    requests and its answers are unnamed files, not pipes, so nobody has to drain it. Use
+    it as a context manager: leaving before `result` (an error) stops the process."""
 
     def __init__(self, git: Git, specs: list[str]) -> None:
         self.specs = specs
@@ -118,6 +119,15 @@ class PendingReads:
             raise GitError(["cat-file", "--batch"], f"cat-file failed (exit {code})")
         answers = iter(_answers(out, len(self._asked)))
         return [next(answers) if "\n" not in s else None for s in self.specs]
+
+    def __enter__(self) -> PendingReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._out.close()
 
 
 def start_reads(git: Git, specs: list[str]) -> PendingReads:
