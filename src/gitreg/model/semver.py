@@ -110,15 +110,15 @@ def sort_each(groups: Iterable[Iterable[str]]) -> list[list[str]]:
     out = []
     for group in groups:
         names = list(group)
-        for v in names:
-            if v not in keys and v not in invalid:
-                key = sort_key(v)
-                if key is None:
-                    invalid.add(v)
-                else:
-                    keys[v] = key
-        valid = [v for v in names if v not in invalid] if invalid else names
-        out.append(sorted(valid, key=keys.__getitem__))
+        for v in set(names).difference(keys, invalid):  # the strings not seen yet, in C
+            key = sort_key(v)
+            if key is None:
+                invalid.add(v)
+            else:
+                keys[v] = key
+        if not invalid.isdisjoint(names):
+            names = [v for v in names if v not in invalid]
+        out.append(sorted(names, key=keys.__getitem__))
     return out
 
 

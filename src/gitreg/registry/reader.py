@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import ManifestError, NotFound, RegistryError
-from gitreg.model import layout, yamlio
+from gitreg.model import layout
 from gitreg.model.records import ModelSummary
 from gitreg.model.semver import latest_of_sorted, sort_each, sort_versions
 from gitreg.store import dvcconfig
@@ -258,6 +258,7 @@ class Registry:
         self, entries: list[TreeEntry], vtrees: PendingReads, files: PendingReads
     ) -> dict[str, ModelSummary]:
         """`_read_summaries` from its two reads (started: they run while this goes on)."""
+        from gitreg.model import yamlio
         from gitreg.model.manifest import ModelSpec, Stages  # while git reads
         from gitreg.model.schema import parse
 
