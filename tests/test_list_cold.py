@@ -138,3 +138,20 @@ def test_pending_reads_outside_a_repository_are_a_git_error(tmp_path: Path) -> N
     (plain / "x.git" / "HEAD").unlink()  # no longer a repository: cat-file exits 128
     with pytest.raises(GitError, match="cat-file"):
         start_reads(Git(plain), ["HEAD"]).result()
+
+
+def test_pending_reads_without_memfd_use_a_temporary_file(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the OS refuses `memfd_create` (or has none), the answers are the same."""
+    import gitreg.store.bulk as bulk
+
+    def refused(*_: object) -> int:
+        raise OSError("memfd_create refused")
+
+    commit = git(repo, "rev-parse", "HEAD")
+    specs = [f"{commit}:gitreg.yaml", f"{commit}:nope"]
+    expected = start_reads(Git(repo), specs).result()
+    monkeypatch.setattr(bulk.os, "memfd_create", refused, raising=False)
+    assert start_reads(Git(repo), specs).result() == expected
+    assert expected[0] == ("blob", CONFIG.encode()) and expected[1] is None

@@ -1,6 +1,7 @@
 """Reading a registry at a ref: models, versions, stages. Never the working tree, never DVC.
 
-`Registry` answers from git objects at one commit through one `cat-file --batch` process;
+`Registry` answers from git objects at one commit through one `cat-file --batch` process
+(`summaries` of models not in the cache: two more, in the background, `store/bulk.py`);
 `stages_at` is the one place that reads a model's stages.yaml at some other commit.
 """
 

@@ -82,7 +82,10 @@ def commit_authors(git: Git, commits: Iterable[str]) -> dict[str, tuple[str, str
 def _scratch() -> IO[bytes]:
     """An unnamed file: in memory where the OS has `memfd_create`, else a temporary file."""
     if hasattr(os, "memfd_create"):
-        return os.fdopen(os.memfd_create("gitreg-batch", os.MFD_CLOEXEC), "w+b")
+        try:
+            return os.fdopen(os.memfd_create("gitreg-batch", os.MFD_CLOEXEC), "w+b")
+        except OSError:  # refused (a sandbox's seccomp filter): a temporary file will do
+            pass
     import tempfile
 
     return tempfile.TemporaryFile()
