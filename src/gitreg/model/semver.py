@@ -83,19 +83,50 @@ class Version(Record):
         return text
 
 
+Key = tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]
+# the usual release, MAJOR.MINOR.PATCH in ASCII digits: its key without the full pattern
+# (a strict subset of SEMVER_PATTERN; anything else takes the full rule)
+_PLAIN = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+
+
+def sort_key(text: str) -> Key | None:
+    """The precedence key of a version (`Version._key`, without building a Version), or
+    None for a string that is not SemVer."""
+    m = _PLAIN.fullmatch(text)
+    if m is not None:
+        return (int(m[1]), int(m[2]), int(m[3]), 1, ())
+    m = _SEMVER.match(text)
+    if m is None:
+        return None
+    major, minor, patch, pre_text, _ = m.groups()
+    pre = tuple(pre_text.split(".")) if pre_text is not None else ()
+    return _order_key(int(major), int(minor), int(patch), pre)
+
+
 def sort_versions(versions: Iterable[str]) -> list[str]:
     """Valid SemVer strings in ascending order; invalid ones are dropped."""
-    keyed: list[tuple[tuple[int, int, int, int, tuple[tuple[int, int | str], ...]], str]] = []
-    for v in versions:  # one regex match per version, no Version object (100,000 in list)
-        m = _SEMVER.match(v)
-        if m is not None:
-            major, minor, patch, pre_text, _ = m.groups()
-            if pre_text is None:  # the usual release: its key without the general path
-                keyed.append(((int(major), int(minor), int(patch), 1, ()), v))
-                continue
-            pre = tuple(pre_text.split("."))
-            keyed.append((_order_key(int(major), int(minor), int(patch), pre), v))
-    return [v for _, v in sorted(keyed, key=lambda pair: pair[0])]  # one key per version
+    return sort_each([versions])[0]
+
+
+def sort_each(groups: Iterable[Iterable[str]]) -> list[list[str]]:
+    """`sort_versions` of each group, the key of each distinct string computed once: the
+    versions of every model in `list` (1000 models of 100 versions), whose names recur
+    from model to model. Equal keys (build metadata) keep their order in the group."""
+    keys: dict[str, Key] = {}
+    invalid: set[str] = set()
+    out = []
+    for group in groups:
+        names = list(group)
+        for v in set(names).difference(keys, invalid):  # the strings not seen yet, in C
+            key = sort_key(v)
+            if key is None:
+                invalid.add(v)
+            else:
+                keys[v] = key
+        if not invalid.isdisjoint(names):
+            names = [v for v in names if v not in invalid]
+        out.append(sorted(names, key=keys.__getitem__))
+    return out
 
 
 def latest(versions: Iterable[str], include_prerelease: bool = False) -> str | None:

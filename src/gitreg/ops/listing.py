@@ -55,6 +55,8 @@ def search_models(
     where = parse(filter_) if filter_ is not None else None
     keys = parse_order_by(order_by)
     models = [m for m in reg.summaries() if stage is None or stage in m.stages]
+    if where is None and not keys:  # no record to match or sort by: the summaries, by name
+        return limited(models, max_results)
     filtered = where.fields() if where else set()
     wanted = filtered | {k.field for k in keys}
     # the filter may need every version; the order only the latest's (what it sorts by)

@@ -30,11 +30,14 @@ def open_for_reading(repo: str, ref: str = "HEAD", tags_of: str | None = None) -
     if is_url(repo):
         return _open_url(repo, ref, tags_of)
     where = Git(repo)
-    if where.toplevel() is None and _is_bare(where):
+    top = where.toplevel()
+    if top is not None:  # a working tree (asked once: `find_root` would ask again)
+        return Registry.from_git(Git(top), ref)
+    if _is_bare(where):
         git_dir = where.git_dir()
         assert git_dir is not None  # a bare repository has one
         return Registry.from_git(Git(git_dir), ref)
-    return Registry.from_git(Git(find_root(repo)), ref)
+    return Registry.from_git(Git(find_root(repo)), ref)  # raises: which mistake it is
 
 
 def _is_bare(git: Git) -> bool:

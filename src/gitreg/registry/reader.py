@@ -1,11 +1,13 @@
 """Reading a registry at a ref: models, versions, stages. Never the working tree, never DVC.
 
-`Registry` answers from git objects at one commit through one `cat-file --batch` process;
+`Registry` answers from git objects at one commit through one `cat-file --batch` process
+(`summaries` of models not in the cache: two more, in the background, `store/bulk.py`);
 `stages_at` is the one place that reads a model's stages.yaml at some other commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 from gitreg.errors import ManifestError, NotFound, RegistryError
 from gitreg.model import layout
 from gitreg.model.records import ModelSummary
-from gitreg.model.semver import latest_of_sorted, sort_versions
+from gitreg.model.semver import latest_of_sorted, sort_each, sort_versions
 from gitreg.store import dvcconfig
 from gitreg.store.git import Git
-from gitreg.store.snapshot import Snapshot, TreeEntry, tree_names
+from gitreg.store.snapshot import Snapshot, TreeEntry, corrupt, lists_object, tree_names
 
 STAGED = "the index"  # the ref a staged registry names in messages
+_FILES = ("model.yaml", "stages.yaml")  # what a model's summary reads, with versions/
 
 if TYPE_CHECKING:
     from gitreg.model.manifest import ModelSpec, RegistryConfig, VersionManifest
+    from gitreg.store.bulk import PendingReads
 
 # pydantic (model.manifest, model.schema) is imported on the first manifest parsed, so a
 # read answered from the cache (registry/cache.py) does not pay for loading it
@@ -237,35 +241,64 @@ class Registry:
         return _summary(name, self.model(name), self.versions(name), self.stages(name))
 
     def _read_summaries(self, entries: list[TreeEntry]) -> dict[str, ModelSummary]:
-        """`summary` of many models with three pipelined `cat-file` batches (their trees;
-        their model.yaml, stages.yaml and versions/ trees), not six round trips each."""
+        """`summary` of many models, read by two `cat-file --batch` in the background (each
+        model's versions/ tree; its model.yaml and stages.yaml), asked by the model's tree
+        id (git resolves the path): pydantic loads while git reads, the YAML is parsed while
+        git still reads the trees, and every model's versions are sorted at once."""
         if not entries:
             return {}  # all cached: no pydantic to load
-        from gitreg.model.manifest import ModelSpec, Stages
+        from gitreg.store.bulk import start_reads
+
+        with (
+            start_reads(self.git, [f"{e.sha}:versions" for e in entries]) as vtrees,
+            start_reads(self.git, [f"{e.sha}:{f}" for e in entries for f in _FILES]) as files,
+        ):
+            return self._summaries_of(entries, vtrees, files)
+
+    def _summaries_of(
+        self, entries: list[TreeEntry], vtrees: PendingReads, files: PendingReads
+    ) -> dict[str, ModelSummary]:
+        """`_read_summaries` from its two reads (started: they run while this goes on)."""
+        from gitreg.model import yamlio
+        from gitreg.model.manifest import ModelSpec, Stages  # while git reads
         from gitreg.model.schema import parse
 
-        snap = self.snapshot
-        trees = snap.read_trees([e.sha for e in entries])
-        listed = {e.name: {x.name: x for x in t} for e, t in zip(entries, trees)}
-        wanted = [(n, f) for n, kids in listed.items() for f in ("model.yaml", "stages.yaml")]
-        wanted = [(n, f) for n, f in wanted if f in listed[n]] + [
-            (n, "versions") for n, kids in listed.items() if "versions" in kids
+        got = files.result()
+        pairs = list(zip(got[::2], got[1::2]))
+        self._check_missing(entries, _FILES, pairs)
+        # not a model (has_model is False) without a model.yaml file
+        kept = [(e, p) for e, p in zip(entries, pairs) if p[0] is not None and p[0][0] != "tree"]
+        yamlio.expect([a[1] for _, p in kept for a in p if a is not None])
+        models = []
+        for entry, (spec, stages) in kept:
+            assert spec is not None
+            model = parse(ModelSpec, spec[1], layout.model_file(entry.name))
+            st = parse(Stages, stages[1], layout.stages_file(entry.name)) if stages else None
+            models.append((entry.name, model, st.mapping if st is not None else {}))
+        trees = dict(zip((e.name for e in entries), vtrees.result()))
+        self._check_missing(entries, ("versions",), [(t,) for t in trees.values()])
+        names = [
+            tree_names(t[1], ".yaml") if t is not None and t[0] == "tree" else []
+            for t in (trees[name] for name, _, _ in models)
         ]
-        got = snap.read_raw([listed[n][f].sha for n, f in wanted])
-        data = {key: raw for key, raw in zip(wanted, got)}
-        out = {}
-        for name, kids in listed.items():
-            spec_data = data.get((name, "model.yaml"))
-            if spec_data is None or kids["model.yaml"].is_tree:
-                continue  # not a model (has_model is False)
-            spec = parse(ModelSpec, spec_data, layout.model_file(name))
-            vtree = data.get((name, "versions"))
-            files = tree_names(vtree) if vtree and kids["versions"].is_tree else []
-            names = [f[: -len(".yaml")] for f in files if f.endswith(".yaml")]
-            st = data.get((name, "stages.yaml"))
-            stages = parse(Stages, st, layout.stages_file(name)).mapping if st is not None else {}
-            out[name] = _summary(name, spec, sort_versions(names), stages)
-        return out
+        return {
+            name: _summary(name, model, versions, stages)
+            for (name, model, stages), versions in zip(models, sort_each(names))
+        }
+
+    def _check_missing(
+        self, entries: list[TreeEntry], parts: tuple[str, ...], got: Sequence[Sequence[Any]]
+    ) -> None:
+        """Raise if a part of a model cat-file did not find (None in `got`, per entry and
+        part) is one its model's tree lists: a corrupt object, not an absent file."""
+        asked = [(e, answers) for e, answers in zip(entries, got) if None in answers]
+        if not asked:
+            return
+        listed = self.snapshot.read_trees([e.sha for e, _ in asked])
+        for (entry, answers), kids in zip(asked, listed):
+            for part, answer in zip(parts, answers):
+                if answer is None and lists_object(kids, part):
+                    raise corrupt(f"{layout.model_dir(entry.name)}/{part}", self.commit)
 
     def summaries(self) -> list[ModelSummary]:
         """Every model's summary; a model whose tree id is in the cache is not read again

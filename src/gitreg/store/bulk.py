@@ -2,17 +2,20 @@
 
 One `git ls-tree -r` lists a tree; one `git cat-file --batch` fed every id at once reads
 the blobs (requests are written while answers are read, so the pipe never stalls). The
-cost is two processes whatever the number of files.
+cost is two processes whatever the number of files. `start_reads` reads in the background:
+git works on one core while the caller imports or parses on the other.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from gitreg.errors import GitError
-from gitreg.store.git import Git
+from gitreg.store.git import Git, spawn
 
 _SHA = re.compile(r"^[0-9a-f]{40,64}$")
 
@@ -82,3 +85,84 @@ def commit_info(git: Git, commits: Iterable[str]) -> dict[str, CommitInfo]:
         if len(parts) == 5:
             found[parts[0]] = CommitInfo(*parts[1:])
     return found
+
+
+def _scratch() -> IO[bytes]:
+    """An unnamed file: in memory where the OS has `memfd_create`, else a temporary file."""
+    if hasattr(os, "memfd_create"):
+        try:
+            return os.fdopen(os.memfd_create("gitreg-batch", os.MFD_CLOEXEC), "w+b")
+        except OSError:  # refused (a sandbox's seccomp filter): a temporary file will do
+            pass
+    import tempfile
+
+    return tempfile.TemporaryFile()
+
+
+class PendingReads:
+    """A `git cat-file --batch` answering a list of requests while the caller goes on: its
+    requests and its answers are unnamed files, not pipes, so nobody has to drain it. Use
+    it as a context manager: leaving before `result` (an error) stops the process."""
+
+    def __init__(self, git: Git, specs: list[str]) -> None:
+        self.specs = specs
+        self._asked = [s for s in specs if "\n" not in s]  # a newline would split a request
+        self._out = _scratch()
+        with _scratch() as requests:
+            requests.write("".join(f"{s}\n" for s in self._asked).encode())
+            requests.seek(0)
+            self._proc = spawn(
+                git.cwd,
+                ["cat-file", "--batch"],
+                stdin=requests,
+                stdout=self._out,
+                stderr=subprocess.DEVNULL,
+            )
+
+    def result(self) -> list[tuple[str, bytes] | None]:
+        """(type, content) of the object each request names, in order; None where cat-file
+        answers `missing` (absent, or unreadable: the caller tells which)."""
+        code = self._proc.wait()
+        with self._out:
+            self._out.seek(0)
+            out = self._out.read()
+        if code != 0:
+            raise GitError(["cat-file", "--batch"], f"cat-file failed (exit {code})")
+        answers = iter(_answers(out, len(self._asked)))
+        return [next(answers) if "\n" not in s else None for s in self.specs]
+
+    def __enter__(self) -> PendingReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._out.close()
+
+
+def start_reads(git: Git, specs: list[str]) -> PendingReads:
+    """Start reading the objects `specs` name (`<id>`, `<tree id>:<path>`) in the
+    background; `.result()` waits for them."""
+    return PendingReads(git, specs)
+
+
+def _answers(out: bytes, count: int) -> list[tuple[str, bytes] | None]:
+    """The `count` answers in the output of `cat-file --batch`."""
+    answers: list[tuple[str, bytes] | None] = []
+    pos = 0
+    for _ in range(count):
+        end = out.find(b"\n", pos)
+        if end < 0:
+            raise GitError(["cat-file", "--batch"], "truncated output: an object is corrupt")
+        header = out[pos:end].rsplit(b" ", 2)
+        pos = end + 1
+        if header[-1] in (b"missing", b"ambiguous"):
+            answers.append(None)
+            continue
+        size = int(header[2]) if len(header) == 3 and header[2].isdigit() else -1
+        if size < 0 or out[pos + size : pos + size + 1] != b"\n":
+            raise GitError(["cat-file", "--batch"], "truncated output: an object is corrupt")
+        answers.append((header[1].decode(), out[pos : pos + size]))
+        pos += size + 1
+    return answers

@@ -151,16 +151,25 @@ class BlobReader:
 _TREE_ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.DOTALL)
 
 
-def tree_names(data: bytes) -> list[str]:
-    """The names in a raw tree object, without building its entries (a versions/ tree of
-    100 versions, for each of 1000 models, in `list`)."""
-    names, end = [], 0
-    for m in _TREE_ENTRY.finditer(data):
-        if m.start() != end:  # not back to back: let the exact parser decide
-            return [e.name for e in parse_tree(data)]
-        names.append(m.group(2).decode("utf-8", "surrogateescape"))
-        end = m.end()
-    return names if end == len(data) else [e.name for e in parse_tree(data)]
+# a whole raw tree, entry after entry back to back, and the name of each entry: scanned in C
+_WHOLE_TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.DOTALL)
+_ENTRY_NAME = re.compile(rb"[0-7]+ ([^\0]*)\0.{20}", re.DOTALL)
+
+
+def tree_names(data: bytes, suffix: str = "") -> list[str]:
+    """The names in a raw tree object that end with `suffix`, without it: not building its
+    entries (a versions/ tree of 100 versions, for each of 1000 models, in `list`). When
+    the entries lie back to back (`_WHOLE_TREE`), `findall` splits them at the same places;
+    the names, each ended by a NUL (no part of a name or of a UTF-8 sequence), are picked
+    by suffix and decoded in one call, as each name alone would be."""
+    if _WHOLE_TREE.fullmatch(data) is None:  # not back to back: let the exact parser decide
+        named = [e.name for e in parse_tree(data)]
+        return [n[: len(n) - len(suffix)] for n in named if n.endswith(suffix)]
+    names = _ENTRY_NAME.findall(data)
+    if suffix:  # a match starts only at a name's start: no part of a name ends with NUL
+        ended = b"\0".join(names) + b"\0"
+        names = re.findall(b"([^\0]*)" + re.escape(suffix.encode()) + b"\0", ended)
+    return b"\0".join(names).decode("utf-8", "surrogateescape").split("\0") if names else []
 
 
 def tree_index(data: bytes) -> dict[str, tuple[str, str]]:
@@ -210,6 +219,21 @@ def _base(path: str) -> str | None:
     return path.rpartition("/")[0]
 
 
+def lists_object(entries: list[TreeEntry], name: str) -> bool:
+    """Whether a tree lists `name` as an object of this repository (a submodule's commit is
+    not one): then cat-file's `missing` for it means a corrupt object, not an absent file."""
+    return any(e.name == name and e.mode != "160000" for e in entries)
+
+
+def corrupt(path: str, commit: str) -> GitError:
+    """The error for a file a tree lists whose object cannot be read."""
+    return GitError(
+        ["cat-file", "--batch"],
+        f"could not read {path} at {commit[:12]}: the object is corrupt or unreadable",
+        "run `git fsck` in the registry; restore the object from a good clone",
+    )
+
+
 class Snapshot:
     """The files of a repository at one commit, read from git objects only."""
 
@@ -234,12 +258,8 @@ class Snapshot:
         parent, _, name = path.rpartition("/")
         tree = self._reader.read(f"{commit}:{parent}" if parent else f"{commit}^{{tree}}")
         listed = parse_tree(tree[1]) if tree is not None and tree[0] == "tree" else []
-        if any(e.name == name and e.mode != "160000" for e in listed):  # not a submodule
-            raise GitError(
-                ["cat-file", "--batch"],
-                f"could not read {path} at {commit[:12]}: the object is corrupt or unreadable",
-                "run `git fsck` in the registry; restore the object from a good clone",
-            )
+        if lists_object(listed, name):
+            raise corrupt(path, commit)
         return None
 
     def read(self, path: str) -> bytes | None:
