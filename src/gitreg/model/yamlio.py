@@ -166,6 +166,19 @@ def expect(datas: list[bytes]) -> None:
         fastyaml.clear(texts)
 
 
+def load_many(datas: list[bytes], paths: list[str]) -> list[Any]:
+    """`load` of each document (a model's manifests): its value, or the `ManifestError`
+    `load` raises for it; their text is checked for the fast path in one pass (`expect`)."""
+    expect(datas)
+    out: list[Any] = []
+    for data, path in zip(datas, paths):
+        try:
+            out.append(load(data, path))
+        except ManifestError as e:
+            out.append(e)
+    return out
+
+
 def load_pyyaml(text: str, path: str) -> Any:
     """`load` by PyYAML alone (the reference the fast path is tested against)."""
     loader: _StrictLoader | None = None

@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
-from gitreg.model import layout, rules, tags, yamlio
+from gitreg.model import layout, rules, tags
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
-from gitreg.model.schema import parse, pointer_problems, version_path_problems
+from gitreg.model.schema import parse
 from gitreg.model.validation import ValidationReport as ValidationReport  # re-exported
 from gitreg.registry.cache import cached_checks
 from gitreg.registry.reader import Registry, stages_at
+from gitreg.registry.version_checks import check_versions
 from gitreg.store import refs
 from gitreg.store.snapshot import Snapshot
 
@@ -37,7 +38,7 @@ class _Checker:
         self.snap = snap
         self.report = report
         self.specs: dict[str, ModelSpec] = {}
-        self.pre: dict[str, bytes] = {}  # blobs read ahead in one batch (`versions`)
+        self.pre: dict[str, bytes] = {}  # blobs read by `present`, for `load`
         self.cfg: RegistryConfig | None = None
 
     def add(self, path: str, field_: str, message: str) -> None:
@@ -57,6 +58,13 @@ class _Checker:
         except ManifestError as e:
             self.report.problems.extend(e.problems)
             return None
+
+    def present(self, path: str) -> bool:
+        """Whether the tree has `path`; its blob is kept for `load` (one read, not two)."""
+        data = self.snap.read(path)
+        if data is not None:
+            self.pre[path] = data
+        return data is not None or self.snap.exists(path)
 
     def config(self) -> RegistryConfig | None:
         if not self.snap.exists(layout.CONFIG_FILE):
@@ -95,7 +103,7 @@ class _Checker:
             self.add(base, "", f"model directory name: {problem}")
         spec: ModelSpec | None = None
         mfile = layout.model_file(name)
-        if not self.snap.exists(mfile):
+        if not self.present(mfile):
             self.add(mfile, "", "missing: every model directory needs a model.yaml")
         else:
             spec = self.load(ModelSpec, mfile)
@@ -121,57 +129,15 @@ class _Checker:
             self.add(layout.model_file(name), "evaluation.dataset", where)
 
     def versions(self, name: str) -> dict[str, VersionManifest]:
-        found: dict[str, VersionManifest] = {}
-        vdir = layout.versions_dir(name)
-        entries, pending = self.snap.listdir(vdir), []
-        files = [e for e in entries if not e.is_tree and e.name.endswith(".yaml")]
-        blobs = self.snap.read_objects([e.sha for e in files])
-        yamlio.expect(blobs)
-        self.pre = {f"{vdir}/{e.name}": d for e, d in zip(files, blobs)}
-        for entry in entries:
-            path = f"{vdir}/{entry.name}"
-            if entry.is_tree or not entry.name.endswith(".yaml"):
-                self.add(path, "", "unexpected entry: versions/ holds only <version>.yaml files")
-                continue
-            stem = entry.name[: -len(".yaml")]
-            problem = layout.version_problem(stem)
-            if problem:
-                self.add(path, "", f"file name: {problem}")
-                continue
-            vm: VersionManifest | None = self.load(VersionManifest, path)
-            if vm is None:
-                continue
-            location = version_path_problems(vm, path)
-            self.report.problems.extend(location)
-            if not location:  # its pointers' problems go right after its own
-                pending.append((vm, path, len(self.report.problems)))
-            found[stem] = vm
-        self.pre = self.snap.read_paths(
-            [a.path + ".dvc" for v, _, _ in pending for a in v.artifacts]
-        )
-        yamlio.expect(list(self.pre.values()))
-        for vm, path, at in reversed(pending):  # in reverse, so `at` stays where it was
-            start = len(self.report.problems)
-            self.artifacts(vm, path)
-            new = self.report.problems[start:]
-            del self.report.problems[start:]
-            self.report.problems[at:at] = new
+        found, files = check_versions(self.snap, name, self.report.problems)
+        self.report.files += files
         return found
-
-    def artifacts(self, vm: VersionManifest, path: str) -> None:
-        for i, art in enumerate(vm.artifacts):
-            pointer = art.path + ".dvc"
-            data = self.pre.pop(pointer, None) or self.snap.read(pointer)
-            if data is None:
-                self.add(path, f"artifacts[{i}].path", f"no DVC pointer {pointer} in the repo")
-                continue
-            self.report.problems.extend(pointer_problems(path, i, art, pointer, data))
 
     def stages(
         self, name: str, cfg: RegistryConfig | None, versions: dict[str, VersionManifest]
     ) -> None:
         sfile = layout.stages_file(name)
-        if not self.snap.exists(sfile):
+        if not self.present(sfile):
             return
         st: Stages | None = self.load(Stages, sfile)
         if st is None:
