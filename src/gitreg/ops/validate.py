@@ -10,6 +10,7 @@ as a warning naming the CODEOWNERS (on the base) who must approve it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
@@ -17,7 +18,7 @@ from gitreg.model import layout, rules, tags
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
 from gitreg.model.schema import parse
 from gitreg.model.validation import ValidationReport as ValidationReport  # re-exported
-from gitreg.registry.cache import cached_checks
+from gitreg.registry.cache import cached_checks, missing
 from gitreg.registry.reader import Registry, stages_at
 from gitreg.registry.version_checks import check_versions
 from gitreg.store import refs
@@ -27,6 +28,7 @@ NO_BASE_RULES = (
     "the base has no readable gitreg.yaml, so no stage rule can judge this change; "
     "fix gitreg.yaml on the base first"
 )
+LINKS = "validate-links"  # the cache of `links` below models/
 UNDECLARED = (
     "is not declared in gitreg.yaml on the base: a pull request cannot add a stage and use "
     "it; merge the gitreg.yaml change first"
@@ -87,10 +89,12 @@ class _Checker:
                 path = f"{layout.MODELS_DIR}/{entry.name}"
                 self.add(path, "", "unexpected file: models/ holds one directory per model")
 
-    def links(self, paths: list[str]) -> None:
-        """Symbolic links and submodules below `paths`: what a checkout holds there is not
-        the bytes that gitreg reads and checks."""
-        for mode, path in self.snap.links_below(paths):
+    def links(
+        self, paths: list[str], found: Callable[[], list[tuple[str, str]]] | None = None
+    ) -> None:
+        """Symbolic links and submodules below `paths` (`found`: they, as started early):
+        what a checkout holds there is not the bytes that gitreg reads and checks."""
+        for mode, path in found() if found else self.snap.links_below(paths):
             what = "a symbolic link" if mode == "120000" else "a submodule"
             self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
 
@@ -312,11 +316,18 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
     if base is None:
         checker.strays()
         top = [e for e in snap.listdir("") if e.name == layout.MODELS_DIR]
-        cached_checks(reg.git, "validate-links", top, report, lambda n: checker.links([n]))
+        # git lists the links while the models are checked; their problems still go first
+        soon = snap.links_below_soon([layout.MODELS_DIR]) if missing(reg.git, LINKS, top) else None
         models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
         salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
         check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
+        at = len(report.problems)
         checked = cached_checks(reg.git, "validate", models, report, check, salt, spread=True)
+        end = len(report.problems)
+        cached_checks(reg.git, LINKS, top, report, lambda n: checker.links([n], soon))
+        links = report.problems[end:]
+        del report.problems[end:]
+        report.problems[at:at] = links
         for name, ds in checked.items():
             checker.dataset(name, ds)
         report.models = all_models

@@ -143,6 +143,13 @@ def per_tree(
     return out
 
 
+def missing(git: Git, kind: str, entries: list[TreeEntry], salt: str = "") -> bool:
+    """Whether `per_tree(git, kind, entries, ..., salt)` would compute any entry (one
+    whose result is not cached): a caller may start the work before it is asked for."""
+    cache = ObjectCache.open(git, kind)
+    return any(cache.old.get(f"{e.sha}:{salt}") is None for e in entries)
+
+
 def _each(compute: Callable[[str], Any]) -> Callable[[Sequence[str]], list[Any]]:
     return lambda names: [compute(name) for name in names]
 
