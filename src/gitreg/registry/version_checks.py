@@ -30,7 +30,8 @@ def check_versions(
     parsed; every problem found is appended to `problems`."""
     vdir = layout.versions_dir(name)
     entries = snap.listdir(vdir)
-    files = [e for e in entries if _named(e) and not layout.version_problem(e.name[:-5])]
+    named = {e.name: layout.version_problem(e.name[:-5]) for e in entries if _named(e)}
+    files = [e for e in entries if e.name in named and not named[e.name]]
     paths = [f"{vdir}/{e.name}" for e in files]
     parsed = dict(
         zip(paths, parse_many(VersionManifest, snap.read_objects([e.sha for e in files]), paths))
@@ -42,8 +43,7 @@ def check_versions(
         if not _named(entry):
             problems.append(Problem(path, "", UNEXPECTED))
             continue
-        stem = entry.name[: -len(".yaml")]
-        problem = layout.version_problem(stem)
+        stem, problem = entry.name[: -len(".yaml")], named[entry.name]
         if problem:
             problems.append(Problem(path, "", f"file name: {problem}"))
             continue
