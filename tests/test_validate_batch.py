@@ -18,6 +18,7 @@ from gitreg.model import schema
 from gitreg.model.manifest import VersionManifest
 from gitreg.store import parallel
 from gitreg.store.git import Git
+from gitreg.store.pending import PendingLinks
 from gitreg.store.snapshot import Snapshot
 from site_registry import GITREG_YAML, IRIS, pointer, version_yaml
 
@@ -130,17 +131,26 @@ def test_links_found_while_the_models_are_checked_are_reported_first(tmp_path: P
     assert cold["problems"][1]["path"] == f"models/iris/versions/{BROKEN}.yaml"
 
 
-def test_links_below_soon_answers_as_links_below(tmp_path: Path) -> None:
+def test_links_listed_early_answer_as_links_below(tmp_path: Path) -> None:
     root = _linked(tmp_path / "reg")
     g = Git(root)
     with Snapshot.at(g) as snap:
-        for paths in (["models"], ["models/iris", "data"], ["gitreg.yaml"], []):
-            assert snap.links_below_soon(paths)() == snap.links_below(paths)
-        assert snap.links_below_soon(["models"])() != []
-    with Snapshot(g, "0" * 40, "nowhere") as gone:  # git fails: its error, as ever
-        soon = gone.links_below_soon(["models"])
-        with pytest.raises(GitError):
-            soon()
+        for paths in (["models"], ["models/iris", "data"], ["gitreg.yaml"]):
+            with PendingLinks(snap, paths) as soon:
+                assert soon.result() == snap.links_below(paths)
+        with PendingLinks(snap, ["models"]) as soon:
+            assert soon.result() == [("120000", "models/iris/artifacts/1.0.3/extra.bin")]
+    gone = Snapshot(g, "0" * 40, "nowhere")  # git fails: its error, as ever
+    with gone, PendingLinks(gone, ["models"]) as soon, pytest.raises(GitError):
+        soon.result()
+
+
+def test_links_never_asked_for_stop_their_git(tmp_path: Path) -> None:
+    root = _linked(tmp_path / "reg")
+    with Snapshot.at(Git(root)) as snap:
+        soon = PendingLinks(snap, ["models"])
+        soon.close()  # an error on the way: git is stopped and reaped, its file closed
+        assert soon._proc.returncode is not None and soon._out.closed
 
 
 def _collector_state(items: list[int]) -> list[bool]:

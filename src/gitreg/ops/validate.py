@@ -10,7 +10,6 @@ as a warning naming the CODEOWNERS (on the base) who must approve it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
@@ -22,6 +21,7 @@ from gitreg.registry.cache import cached_checks, missing
 from gitreg.registry.reader import Registry, stages_at
 from gitreg.registry.version_checks import check_versions
 from gitreg.store import refs
+from gitreg.store.pending import PendingLinks
 from gitreg.store.snapshot import Snapshot
 
 NO_BASE_RULES = (
@@ -89,12 +89,10 @@ class _Checker:
                 path = f"{layout.MODELS_DIR}/{entry.name}"
                 self.add(path, "", "unexpected file: models/ holds one directory per model")
 
-    def links(
-        self, paths: list[str], found: Callable[[], list[tuple[str, str]]] | None = None
-    ) -> None:
+    def links(self, paths: list[str], found: PendingLinks | None = None) -> None:
         """Symbolic links and submodules below `paths` (`found`: they, as started early):
         what a checkout holds there is not the bytes that gitreg reads and checks."""
-        for mode, path in found() if found else self.snap.links_below(paths):
+        for mode, path in found.result() if found is not None else self.snap.links_below(paths):
             what = "a symbolic link" if mode == "120000" else "a submodule"
             self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
 
@@ -317,14 +315,18 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
         checker.strays()
         top = [e for e in snap.listdir("") if e.name == layout.MODELS_DIR]
         # git lists the links while the models are checked; their problems still go first
-        soon = snap.links_below_soon([layout.MODELS_DIR]) if missing(reg.git, LINKS, top) else None
-        models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
-        salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
-        check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
-        at = len(report.problems)
-        checked = cached_checks(reg.git, "validate", models, report, check, salt, spread=True)
-        end = len(report.problems)
-        cached_checks(reg.git, LINKS, top, report, lambda n: checker.links([n], soon))
+        soon = PendingLinks(snap, [layout.MODELS_DIR]) if missing(reg.git, LINKS, top) else None
+        try:
+            models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
+            salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
+            check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
+            at = len(report.problems)
+            checked = cached_checks(reg.git, "validate", models, report, check, salt, spread=True)
+            end = len(report.problems)
+            cached_checks(reg.git, LINKS, top, report, lambda n: checker.links([n], soon))
+        finally:
+            if soon is not None:
+                soon.close()
         links = report.problems[end:]
         del report.problems[end:]
         report.problems[at:at] = links

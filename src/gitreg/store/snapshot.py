@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gitreg.errors import GitError
@@ -200,7 +200,7 @@ _LINK_RECORD = re.compile(rb"\0(1[26]0000) [^\t\0]*\t([^\0]*)")
 _TREES_KEPT = 512  # trees `read_paths` keeps before it starts again
 
 
-def _links(listing: bytes) -> list[tuple[str, str]]:
+def links_in(listing: bytes) -> list[tuple[str, str]]:
     """(mode, path) of the links and submodules in the output of `ls-tree -r -z`."""
     found = _LINK_RECORD.findall(b"\0" + listing)
     return [(m.decode(), n.decode("utf-8", "surrogateescape")) for m, n in found]
@@ -345,36 +345,12 @@ class Snapshot:
         """(mode, path) of each symbolic link (120000) and submodule (160000) below `paths`,
         in tree order: one `git ls-tree -r`, scanned in C (300,000 records at 1000x100:
         30 ms, against 0.9 s for a pattern starting with a lookbehind)."""
-        return _links(self.git.run_bytes(self._links_args(paths))) if paths else []
+        return links_in(self.git.run_bytes(self.links_command(paths))) if paths else []
 
-    def _links_args(self, paths: list[str]) -> list[str]:
+    def links_command(self, paths: list[str]) -> list[str]:
+        """The git command whose output `links_in` reads (`store.pending` runs it early)."""
         literal = [f":(literal){p}" for p in paths]
         return ["ls-tree", "-r", "-z", "--end-of-options", self.commit, "--", *literal]
-
-    def links_below_soon(self, paths: list[str]) -> Callable[[], list[tuple[str, str]]]:
-        """`links_below(paths)`, with git started now and its answer read when the result
-        is called, so git walks the trees while the caller works (at 1000x100 the 100,000
-        trees below models/: about 0.6 s of git). Its output goes to an unnamed temporary
-        file, so git never waits on a pipe; on a failure the call runs `links_below`,
-        which raises git's error."""
-        if not paths:
-            return list
-        import tempfile
-
-        out = tempfile.TemporaryFile()  # noqa: SIM115 - the result closes it
-        args = self._links_args(paths)
-        proc = spawn(
-            self.git.cwd, args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.DEVNULL
-        )
-
-        def result() -> list[tuple[str, str]]:
-            with out:
-                if proc.wait() != 0:
-                    return self.links_below(paths)
-                out.seek(0)
-                return _links(out.read())
-
-        return result
 
     def read_trees(self, shas: list[str]) -> list[list[TreeEntry]]:
         """The entries of the trees with these ids, in one pipelined batch."""
