@@ -115,7 +115,7 @@ def parse_many(cls: type[M], datas: list[bytes], paths: list[str]) -> list[M | M
             try:
                 out[i] = from_data(cls, objs[i], paths[i])
             except ManifestError as e:
-                out[i] = e
+                out[i] = yamlio.kept(e)
     return [got for got in out if got is not None]  # all of them: none is left None
 
 
@@ -134,7 +134,7 @@ def _error_or_none(cls: type[BaseModel], obj: Any, path: str) -> ManifestError |
     try:
         from_data(cls, obj, path)
     except ManifestError as e:
-        return e
+        return yamlio.kept(e)
     return None  # valid stages (checked twice), or keys of a subclass of str
 
 

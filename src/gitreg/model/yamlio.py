@@ -175,8 +175,17 @@ def load_many(datas: list[bytes], paths: list[str]) -> list[Any]:
         try:
             out.append(load(data, path))
         except ManifestError as e:
-            out.append(e)
+            out.append(kept(e))
     return out
+
+
+def kept(error: ManifestError) -> ManifestError:
+    """`error`, to be kept as a value: without its traceback and the error it replaced,
+    which tie it to frames in a cycle that only the cyclic collector frees (and that is
+    paused while `parallel` work runs)."""
+    error.__traceback__ = None
+    error.__context__ = None
+    return error
 
 
 def load_pyyaml(text: str, path: str) -> Any:
