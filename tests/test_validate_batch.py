@@ -157,12 +157,15 @@ def _collector_state(items: list[int]) -> list[bool]:
     return [gc.isenabled() for _ in items]
 
 
-def test_parallel_work_runs_with_the_collector_paused_and_restores_it() -> None:
+def test_calm_parallel_work_runs_with_the_collector_paused_and_restores_it() -> None:
     assert gc.isenabled()
-    assert parallel.map_chunks(_collector_state, list(range(3))) == [False] * 3
-    many = parallel.map_chunks(_collector_state, list(range(40)), min_items=2)
+    assert parallel.map_chunks(_collector_state, list(range(3)), calm=True) == [False] * 3
+    many = parallel.map_chunks(_collector_state, list(range(40)), min_items=2, calm=True)
     assert many == [False] * 40
     assert gc.isenabled() and gc.get_freeze_count() == 0
+    other = parallel.map_chunks(_collector_state, list(range(40)), min_items=2)
+    assert other == [True] * 40  # other work keeps the collector
+    assert gc.get_freeze_count() == 0
 
 
 def test_the_errors_parse_many_keeps_leave_no_cycle_behind() -> None:

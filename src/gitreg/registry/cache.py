@@ -126,14 +126,15 @@ def per_tree(
 ) -> dict[str, Any]:
     """name -> `compute(name)` for each tree entry, from the cache where the entry's object
     id (with `salt`: the ids of anything else the result depends on) is there. `spread`:
-    the misses are computed on every core (`parallel.map_local`), so `compute` must return
-    plain data and have no side effect the caller needs."""
+    the misses are computed on every core (`parallel.map_local`, the collector paused), so
+    `compute` must return plain data, have no side effect the caller needs and make no
+    reference cycle worth collecting."""
     cache = ObjectCache.open(git, kind)
     keys = {e.name: f"{e.sha}:{salt}" for e in entries}
     out = {name: cache.get(key) for name, key in keys.items()}
     missing = [name for name, hit in out.items() if hit is None]
     if spread:
-        got = parallel.map_local(_each(compute), missing, min_items=2 * SPREAD_MIN)
+        got = parallel.map_local(_each(compute), missing, min_items=2 * SPREAD_MIN, calm=True)
     else:
         got = [compute(name) for name in missing]
     for name, value in zip(missing, got):
