@@ -67,10 +67,9 @@ def map_chunks(
 def _calm(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T]) -> list[R]:
     """`fn(items)` with the cyclic garbage collector paused: a `calm` caller's work (a
     cold validate's) allocates millions of objects (parsed YAML, manifests) and no cycle
-    worth collecting, and each collection
-    would scan every object alive (a quarter of a cold validate's CPU at 1000x100). What
-    it drops is freed by reference counting as ever; a cycle waits for the next
-    collection after it."""
+    worth collecting, and the collections would scan the objects alive again and again
+    (a quarter of a cold validate's CPU at 1000x100). What it drops is freed by reference
+    counting as ever; a cycle waits for the next collection after it."""
     if not gc.isenabled():
         return fn(items)
     gc.disable()
