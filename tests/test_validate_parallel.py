@@ -61,7 +61,7 @@ def test_a_cold_validate_on_two_cores_reports_what_one_core_does(
     monkeypatch.setattr(
         parallel,
         "map_chunks",
-        lambda fn, items, n=None: spread.append(list(items)) or real(fn, items, n),
+        lambda fn, items, *rest: spread.append(list(items)) or real(fn, items, *rest),
     )
     both = _validate(reg)
     assert spread == [["evil", "iris"]]  # the models went out to the workers

@@ -71,10 +71,11 @@ _NUMBER_RISK = re.compile(
 )
 
 _FLOW_COLON = re.compile(r":[^ ]|:$")
+_BRACKET = re.compile(r"[\[\]{}]")
 
 MAX_LINE = 1000  # PyYAML refuses implicit keys over 1024 characters
 
-_SCALARS = (str, int, float, bool, type(None))
+_NOT_STR = frozenset((int, float, bool, type(None)))  # the other scalars the loaders share
 
 
 def _risky_resolvers() -> dict[str, re.Pattern[str]]:
@@ -103,13 +104,16 @@ def _text_declined(text: str) -> bool:
         return True
     if len(text) > MAX_LINE and max(map(len, text.split("\n"))) > MAX_LINE:
         return True
-    if "[" not in text and "{" not in text and "]" not in text and "}" not in text:
-        return False
-    return any(
-        _flow_declined(line)
-        for line in text.split("\n")
-        if "[" in line or "{" in line or "]" in line or "}" in line
-    )
+    # each line that holds a bracket, found in C (a model's lines joined are thousands)
+    found = _BRACKET.search(text)
+    while found is not None:
+        start = text.rfind("\n", 0, found.start()) + 1
+        end = text.find("\n", found.start())
+        end = len(text) if end < 0 else end
+        if _flow_declined(text[start:end]):
+            return True
+        found = _BRACKET.search(text, end)
+    return False
 
 
 def _flow_declined(line: str) -> bool:
@@ -126,10 +130,6 @@ def _flow_declined(line: str) -> bool:
 # full: 1000x100 holds 500,000 strings, most of them in one manifest only)
 _PLAIN_STR: set[str] = set()
 _PLAIN_STR_MAX = 200_000
-# ... and the values of mappings and lists seen acceptable: those strings and any number,
-# bool or None (their spelling is checked in the text), for one C-level check per leaf
-# container; bounded
-_PLAIN_VALUES: set[Any] = set()
 
 
 def _plain_means_other(text: str, source: str) -> bool:
@@ -159,7 +159,8 @@ def _acceptable(
     node: dict[Any, Any] | list[Any], source: str, depth: int, budget: list[int]
 ) -> bool:
     """Whether the fast loader's `node` is what PyYAML would have built (see the module);
-    `depth` counts down the levels left, `budget` the nodes left."""
+    `depth` counts down the levels left, `budget` the nodes left. (Numbers, booleans and
+    None need no look: their spelling is checked in the text.)"""
     if type(node) is dict:
         budget[0] -= 2 * len(node)
         if not _keys_acceptable(node, source):
@@ -170,28 +171,17 @@ def _acceptable(
         children = node
     if depth <= 1 or budget[0] <= 0:
         return False
-    try:
-        if _PLAIN_VALUES.issuperset(children):  # a leaf container of values seen before
-            return True
-    except TypeError:  # it holds a mapping or a list: walk it
-        pass
     for child in children:
         kind = type(child)
         if kind is str:
-            if child not in _PLAIN_STR:
-                if _plain_means_other(child, source):
-                    return False
-                if child not in _PLAIN_STR:  # safe only as quoted in this text
-                    continue
+            # a string not seen yet; if it is safe only as quoted here, it stays unseen
+            if child not in _PLAIN_STR and _plain_means_other(child, source):
+                return False
         elif kind is dict or kind is list:
             if not _acceptable(child, source, depth - 1, budget):
                 return False
-            continue
-        elif kind not in _SCALARS:
+        elif kind not in _NOT_STR:
             return False
-        if len(_PLAIN_VALUES) >= _PLAIN_STR_MAX:
-            _PLAIN_VALUES.clear()
-        _PLAIN_VALUES.add(child)
     return True
 
 

@@ -182,6 +182,28 @@ def expect(datas: list[bytes]) -> None:
         fastyaml.clear(texts)
 
 
+def load_many(datas: list[bytes], paths: list[str]) -> list[Any]:
+    """`load` of each document (a model's manifests): its value, or the `ManifestError`
+    `load` raises for it; their text is checked for the fast path in one pass (`expect`)."""
+    expect(datas)
+    out: list[Any] = []
+    for data, path in zip(datas, paths):
+        try:
+            out.append(load(data, path))
+        except ManifestError as e:
+            out.append(kept(e))
+    return out
+
+
+def kept(error: ManifestError) -> ManifestError:
+    """`error`, to be kept as a value: without its traceback and the error it replaced,
+    which tie it to frames in a cycle that only the cyclic collector frees (and that is
+    paused while `parallel` work runs)."""
+    error.__traceback__ = None
+    error.__context__ = None
+    return error
+
+
 def load_pyyaml(text: str, path: str) -> Any:
     """`load` by PyYAML alone (the reference the fast paths are tested against)."""
     import yaml

@@ -13,19 +13,22 @@ from __future__ import annotations
 from typing import Any
 
 from gitreg.errors import ManifestError, Problem
-from gitreg.model import layout, rules, tags, yamlio
+from gitreg.model import layout, rules, tags
 from gitreg.model.manifest import ModelSpec, RegistryConfig, Stages, VersionManifest
-from gitreg.model.schema import parse, pointer_problems, version_path_problems
+from gitreg.model.schema import parse
 from gitreg.model.validation import ValidationReport as ValidationReport  # re-exported
-from gitreg.registry.cache import cached_checks
+from gitreg.registry.cache import cached_checks, missing
 from gitreg.registry.reader import Registry, stages_at
+from gitreg.registry.version_checks import check_versions
 from gitreg.store import refs
+from gitreg.store.pending import PendingLinks
 from gitreg.store.snapshot import Snapshot
 
 NO_BASE_RULES = (
     "the base has no readable gitreg.yaml, so no stage rule can judge this change; "
     "fix gitreg.yaml on the base first"
 )
+LINKS = "validate-links"  # the cache of `links` below models/
 UNDECLARED = (
     "is not declared in gitreg.yaml on the base: a pull request cannot add a stage and use "
     "it; merge the gitreg.yaml change first"
@@ -37,7 +40,7 @@ class _Checker:
         self.snap = snap
         self.report = report
         self.specs: dict[str, ModelSpec] = {}
-        self.pre: dict[str, bytes] = {}  # blobs read ahead in one batch (`versions`)
+        self.pre: dict[str, bytes] = {}  # blobs read by `present`, for `load`
         self.cfg: RegistryConfig | None = None
 
     def add(self, path: str, field_: str, message: str) -> None:
@@ -57,6 +60,13 @@ class _Checker:
         except ManifestError as e:
             self.report.problems.extend(e.problems)
             return None
+
+    def present(self, path: str) -> bool:
+        """Whether the tree has `path`; its blob is kept for `load` (one read, not two)."""
+        data = self.snap.read(path)
+        if data is not None:
+            self.pre[path] = data
+        return data is not None or self.snap.exists(path)
 
     def config(self) -> RegistryConfig | None:
         if not self.snap.exists(layout.CONFIG_FILE):
@@ -79,10 +89,10 @@ class _Checker:
                 path = f"{layout.MODELS_DIR}/{entry.name}"
                 self.add(path, "", "unexpected file: models/ holds one directory per model")
 
-    def links(self, paths: list[str]) -> None:
-        """Symbolic links and submodules below `paths`: what a checkout holds there is not
-        the bytes that gitreg reads and checks."""
-        for mode, path in self.snap.links_below(paths):
+    def links(self, paths: list[str], found: PendingLinks | None = None) -> None:
+        """Symbolic links and submodules below `paths` (`found`: they, as started early):
+        what a checkout holds there is not the bytes that gitreg reads and checks."""
+        for mode, path in found.result() if found is not None else self.snap.links_below(paths):
             what = "a symbolic link" if mode == "120000" else "a submodule"
             self.add(path, "", f"{what}: a registry holds only files; commit the file itself")
 
@@ -95,7 +105,7 @@ class _Checker:
             self.add(base, "", f"model directory name: {problem}")
         spec: ModelSpec | None = None
         mfile = layout.model_file(name)
-        if not self.snap.exists(mfile):
+        if not self.present(mfile):
             self.add(mfile, "", "missing: every model directory needs a model.yaml")
         else:
             spec = self.load(ModelSpec, mfile)
@@ -121,57 +131,15 @@ class _Checker:
             self.add(layout.model_file(name), "evaluation.dataset", where)
 
     def versions(self, name: str) -> dict[str, VersionManifest]:
-        found: dict[str, VersionManifest] = {}
-        vdir = layout.versions_dir(name)
-        entries, pending = self.snap.listdir(vdir), []
-        files = [e for e in entries if not e.is_tree and e.name.endswith(".yaml")]
-        blobs = self.snap.read_objects([e.sha for e in files])
-        yamlio.expect(blobs)
-        self.pre = {f"{vdir}/{e.name}": d for e, d in zip(files, blobs)}
-        for entry in entries:
-            path = f"{vdir}/{entry.name}"
-            if entry.is_tree or not entry.name.endswith(".yaml"):
-                self.add(path, "", "unexpected entry: versions/ holds only <version>.yaml files")
-                continue
-            stem = entry.name[: -len(".yaml")]
-            problem = layout.version_problem(stem)
-            if problem:
-                self.add(path, "", f"file name: {problem}")
-                continue
-            vm: VersionManifest | None = self.load(VersionManifest, path)
-            if vm is None:
-                continue
-            location = version_path_problems(vm, path)
-            self.report.problems.extend(location)
-            if not location:  # its pointers' problems go right after its own
-                pending.append((vm, path, len(self.report.problems)))
-            found[stem] = vm
-        self.pre = self.snap.read_paths(
-            [a.path + ".dvc" for v, _, _ in pending for a in v.artifacts]
-        )
-        yamlio.expect(list(self.pre.values()))
-        for vm, path, at in reversed(pending):  # in reverse, so `at` stays where it was
-            start = len(self.report.problems)
-            self.artifacts(vm, path)
-            new = self.report.problems[start:]
-            del self.report.problems[start:]
-            self.report.problems[at:at] = new
+        found, files = check_versions(self.snap, name, self.report.problems)
+        self.report.files += files
         return found
-
-    def artifacts(self, vm: VersionManifest, path: str) -> None:
-        for i, art in enumerate(vm.artifacts):
-            pointer = art.path + ".dvc"
-            data = self.pre.pop(pointer, None) or self.snap.read(pointer)
-            if data is None:
-                self.add(path, f"artifacts[{i}].path", f"no DVC pointer {pointer} in the repo")
-                continue
-            self.report.problems.extend(pointer_problems(path, i, art, pointer, data))
 
     def stages(
         self, name: str, cfg: RegistryConfig | None, versions: dict[str, VersionManifest]
     ) -> None:
         sfile = layout.stages_file(name)
-        if not self.snap.exists(sfile):
+        if not self.present(sfile):
             return
         st: Stages | None = self.load(Stages, sfile)
         if st is None:
@@ -346,11 +314,22 @@ def validate(reg: Registry, base: str | None = None) -> ValidationReport:
     if base is None:
         checker.strays()
         top = [e for e in snap.listdir("") if e.name == layout.MODELS_DIR]
-        cached_checks(reg.git, "validate-links", top, report, lambda n: checker.links([n]))
-        models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
-        salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
-        check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
-        checked = cached_checks(reg.git, "validate", models, report, check, salt, spread=True)
+        # git lists the links while the models are checked; their problems still go first
+        soon = PendingLinks(snap, [layout.MODELS_DIR]) if missing(reg.git, LINKS, top) else None
+        try:
+            models = [e for e in snap.listdir(layout.MODELS_DIR) if e.is_tree]
+            salt = reg.git.blob_at(snap.commit, layout.CONFIG_FILE) or ""  # its rules judge
+            check = lambda n: (checker.model(n, cfg, data=False), checker.dataset_of(n))[1]  # noqa: E731
+            at = len(report.problems)
+            checked = cached_checks(reg.git, "validate", models, report, check, salt, spread=True)
+            end = len(report.problems)
+            cached_checks(reg.git, LINKS, top, report, lambda n: checker.links([n], soon))
+        finally:
+            if soon is not None:
+                soon.close()
+        links = report.problems[end:]
+        del report.problems[end:]
+        report.problems[at:at] = links
         for name, ds in checked.items():
             checker.dataset(name, ds)
         report.models = all_models

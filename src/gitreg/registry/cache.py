@@ -126,14 +126,15 @@ def per_tree(
 ) -> dict[str, Any]:
     """name -> `compute(name)` for each tree entry, from the cache where the entry's object
     id (with `salt`: the ids of anything else the result depends on) is there. `spread`:
-    the misses are computed on every core (`parallel.map_local`), so `compute` must return
-    plain data and have no side effect the caller needs."""
+    the misses are computed on every core (`parallel.map_local`, the collector paused), so
+    `compute` must return plain data, have no side effect the caller needs and make no
+    reference cycle worth collecting."""
     cache = ObjectCache.open(git, kind)
     keys = {e.name: f"{e.sha}:{salt}" for e in entries}
     out = {name: cache.get(key) for name, key in keys.items()}
     missing = [name for name, hit in out.items() if hit is None]
     if spread:
-        got = parallel.map_local(_each(compute), missing, min_items=2 * SPREAD_MIN)
+        got = parallel.map_local(_each(compute), missing, min_items=2 * SPREAD_MIN, calm=True)
     else:
         got = [compute(name) for name in missing]
     for name, value in zip(missing, got):
@@ -141,6 +142,13 @@ def per_tree(
         out[name] = value
     cache.save()
     return out
+
+
+def missing(git: Git, kind: str, entries: list[TreeEntry], salt: str = "") -> bool:
+    """Whether `per_tree(git, kind, entries, ..., salt)` would compute any entry (one
+    whose result is not cached): a caller may start the work before it is asked for."""
+    cache = ObjectCache.open(git, kind)
+    return any(cache.old.get(f"{e.sha}:{salt}") is None for e in entries)
 
 
 def _each(compute: Callable[[str], Any]) -> Callable[[Sequence[str]], list[Any]]:

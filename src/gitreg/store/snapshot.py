@@ -212,6 +212,12 @@ _LINK_RECORD = re.compile(rb"\0(1[26]0000) [^\t\0]*\t([^\0]*)")
 _TREES_KEPT = 512  # trees `read_paths` keeps before it starts again
 
 
+def links_in(listing: bytes) -> list[tuple[str, str]]:
+    """(mode, path) of the links and submodules in the output of `ls-tree -r -z`."""
+    found = _LINK_RECORD.findall(b"\0" + listing)
+    return [(m.decode(), n.decode("utf-8", "surrogateescape")) for m, n in found]
+
+
 def _base(path: str) -> str | None:
     """The folder of a plain path below the top, else None."""
     if "/" not in path or not _PLAIN_PATH.fullmatch(path):
@@ -362,12 +368,12 @@ class Snapshot:
         """(mode, path) of each symbolic link (120000) and submodule (160000) below `paths`,
         in tree order: one `git ls-tree -r`, scanned in C (300,000 records at 1000x100:
         30 ms, against 0.9 s for a pattern starting with a lookbehind)."""
-        if not paths:
-            return []
+        return links_in(self.git.run_bytes(self.links_command(paths))) if paths else []
+
+    def links_command(self, paths: list[str]) -> list[str]:
+        """The git command whose output `links_in` reads (`store.pending` runs it early)."""
         literal = [f":(literal){p}" for p in paths]
-        args = ["ls-tree", "-r", "-z", "--end-of-options", self.commit, "--", *literal]
-        found = _LINK_RECORD.findall(b"\0" + self.git.run_bytes(args))
-        return [(m.decode(), n.decode("utf-8", "surrogateescape")) for m, n in found]
+        return ["ls-tree", "-r", "-z", "--end-of-options", self.commit, "--", *literal]
 
     def read_trees(self, shas: list[str]) -> list[list[TreeEntry]]:
         """The entries of the trees with these ids, in one pipelined batch."""
