@@ -192,14 +192,19 @@ UNPLAIN_CONFIGS = [
 
 @pytest.mark.parametrize("text", PLAIN_CONFIGS + UNPLAIN_CONFIGS)
 def test_the_plain_reader_answers_as_configobj_or_not_at_all(text: str) -> None:
+    assert _agree(text) == (text in PLAIN_CONFIGS)
+
+
+def _agree(text: str) -> bool:
+    """The plain reader gives configobj's answer, or declines (None); whether it answered."""
     plain = dvcconfig._plain(text)
     try:
         reference = dvcconfig._parse_configobj(text, ".dvc/config")
     except ManifestError:
         assert plain is None
-        return
+        return False
     assert plain is None or plain == reference
-    assert (plain is not None) == (text in PLAIN_CONFIGS)
+    return plain is not None
 
 
 _TOKENS = [
@@ -226,10 +231,4 @@ _TOKENS = [
 @settings(max_examples=200, deadline=None)
 def test_generated_configs_read_alike(lines: list[str], indent: str) -> None:
     text = "".join(f"{indent if not x.startswith('[') else ''}{x}\n" for x in lines)
-    plain = dvcconfig._plain(text)
-    try:
-        reference = dvcconfig._parse_configobj(text, ".dvc/config")
-    except ManifestError:
-        assert plain is None
-        return
-    assert plain is None or plain == reference
+    _agree(text)
