@@ -169,6 +169,13 @@ PLAIN_CONFIGS = [
     "['remote \"a\"']\n    url = https://user@host:8080/x%20y~z\n[cache]\n    dir = ../c\n",
 ]
 UNPLAIN_CONFIGS = [
+    *(  # configobj ends a line at each of these: a comment must not hide a setting
+        f"[core]\n    remote = storage\n['remote \"storage\"']\n    # pinned{brk}url = s3://evil\n"
+        "    url = s3://good\n"
+        for brk in ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+    ),
+    "\ufeff[core]\nremote = a\n",
+    "[core]\n\tremote = a\n",
     "[core]\nremote = default  # inline comment\n",
     "[core]\nremote = 'quoted'\n",
     "[core]\nremote = a, b\n",

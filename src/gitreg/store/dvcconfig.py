@@ -46,6 +46,10 @@ _SETTING = re.compile(r"([A-Za-z0-9_-]+) *= *([A-Za-z0-9_./:@%+~-]+)\Z")
 
 def _plain(text: str) -> dict[str, dict[str, str]] | None:
     """`parse` for a config of the plain shape (module docstring); None for any other."""
+    if not text.replace("\n", "").isprintable():
+        # configobj splits lines as str.splitlines does (also at CR, VT, FF, the
+        # separators and U+2028/2029): such a "comment" would hide a setting from us only
+        return None
     sections: dict[str, dict[str, str]] = {}
     section: dict[str, str] | None = None
     for raw in text.split("\n"):
