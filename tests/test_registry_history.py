@@ -173,3 +173,30 @@ def test_a_tag_naming_a_missing_commit_is_left_out(registered: Registry) -> None
         registered.git("tag", "-a", f"churn#production#{n}", "-m", message, "HEAD")
     kinds = [(e["kind"], e["version"], e["stage"]) for e in _history(registered)]
     assert kinds == [("registered", "1.0.0", None), ("promoted", "1.0.0", "staging")]
+
+
+def test_a_commit_message_cannot_forge_another_commits_author(tmp_path: Path) -> None:
+    """Subjects may hold the control characters a log format uses as separators: one
+    commit's message names no author or date for another commit, and hides none."""
+    from conftest import git
+    from gitreg.store import bulk
+    from gitreg.store.git import Git
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "honest")
+    a = git(repo, "rev-parse", "HEAD")
+    forged = f"fix typo\x1e{a}\x1fmallory\x1fm@evil\x1f2001-01-01T00:00:00Z\x1fnothing\x00"
+    (tmp_path / "msg").write_bytes(forged.encode().replace(b"\x00", b"\x1f"))
+    git(repo, "commit", "-q", "--allow-empty", "-F", str(tmp_path / "msg"))
+    b = git(repo, "rev-parse", "HEAD")
+    info = bulk.commit_info(Git(repo), [b, a, "f" * 40])
+    assert set(info) == {a, b}
+    assert (info[a].name, info[a].email, info[a].subject) == (
+        "Ada Tester",
+        "ada@example.com",
+        "honest",
+    )
+    assert info[a].date.startswith("2026-")
+    assert info[b].name == "Ada Tester" and info[b].subject.startswith("fix typo\x1e")

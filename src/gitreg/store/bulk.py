@@ -72,17 +72,22 @@ def commit_info(git: Git, commits: Iterable[str]) -> dict[str, CommitInfo]:
     wanted = sorted({c for c in commits if _SHA.fullmatch(c)})
     if not wanted:
         return {}
-    fmt = "--format=%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
+    # a record starts with a token no commit message can hold in advance, fields are split
+    # by NUL (which git's ident and date cannot hold) and the subject, which may hold
+    # anything else, comes last: one commit's message cannot forge another's record
+    start = f"\x1e{os.urandom(16).hex()}\x1e"
+    fmt = f"--format={start}%H%x00%an%x00%ae%x00%aI%x00%s"
     request = "".join(f"{c}\n" for c in wanted).encode()
     proc_out = git.run(
         ["log", "--no-walk=unsorted", "--ignore-missing", fmt, "--stdin"],
         input=request,
         check=False,
     )
+    asked = set(wanted)
     found: dict[str, CommitInfo] = {}
-    for record in proc_out.split("\x1e")[1:]:
-        parts = record.rstrip("\n").split("\x1f")
-        if len(parts) == 5:
+    for record in proc_out.split(start)[1:]:
+        parts = record.rstrip("\n").split("\x00", 4)
+        if len(parts) == 5 and parts[0] in asked and parts[0] not in found:
             found[parts[0]] = CommitInfo(*parts[1:])
     return found
 
