@@ -131,8 +131,7 @@ def load(
 
     The ref is resolved from release tags and its tag verified (`resolve --verify`); the
     artifacts are pulled once into a content-addressed cache (`gitreg.store.modelcache`,
-    under GITREG_CACHE_DIR or ~/.cache/gitreg) and checked on every use (md5, or the stat
-    record of an unchanged file gitreg hashed, as for `pull`); the file is
+    under GITREG_CACHE_DIR or ~/.cache/gitreg) and checked by md5 on every use; the file is
     loaded by the evaluation's safe loader (pickles and joblib files under the import
     allow-list, `extra_allowed` widening it; skops; ONNX). A deprecated version is refused
     unless `allow_deprecated`.

@@ -11,13 +11,11 @@ changes once written.
 Safe under concurrency without locks: each loader pulls into a folder of its own beside
 the entries and renames it into place; the rename is atomic, so a reader sees a whole entry
 or none, and when two loaders race the second finds the first's entry and drops its own.
-A hit is checked again (every file's size, and its md5) before it is used: a cache is a
-place anyone with the account can write to. As `pull` does (store/verified.py), a file
-gitreg hashed before and whose identity (inode, size, mtime, ctime) has not changed since
-is not hashed again, so a warm `load` of a large model costs a few `stat` calls; a file
-that changed, or was written too recently for its timestamps to show a later write, is.
-A folder `pull` has just filled is not hashed again when it is published: pull hashed
-every byte it wrote.
+A hit is checked again (every file's size and md5) before it is used: a cache is a place
+anyone with the account can write to, and a record of an earlier hash kept in that same
+cache (as store/verified.py keeps for `pull`) would vouch for nothing against that. A
+folder `pull` has just filled is not hashed again when it is published: pull hashed every
+byte it wrote into it.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.errors import ArtifactError
-from gitreg.store import verified
 from gitreg.store.files import md5_file
 from gitreg.store.remote import cache_root
 
@@ -67,21 +64,8 @@ def _intact(where: Path, entries: Sequence[Entry], hashed: bool = False) -> bool
             continue
         if not path.is_file() or path.stat().st_size != e.size:
             return False
-        if not hashed and not _matches(path, e.md5):
+        if not hashed and md5_file(path) != e.md5:
             return False
-    return True
-
-
-def _matches(path: Path, md5: str) -> bool:
-    """Whether the file hashes to `md5`: vouched for by store/verified.py's record of an
-    earlier hash, else hashed now (and recorded, if it did not change while read)."""
-    if verified.vouched(path, md5):
-        return True
-    before = verified.identity(path)
-    if md5_file(path) != md5:
-        return False
-    if verified.identity(path) == before:
-        verified.remember(md5, before)
     return True
 
 
