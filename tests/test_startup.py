@@ -156,13 +156,14 @@ _AFTER = (
 
 
 def _cli(repo: Path, *args: str, plugins: str | None = None) -> tuple[str, dict[str, str]]:
-    """The command's output, and what `_AFTER` found, run as `gitreg.cli.main` without a
+    """The command's output, and what `_AFTER` found, run as the console script runs without a
     GitHub token (and with PYDANTIC_DISABLE_PLUGINS as `plugins` says: unset for None)."""
     env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN")}
     env.pop("PYDANTIC_DISABLE_PLUGINS", None)
     if plugins is not None:
         env["PYDANTIC_DISABLE_PLUGINS"] = plugins
-    code = f"import sys\nfrom gitreg.cli import main\nrc = main({list(args)!r})\n"
+    code = "import sys\nfrom gitreg.entry import main, plugins_off\nplugins_off()  # as run()\n"
+    code += f"rc = main({list(args)!r})\n"
     code += _AFTER + "sys.exit(rc)\n"
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, env=env

@@ -122,5 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0  # exits.EXIT_OK, without loading the click CLI to name it
 
 
+def plugins_off() -> None:
+    """pydantic's plugin discovery reads every installed distribution's entry points when
+    the first validator is built (15-20 ms); gitreg uses no pydantic plugin. Only the
+    console script sets PYDANTIC_DISABLE_PLUGINS (pydantic's documented switch), before any
+    command imports pydantic, and keeps a value the user set, even an empty one; in-process
+    callers of `main` or `gitreg.cli.main` keep their plugins."""
+    import os
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 def run() -> None:
+    plugins_off()
     sys.exit(main())

@@ -7,7 +7,6 @@ where outcomes become exit codes (`exits`).
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -67,10 +66,6 @@ for command in COMMANDS:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map every outcome to an exit code."""
-    # pydantic's plugin discovery reads every installed distribution's entry points when the
-    # first validator is built; the CLI uses no pydantic plugin. Set before any op imports
-    # pydantic (documented by pydantic; a value the user set, even empty, is kept)
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         result = cli.main(args=argv, prog_name="gitreg", standalone_mode=False)
         return result if isinstance(result, int) else exits.EXIT_OK
