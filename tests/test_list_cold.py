@@ -136,8 +136,9 @@ def test_pending_reads_outside_a_repository_are_a_git_error(tmp_path: Path) -> N
     plain.mkdir()
     subprocess.run(["git", "init", "-q", "--bare", str(plain / "x.git")], check=True)
     (plain / "x.git" / "HEAD").unlink()  # no longer a repository: cat-file exits 128
-    with pytest.raises(GitError, match="cat-file"):
+    with pytest.raises(GitError, match="cat-file") as caught:
         start_reads(Git(plain), ["HEAD"]).result()
+    assert "not a git repository" in caught.value.stderr  # git's own reason, not an exit code
 
 
 def test_pending_reads_without_memfd_use_a_temporary_file(

@@ -77,3 +77,25 @@ def test_version_orders_and_prints_as_before() -> None:
     assert repr(v) == "Version(major=1, minor=2, patch=3, prerelease=('rc', '1'), build='b')"
     assert Version(1, 2, 3) > v and Version.parse("1.2.3") == Version(1, 2, 3)
     assert sorted([Version(2, 0, 0), v, Version(1, 2, 3)])[0] is v
+
+
+def test_a_record_with_fields_cannot_be_subclassed() -> None:
+    """Fields come from the class's own __slots__: a subclass would lose its parent's."""
+    from gitreg.record import Record
+
+    class Parent(Record):
+        __slots__ = ("a",)
+
+        def __init__(self, a: int) -> None:
+            self.a = a
+
+    with pytest.raises(TypeError, match="subclass Record itself"):
+
+        class Child(Parent):
+            __slots__ = ("b",)
+
+    class Empty(Record):
+        __slots__ = ()
+
+    class Fine(Empty):  # a base without fields loses nothing
+        __slots__ = ("c",)

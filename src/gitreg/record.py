@@ -10,7 +10,9 @@ gave them: equality and a hash by the fields in order, a dataclass-style repr, a
 `to_dict` (what render/json made of a dataclass: its fields). A field whose name starts
 with `_` is left out of all four (a dataclass field with compare=False and repr=False).
 `__slots__` is the field order, not to be sorted (hence `noqa: RUF023`);
-`tests/test_record.py` compares them with dataclasses.
+`tests/test_record.py` compares them with dataclasses. Unlike frozen dataclasses they are
+not frozen at run time (a `__setattr__` guard would cost every construction): nothing
+assigns to their fields after `__init__`, and `replace` makes changed copies.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ class Record:
     """Base of a value class: subclasses set `__slots__` and write `__init__`."""
 
     __slots__: tuple[str, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        # the fields are read from the class's own __slots__: a subclass of a subclass with
+        # fields would drop its parent's from equality, hash and repr
+        for base in cls.__mro__[1:-2]:
+            if base.__dict__.get("__slots__"):
+                raise TypeError(f"{cls.__qualname__}: subclass Record itself, not {base.__name__}")
+        super().__init_subclass__()
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, f) for f in self.__slots__ if f[0] != "_")

@@ -234,7 +234,7 @@ def main_branch(snap: Snapshot) -> str:
     data = snap.read(layout.CONFIG_FILE)
     cfg = yamlio.load(data, layout.CONFIG_FILE) if data else None
     branch = cfg.get("main_branch") if isinstance(cfg, dict) else None
-    ok = isinstance(branch, str) and re.match(_BRANCH, branch) is not None
+    ok = isinstance(branch, str) and re.fullmatch(_BRANCH, branch) is not None
     return branch if ok and isinstance(branch, str) else "main"
 
 

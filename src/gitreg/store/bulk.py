@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterable
 from typing import IO, NamedTuple
 
@@ -112,27 +111,34 @@ class PendingReads:
     def __init__(self, git: Git, specs: list[str]) -> None:
         self.specs = specs
         self._asked = [s for s in specs if "\n" not in s]  # a newline would split a request
-        self._out = _scratch()
-        with _scratch() as requests:
-            requests.write("".join(f"{s}\n" for s in self._asked).encode())
-            requests.seek(0)
-            self._proc = spawn(
-                git.cwd,
-                ["cat-file", "--batch"],
-                stdin=requests,
-                stdout=self._out,
-                stderr=subprocess.DEVNULL,
-            )
+        self._out, self._err = _scratch(), _scratch()
+        try:
+            with _scratch() as requests:
+                requests.write("".join(f"{s}\n" for s in self._asked).encode())
+                requests.seek(0)
+                self._proc = spawn(
+                    git.cwd,
+                    ["cat-file", "--batch"],
+                    stdin=requests,
+                    stdout=self._out,
+                    stderr=self._err,
+                )
+        except BaseException:
+            self._out.close()
+            self._err.close()
+            raise
 
     def result(self) -> list[tuple[str, bytes] | None]:
         """(type, content) of the object each request names, in order; None where cat-file
         answers `missing` (absent, or unreadable: the caller tells which)."""
         code = self._proc.wait()
-        with self._out:
+        with self._out, self._err:
             self._out.seek(0)
             out = self._out.read()
+            self._err.seek(0)
+            said = self._err.read().decode("utf-8", "replace").strip()
         if code != 0:
-            raise GitError(["cat-file", "--batch"], f"cat-file failed (exit {code})")
+            raise GitError(["cat-file", "--batch"], said or f"cat-file failed (exit {code})")
         answers = iter(_answers(out, len(self._asked)))
         return [next(answers) if "\n" not in s else None for s in self.specs]
 
@@ -144,6 +150,7 @@ class PendingReads:
             self._proc.kill()
         self._proc.wait()
         self._out.close()
+        self._err.close()
 
 
 def start_reads(git: Git, specs: list[str]) -> PendingReads:
