@@ -71,9 +71,10 @@ def reg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _imported(repo: Path, *args: str) -> set[str]:
+def _imported(repo: Path, *args: str, entry: str = "gitreg.cli") -> set[str]:
+    """The modules loaded by `main` of `entry` (gitreg.entry: the console script's path)."""
     code = (
-        "import sys\nfrom gitreg.cli import main\n"
+        f"import sys\nfrom {entry} import main\n"
         f"rc = main({list(args)!r})\n"
         "print('MODULES', ' '.join(sorted(sys.modules)))\nsys.exit(rc)\n"
     )
@@ -100,15 +101,7 @@ def test_resolve_imports_nothing_heavy(reg: Path, ref: str) -> None:
     ids=" ".join,
 )
 def test_console_script_resolve_loads_no_click(reg: Path, args: list[str]) -> None:
-    code = (
-        "import sys\nfrom gitreg.entry import main\n"
-        f"rc = main(['resolve', *{args!r}])\n"
-        "print('MODULES', ' '.join(sorted(sys.modules)))\nsys.exit(rc)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=reg)
-    assert proc.returncode == 0, proc.stderr
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
-    modules = set(line.split()[1:])
+    modules = _imported(reg, "resolve", *args, entry="gitreg.entry")
     assert "gitreg.registry.released" in modules  # it did resolve
     assert "gitreg.model.blockyaml" in modules  # and read its YAML without PyYAML
     banned = ENTRY_MAY_NOT - {"json"} if "--json" in args else ENTRY_MAY_NOT
